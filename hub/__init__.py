@@ -1,0 +1,1 @@
+"""The GraphQL API of the member hub: app factory, auth, resolvers, CLI."""

@@ -1,0 +1,135 @@
+"""The ASGI app factory: ``create_app(settings)`` wires engine, Redis, auth and schema."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import strawberry
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.auth import Authenticator
+from hub.clock import Clock, SystemClock
+from hub.database import create_engine, create_session_factory
+from hub.http import GraphQLEndpoint
+from hub.metrics import Metrics
+from hub.schema import build_schema
+from hub.settings import Settings
+from hub.wiring import install_domain_hooks, member_resolver
+
+
+@dataclass
+class HubState:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    redis: Redis
+    authenticator: Authenticator
+    metrics: Metrics
+    clock: Clock
+    schema: strawberry.Schema
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def _check(name: str, probe: Any) -> tuple[str, str]:
+    try:
+        async with asyncio.timeout(2):
+            await probe()
+    except Exception as error:  # any failure means "not ready"; the type says which
+        return name, f"unavailable: {type(error).__name__}"
+    return name, "ok"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    redis: Redis | None = None,
+    clock: Clock | None = None,
+) -> Starlette:
+    """Build the app. Given ``engine``/``redis`` are borrowed (tests); otherwise the app
+    creates them from the settings' URLs and disposes of them at shutdown."""
+    owns_engine = engine is None
+    owns_redis = redis is None
+    if engine is None:
+        if settings.database_url is None:
+            raise ValueError("create_app needs a database URL (the CLI starts an embedded one)")
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+    if redis is None:
+        if settings.redis_url is None:
+            raise ValueError("create_app needs a Redis URL (the CLI starts an embedded one)")
+        redis = Redis.from_url(settings.redis_url)
+    install_domain_hooks()
+    session_factory = create_session_factory(engine)
+    state = HubState(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        redis=redis,
+        authenticator=Authenticator(
+            session_factory,
+            token_secret=settings.resolved_token_secret(),
+            resolve_member=member_resolver,
+            cache_seconds=settings.auth_cache_seconds,
+        ),
+        metrics=Metrics(),
+        clock=clock or SystemClock(),
+        schema=build_schema(),
+    )
+    graphql = GraphQLEndpoint(state)
+
+    async def healthz(request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        async def postgres() -> None:
+            async with state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+        checks = dict(
+            await asyncio.gather(_check("postgres", postgres), _check("redis", state.redis.ping))
+        )
+        ready = all(v == "ok" for v in checks.values())
+        return _json(
+            {"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503
+        )
+
+    async def metrics(request: Request) -> Response:
+        return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_redis:
+            await state.redis.aclose()
+        if owns_engine:
+            await state.engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.hub = state
+    return app

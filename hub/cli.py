@@ -1,0 +1,252 @@
+"""The ``memberhub`` command: serve, migrate, worker, clients, schema."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from hub.database import create_engine, create_session_factory
+from hub.embedded import EmbeddedServices, ensure_services
+from hub.log import configure_logging
+from hub.settings import Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings)
+    return settings
+
+
+def _start_services(
+    settings: Settings, *, redis: bool, run_migrations: bool = True
+) -> tuple[Settings, EmbeddedServices]:
+    """Use the configured URLs; start embedded servers for the ones not set; bring the
+    database schema up to date (idempotent, serialised by an advisory lock)."""
+    from hub.migrate import migrate
+
+    services = ensure_services(
+        settings.database_url,
+        settings.redis_url if redis else (settings.redis_url or "redis://unused"),
+        settings.data_dir,
+    )
+    update: dict[str, Any] = {"database_url": services.database_url}
+    if redis:
+        update["redis_url"] = services.redis_url
+    settings = settings.model_copy(update=update)
+    if not run_migrations:
+        return settings, services
+    try:
+        _with_engine(settings, migrate)
+    except BaseException:
+        services.stop()
+        raise
+    return settings, services
+
+
+def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    async def run() -> T:
+        assert settings.database_url is not None
+        engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run(engine: AsyncEngine) -> T:
+        async with create_session_factory(engine)() as session, session.begin():
+            return await work(session)
+
+    return _with_engine(settings, run)
+
+
+@click.group()
+def main() -> None:
+    """Member Hub: one view of each customer across every channel."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Skip migrations (when the app's database role may not run DDL).",
+)
+def serve(host: str, port: int, no_migrate: bool) -> None:
+    """Run migrations, then serve the API (and, in the embedded default, the worker)."""
+    import uvicorn
+
+    from hub.app import create_app
+    from sync.broker import create_broker
+    from sync.worker import start_worker, stop_worker
+
+    settings = _settings()
+    embedded = settings.embedded
+    settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
+    try:
+        admin_key = _in_transaction(settings, _bootstrap_admin)
+        worker = None
+        if embedded and settings.embedded_worker:
+            assert settings.redis_url is not None
+            broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
+            worker = start_worker(broker, threads=settings.worker_threads)
+        click.echo(f"Member Hub on http://{host}:{port}/graphql (GraphiQL in a browser)")
+        if admin_key:
+            click.echo("First start: an admin client was created. Its key, shown only now:")
+            click.echo(f"  {admin_key}")
+        try:
+            uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        finally:
+            if worker is not None:
+                stop_worker(worker, broker)
+    finally:
+        services.stop()
+
+
+async def _bootstrap_admin(session: AsyncSession) -> str | None:
+    """On a hub with no clients at all, create one admin so the first user can get in."""
+    from sqlalchemy import func, select
+
+    from hub.clients import create_client
+    from hub.principal import ClientKind
+    from hub.tables import api_clients
+
+    if await session.scalar(select(func.count()).select_from(api_clients)):
+        return None
+    _, key = await create_client(session, name="admin", kind=ClientKind.ADMIN)
+    return key
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Apply the database migrations (alembic upgrade head)."""
+    from hub.migrate import current_revision
+
+    settings, services = _start_services(_settings(), redis=False)
+    try:
+        click.echo(f"database at revision {_with_engine(settings, current_revision)}")
+    finally:
+        services.stop()
+
+
+@main.command()
+@click.option("--threads", type=int, default=None, help="Worker threads (default: setting).")
+def worker(threads: int | None) -> None:
+    """Run the dramatiq worker for the hub's actors until SIGINT/SIGTERM."""
+    from hub.wiring import install_domain_hooks
+    from sync.broker import create_broker
+    from sync.worker import run_worker_forever
+
+    settings, services = _start_services(_settings(), redis=True, run_migrations=False)
+    try:
+        install_domain_hooks()
+        assert settings.redis_url is not None
+        broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
+        run_worker_forever(broker, threads=threads or settings.worker_threads)
+    finally:
+        services.stop()
+
+
+@main.group()
+def clients() -> None:
+    """API clients: create, list, revoke."""
+
+
+@clients.command("create")
+@click.option("--kind", required=True, type=click.Choice(["admin", "pos", "partner", "frontend"]))
+@click.option("--name", required=True)
+@click.option("--store", "store_id", default=None, help="Store the client is bound to (POS).")
+@click.option("--scope", "scopes", multiple=True, help="Extra scope, e.g. pii:read; repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead.")
+def clients_create(
+    kind: str, name: str, store_id: str | None, scopes: tuple[str, ...], as_json: bool
+) -> None:
+    """Create a client; its key is printed alone on the last line, and only now."""
+    from hub.clients import ClientError, create_client
+    from hub.principal import ClientKind
+
+    settings, services = _start_services(_settings(), redis=False)
+    try:
+        client, key = _in_transaction(
+            settings,
+            lambda s: create_client(
+                s, name=name, kind=ClientKind(kind), store_id=store_id, extra_scopes=scopes
+            ),
+        )
+    except ClientError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        services.stop()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "name": client.name,
+                    "kind": client.kind.value,
+                    "scopes": list(client.scopes),
+                    "store": client.store_id,
+                    "key": key,
+                }
+            )
+        )
+        return
+    click.echo(
+        f"created {client.kind.value} client {client.name!r}"
+        + (f" for store {client.store_id}" if client.store_id else "")
+        + f" with scopes {', '.join(client.scopes)}; its key (shown once):"
+    )
+    click.echo(key)
+
+
+@clients.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked clients.")
+def clients_list(include_revoked: bool) -> None:
+    """List clients (never their keys: those are only stored as hashes)."""
+    from hub.clients import list_clients
+
+    settings, services = _start_services(_settings(), redis=False)
+    try:
+        rows = _in_transaction(settings, lambda s: list_clients(s, include_revoked=include_revoked))
+    finally:
+        services.stop()
+    for c in rows:
+        state = f"revoked {c.revoked_at:%Y-%m-%d}" if c.revoked_at else "active"
+        click.echo(
+            f"{c.name}\t{c.kind.value}\t{c.store_id or '-'}\t{','.join(c.scopes)}\t"
+            f"{c.key_prefix}…\t{state}"
+        )
+
+
+@clients.command("revoke")
+@click.argument("name")
+def clients_revoke(name: str) -> None:
+    """Revoke a client's key; requests with it get 401 (after the auth cache, seconds)."""
+    from hub.clients import ClientError, revoke_client
+
+    settings, services = _start_services(_settings(), redis=False)
+    try:
+        _in_transaction(settings, lambda s: revoke_client(s, name=name))
+    except ClientError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        services.stop()
+    click.echo(f"revoked {name}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the SDL of the served schema."""
+    from hub.schema import schema_sdl
+
+    click.echo(schema_sdl(), nl=False)

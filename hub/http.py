@@ -1,0 +1,303 @@
+"""GraphQL over HTTP: authentication, media types and status codes around schema execution.
+
+Follows the GraphQL-over-HTTP specification: ``application/graphql-response+json`` when the
+client accepts it (request errors then answer 400), ``application/json`` otherwise (200 for
+every well-formed request); GET runs queries only; a request without valid credentials is
+refused with 401 before anything is parsed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import structlog
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    validate,
+)
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.graphql import OperationType as StrawberryOperationType
+
+from hub.auth import bearer_token
+from hub.context import Context
+from hub.loaders import Loaders
+
+log = structlog.get_logger("memberhub.request")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class RequestError(Exception):
+    """A request that cannot be executed; answered with ``status`` and no ``data``."""
+
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type for an Accept header, or None when none can be served.
+
+    Higher quality wins; on a tie the spec's preferred graphql-response+json wins.
+    """
+    if not accept:
+        return JSON
+    best: tuple[float, int] | None = None
+    chosen: str | None = None
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        if media in (GRAPHQL_RESPONSE, JSON):
+            candidate = media
+        elif media in ("*/*", "application/*"):
+            candidate = JSON
+        else:
+            continue
+        key = (quality, 1 if candidate == GRAPHQL_RESPONSE else 0)
+        if quality > 0 and (best is None or key > best):
+            best, chosen = key, candidate
+    return chosen
+
+
+def _json_param(raw: Any, name: str) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise RequestError(f"`{name}` is not valid JSON") from exc
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise RequestError(f"`{name}` must be an object")
+    return raw
+
+
+def params_from(data: Any) -> GraphQLParams:
+    if isinstance(data, list):
+        raise RequestError("batched requests are not supported: send one operation per request")
+    if not isinstance(data, dict):
+        raise RequestError("the request body must be a JSON object")
+    query = data.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("`query` must be a non-empty string")
+    operation_name = data.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("`operationName` must be a string")
+    return GraphQLParams(
+        query=query,
+        variables=_json_param(data.get("variables"), "variables"),
+        operation_name=operation_name or None,
+        extensions=_json_param(data.get("extensions"), "extensions"),
+    )
+
+
+async def read_params(request: Request) -> GraphQLParams:
+    if request.method == "GET":
+        return params_from(dict(request.query_params))
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise RequestError("send the request as application/json", status=415)
+    body = await request.body()
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError("the request body is not valid JSON") from exc
+    return params_from(data)
+
+
+class DocumentCache:
+    """Parsed and validated documents by query text, so a repeated query costs execution only."""
+
+    def __init__(self, schema: GraphQLSchema, maxsize: int = 512) -> None:
+        self._schema = schema
+        self.parse = lru_cache(maxsize=maxsize)(self._parse)
+        self.validate = lru_cache(maxsize=maxsize)(self._validate)
+
+    @staticmethod
+    def _parse(query: str) -> DocumentNode | GraphQLError:
+        try:
+            return parse(query)
+        except GraphQLError as error:
+            return error
+
+    def _validate(self, query: str) -> tuple[GraphQLError, ...]:
+        document = self.parse(query)
+        if isinstance(document, GraphQLError):
+            return (document,)
+        return tuple(validate(self._schema, document))
+
+
+def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name is None:
+        return operations[0] if len(operations) == 1 else None
+    return next((op for op in operations if op.name and op.name.value == name), None)
+
+
+class GraphQLEndpoint:
+    """The ``/graphql`` route of one app."""
+
+    def __init__(self, hub: Any) -> None:
+        # ``hub`` is the app's HubState; typed loosely to keep this module free of app wiring.
+        self.hub = hub
+        self.documents = DocumentCache(hub.schema._schema)
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        media_type = negotiate(request.headers.get("accept"))
+        if request.method == "GET" and "query" not in request.query_params:
+            accept = request.headers.get("accept", "")
+            if "text/html" in accept:
+                return HTMLResponse(get_graphql_ide_html())
+        principal = await self.hub.authenticator.authenticate(
+            bearer_token(request.headers.get("authorization")), now=self.hub.clock.now()
+        )
+        if principal is None:
+            self.hub.metrics.unauthenticated.inc()
+            return Response(
+                orjson.dumps(
+                    {
+                        "errors": [
+                            {
+                                "message": "missing, unknown or revoked credentials",
+                                "extensions": {"code": "UNAUTHENTICATED"},
+                            }
+                        ]
+                    }
+                ),
+                status_code=401,
+                media_type=JSON,
+                headers={"WWW-Authenticate": 'Bearer realm="memberhub"'},
+            )
+        if media_type is None:
+            return self._request_error(
+                RequestError(
+                    "this endpoint answers application/graphql-response+json or application/json",
+                    406,
+                ),
+                JSON,
+            )
+        operation_name = "unknown"
+        try:
+            params = await read_params(request)
+            operation_name = params.operation_name or "anonymous"
+            document = self.documents.parse(params.query)
+            if isinstance(document, GraphQLError):
+                return self._graphql_errors(
+                    [document], media_type, operation_name, started, principal
+                )
+            operation = find_operation(document, params.operation_name)
+            if operation is not None and operation.name and not params.operation_name:
+                operation_name = operation.name.value
+            if (
+                request.method == "GET"
+                and operation is not None
+                and operation.operation is not OperationType.QUERY
+            ):
+                raise RequestError(
+                    "only queries run over GET; send mutations with POST", 405, {"Allow": "POST"}
+                )
+            errors = self.documents.validate(params.query)
+            if errors:
+                return self._graphql_errors(
+                    list(errors), media_type, operation_name, started, principal
+                )
+        except RequestError as error:
+            self._observe(operation_name, "request_error", started, principal)
+            return self._request_error(error, media_type)
+
+        async with self.hub.session_factory() as session:
+            context = Context(
+                session=session,
+                principal=principal,
+                clock=self.hub.clock,
+                settings=self.hub.settings,
+                redis=self.hub.redis,
+                loaders=None,  # type: ignore[arg-type]
+            )
+            context.loaders = Loaders(context.execute)
+            result = await self.hub.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=(
+                    {StrawberryOperationType.QUERY} if request.method == "GET" else None
+                ),
+            )
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [error.formatted for error in result.errors]
+        body["data"] = result.data
+        outcome = "error" if result.errors else "ok"
+        self._observe(operation_name, outcome, started, principal)
+        return Response(orjson.dumps(body), media_type=media_type)
+
+    def _graphql_errors(
+        self,
+        errors: list[GraphQLError],
+        media_type: str,
+        operation: str,
+        started: float,
+        principal: Any,
+    ) -> Response:
+        """Parse and validation failures: no ``data``; 400 for graphql-response+json."""
+        self._observe(operation, "invalid", started, principal)
+        status = 400 if media_type == GRAPHQL_RESPONSE else 200
+        return Response(
+            orjson.dumps({"errors": [e.formatted for e in errors]}),
+            status_code=status,
+            media_type=media_type,
+        )
+
+    @staticmethod
+    def _request_error(error: RequestError, media_type: str) -> Response:
+        return Response(
+            orjson.dumps({"errors": [{"message": str(error)}]}),
+            status_code=error.status,
+            media_type=media_type,
+            headers=error.headers,
+        )
+
+    def _observe(self, operation: str, outcome: str, started: float, principal: Any) -> None:
+        elapsed = time.perf_counter() - started
+        self.hub.metrics.observe(operation, outcome, elapsed)
+        log.info(
+            "graphql",
+            operation=operation,
+            client=principal.name,
+            kind=principal.kind.value,
+            outcome=outcome,
+            duration_ms=round(elapsed * 1000, 2),
+        )

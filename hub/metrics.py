@@ -1,0 +1,35 @@
+"""Prometheus metrics of one app: requests and latencies per GraphQL operation."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "memberhub_graphql_requests",
+            "GraphQL requests by operation and outcome.",
+            ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "memberhub_graphql_request_seconds",
+            "GraphQL request latency by operation.",
+            ["operation"],
+            registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.unauthenticated = Counter(
+            "memberhub_unauthenticated_requests",
+            "Requests refused with 401.",
+            registry=self.registry,
+        )
+
+    def observe(self, operation: str, outcome: str, seconds: float) -> None:
+        self.requests.labels(operation, outcome).inc()
+        self.latency.labels(operation).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,66 @@
+"""Who is calling: the resolved API client or member token, and the scopes it holds."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ClientKind(enum.StrEnum):
+    ADMIN = "admin"
+    POS = "pos"
+    PARTNER = "partner"
+    FRONTEND = "frontend"
+    #: A member token: acts for one member only.
+    MEMBER = "member"
+
+
+class Scope(enum.StrEnum):
+    """Scopes an API client may hold. ``admin`` implies every other scope."""
+
+    ADMIN = "admin"
+    PII_READ = "pii:read"
+    MEMBERS_READ = "members:read"
+    MEMBERS_WRITE = "members:write"
+    MEMBER_TOKENS = "members:token"
+    PURCHASES_WRITE = "purchases:write"
+    POINTS_WRITE = "points:write"
+    SEGMENTS_WRITE = "segments:write"
+    WEBHOOKS = "webhooks"
+    #: What a member token holds: act for its own member.
+    SELF = "self"
+
+
+DEFAULT_SCOPES: dict[ClientKind, frozenset[Scope]] = {
+    ClientKind.ADMIN: frozenset({Scope.ADMIN}),
+    ClientKind.POS: frozenset(
+        {Scope.MEMBERS_READ, Scope.MEMBERS_WRITE, Scope.PURCHASES_WRITE, Scope.POINTS_WRITE}
+    ),
+    ClientKind.PARTNER: frozenset({Scope.MEMBERS_READ, Scope.WEBHOOKS}),
+    ClientKind.FRONTEND: frozenset({Scope.MEMBER_TOKENS, Scope.MEMBERS_WRITE}),
+    ClientKind.MEMBER: frozenset({Scope.SELF}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller, in the context of every resolver."""
+
+    kind: ClientKind
+    name: str
+    scopes: frozenset[str]
+    client_id: int | None = None
+    store_id: str | None = None
+    #: Set for member tokens: the member the token acts for.
+    member_id: int | None = None
+
+    def has(self, scope: str) -> bool:
+        return Scope.ADMIN in self.scopes or scope in self.scopes
+
+    @property
+    def is_admin(self) -> bool:
+        return Scope.ADMIN in self.scopes
+
+    @property
+    def sees_pii(self) -> bool:
+        return self.has(Scope.PII_READ)

@@ -1,0 +1,72 @@
+"""Configuration from the environment (prefix ``MEMBERHUB_``), documented in the README."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("memberhub"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEMBERHUB_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL; unset starts an embedded PostgreSQL in the data dir.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset starts an embedded Redis in the data dir."
+    )
+    redis_namespace: str = Field(
+        default="memberhub", description="Prefix of every Redis key and dramatiq queue."
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Embedded PostgreSQL/Redis data and the generated token secret.",
+    )
+    time_zone: str = Field(default="Asia/Shanghai", description="Business days are in this zone.")
+    phone_region: str = Field(default="CN", description="Region of phone numbers without +.")
+    token_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs member tokens; unset: generated once and kept in the data dir.",
+    )
+    member_token_max_ttl_seconds: int = Field(default=86_400, ge=60)
+    log_level: str = Field(default="INFO")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: console on a terminal, JSON lines otherwise."
+    )
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a resolved API key is cached in-process (revocation delay).",
+    )
+    worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
+    embedded_worker: bool = Field(
+        default=True,
+        description="In the embedded default, `serve` also runs the worker in-process.",
+    )
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None or self.redis_url is None
+
+    def resolved_token_secret(self) -> bytes:
+        """The configured secret, or one generated once and kept in the data dir (0600)."""
+        if self.token_secret is not None:
+            return self.token_secret.get_secret_value().encode()
+        path = self.data_dir / "token_secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()

@@ -1,0 +1,1 @@
+"""Identity resolution: every phone, OpenID, UnionID, card and account resolves to one member."""

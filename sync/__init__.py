@@ -1,0 +1,1 @@
+"""Work after the request: POS ingest, dramatiq jobs, the transactional outbox, webhooks."""

@@ -1,0 +1,51 @@
+"""Migrations run up from an empty database, and again without change."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from hub.database import create_engine
+from hub.migrate import MIGRATIONS, current_revision, migrate
+from tests.conftest import create_database, drop_database
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from hub.migrate import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_migrations_up_from_empty_and_idempotent(server_url):
+    name = f"memberhub_empty_{uuid.uuid4().hex[:8]}"
+    url = await create_database(server_url, name)
+    engine = create_engine(url, pool_size=1)
+    try:
+        assert await current_revision(engine) is None
+
+        await migrate(engine)
+        await migrate(engine)
+
+        assert await current_revision(engine) == head_revision()
+        async with engine.connect() as conn:
+            tables = set(
+                (
+                    await conn.execute(
+                        text("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert {"api_clients", "outbox_events", "alembic_version"} <= tables
+    finally:
+        await engine.dispose()
+        await drop_database(server_url, name)
+
+
+def test_migrations_live_in_the_package():
+    assert (MIGRATIONS / "env.py").exists()
+    assert any((MIGRATIONS / "versions").glob("0001_*.py"))
