@@ -1,12 +1,20 @@
-"""The served schema, assembled from the area modules. ``memberhub schema`` prints it."""
+"""The served schema, assembled from the area modules. ``memberhub schema`` prints it.
+
+Each area module (``hub/api/<area>.py``) defines ``<Area>Query`` / ``<Area>Mutation`` types;
+they are merged here into the root types, in the order listed.
+"""
 
 from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.tools import merge_types
 
-from hub.api.node import Node, resolve_node
+from hub.api.node import NodeQuery
+
+QUERIES: tuple[type, ...] = (NodeQuery,)
+MUTATIONS: tuple[type, ...] = ()
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -15,14 +23,10 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-@strawberry.type
-class Query:
-    node: Node | None = strawberry.field(resolver=resolve_node)
-
-
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
-        query=Query,
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
         extensions=[lambda: MaskErrors(should_mask_error=_should_mask)],
     )
 

@@ -36,3 +36,8 @@ async def resolve_node(info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return None
     loader = NODE_LOADERS.get(type_name)
     return None if loader is None else await loader(info, key)
+
+
+@strawberry.type
+class NodeQuery:
+    node: Node | None = strawberry.field(resolver=resolve_node)
