@@ -22,6 +22,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     parse,
+    specified_rules,
     validate,
 )
 from starlette.requests import Request
@@ -31,7 +32,11 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from hub.auth import bearer_token
 from hub.context import Context
+from hub.limits import CostExceeded, QueryLimits, limit_rules, query_cost, uses_introspection
 from hub.loaders import Loaders
+from hub.persisted_queries import PersistedQueries, PersistedQueryError
+from hub.principal import Principal
+from hub.rate_limit import Allowance, RateLimiter
 
 log = structlog.get_logger("memberhub.request")
 
@@ -108,8 +113,12 @@ def params_from(data: Any) -> GraphQLParams:
         raise RequestError("batched requests are not supported: send one operation per request")
     if not isinstance(data, dict):
         raise RequestError("the request body must be a JSON object")
+    extensions = _json_param(data.get("extensions"), "extensions")
     query = data.get("query")
-    if not isinstance(query, str) or not query.strip():
+    # With a persisted query the text may be left out: the hash names it.
+    if query is None and extensions and "persistedQuery" in extensions:
+        query = ""
+    if not isinstance(query, str) or (not query.strip() and not extensions):
         raise RequestError("`query` must be a non-empty string")
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
@@ -118,7 +127,7 @@ def params_from(data: Any) -> GraphQLParams:
         query=query,
         variables=_json_param(data.get("variables"), "variables"),
         operation_name=operation_name or None,
-        extensions=_json_param(data.get("extensions"), "extensions"),
+        extensions=extensions,
     )
 
 
@@ -137,17 +146,22 @@ async def read_params(request: Request) -> GraphQLParams:
 
 
 class DocumentCache:
-    """Parsed and validated documents by query text, so a repeated query costs execution only."""
+    """Parsed and validated documents by query text, so a repeated query costs execution only.
 
-    def __init__(self, schema: GraphQLSchema, maxsize: int = 512) -> None:
+    Validation includes the depth and alias limits; the token limit bounds the parser.
+    """
+
+    def __init__(self, schema: GraphQLSchema, limits: QueryLimits, maxsize: int = 1024) -> None:
         self._schema = schema
+        self._limits = limits
+        self._rules = (*specified_rules, *limit_rules(limits))
         self.parse = lru_cache(maxsize=maxsize)(self._parse)
         self.validate = lru_cache(maxsize=maxsize)(self._validate)
+        self.introspects = lru_cache(maxsize=maxsize)(self._introspects)
 
-    @staticmethod
-    def _parse(query: str) -> DocumentNode | GraphQLError:
+    def _parse(self, query: str) -> DocumentNode | GraphQLError:
         try:
-            return parse(query)
+            return parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
             return error
 
@@ -155,7 +169,11 @@ class DocumentCache:
         document = self.parse(query)
         if isinstance(document, GraphQLError):
             return (document,)
-        return tuple(validate(self._schema, document))
+        return tuple(validate(self._schema, document, self._rules))
+
+    def _introspects(self, query: str) -> bool:
+        document = self.parse(query)
+        return not isinstance(document, GraphQLError) and uses_introspection(document)
 
 
 def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -165,21 +183,36 @@ def find_operation(document: DocumentNode, name: str | None) -> OperationDefinit
     return next((op for op in operations if op.name and op.name.value == name), None)
 
 
+def _error(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
 class GraphQLEndpoint:
     """The ``/graphql`` route of one app."""
 
     def __init__(self, hub: Any) -> None:
         # ``hub`` is the app's HubState; typed loosely to keep this module free of app wiring.
         self.hub = hub
-        self.documents = DocumentCache(hub.schema._schema)
+        settings = hub.settings
+        self.limits = QueryLimits(
+            max_depth=settings.query_max_depth,
+            max_aliases=settings.query_max_aliases,
+            max_tokens=settings.query_max_tokens,
+            max_cost=settings.query_max_cost,
+            max_page_size=settings.query_max_page_size,
+        )
+        self.documents = DocumentCache(hub.schema._schema, self.limits)
+        self.rate_limiter = RateLimiter(hub.redis, namespace=settings.redis_namespace)
+        self.persisted = PersistedQueries(hub.redis, namespace=settings.redis_namespace)
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
-        media_type = negotiate(request.headers.get("accept"))
-        if request.method == "GET" and "query" not in request.query_params:
-            accept = request.headers.get("accept", "")
-            if "text/html" in accept:
-                return HTMLResponse(get_graphql_ide_html())
+        if (
+            request.method == "GET"
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        ):
+            return HTMLResponse(get_graphql_ide_html())
         principal = await self.hub.authenticator.authenticate(
             bearer_token(request.headers.get("authorization")), now=self.hub.clock.now()
         )
@@ -200,6 +233,25 @@ class GraphQLEndpoint:
                 media_type=JSON,
                 headers={"WWW-Authenticate": 'Bearer realm="memberhub"'},
             )
+        allowance = await self._take_token(principal)
+        if not allowance.allowed:
+            self.hub.metrics.rate_limited.labels(principal.kind.value).inc()
+            return Response(
+                orjson.dumps(
+                    {
+                        "errors": [
+                            {
+                                "message": "rate limit exceeded",
+                                "extensions": {"code": "RATE_LIMITED"},
+                            }
+                        ]
+                    }
+                ),
+                status_code=429,
+                media_type=JSON,
+                headers={"Retry-After": str(allowance.retry_after_seconds)},
+            )
+        media_type = negotiate(request.headers.get("accept"))
         if media_type is None:
             return self._request_error(
                 RequestError(
@@ -212,7 +264,15 @@ class GraphQLEndpoint:
         try:
             params = await read_params(request)
             operation_name = params.operation_name or "anonymous"
-            document = self.documents.parse(params.query)
+            try:
+                query = await self.persisted.resolve(params.query or None, params.extensions)
+            except PersistedQueryError as error:
+                return self._graphql_errors(
+                    [_error(str(error), error.code)], media_type, operation_name, started, principal
+                )
+            if not query:
+                raise RequestError("`query` must be a non-empty string")
+            document = self.documents.parse(query)
             if isinstance(document, GraphQLError):
                 return self._graphql_errors(
                     [document], media_type, operation_name, started, principal
@@ -228,11 +288,11 @@ class GraphQLEndpoint:
                 raise RequestError(
                     "only queries run over GET; send mutations with POST", 405, {"Allow": "POST"}
                 )
-            errors = self.documents.validate(params.query)
+            errors = list(self.documents.validate(query))
+            if not errors:
+                errors = self._limit_errors(query, document, operation, params, principal)
             if errors:
-                return self._graphql_errors(
-                    list(errors), media_type, operation_name, started, principal
-                )
+                return self._graphql_errors(errors, media_type, operation_name, started, principal)
         except RequestError as error:
             self._observe(operation_name, "request_error", started, principal)
             return self._request_error(error, media_type)
@@ -248,7 +308,7 @@ class GraphQLEndpoint:
             )
             context.loaders = Loaders(context.execute)
             result = await self.hub.schema.execute(
-                params.query,
+                query,
                 variable_values=params.variables,
                 context_value=context,
                 operation_name=params.operation_name,
@@ -260,9 +320,51 @@ class GraphQLEndpoint:
         if result.errors:
             body["errors"] = [error.formatted for error in result.errors]
         body["data"] = result.data
-        outcome = "error" if result.errors else "ok"
-        self._observe(operation_name, outcome, started, principal)
+        self._observe(operation_name, "error" if result.errors else "ok", started, principal)
         return Response(orjson.dumps(body), media_type=media_type)
+
+    async def _take_token(self, principal: Principal) -> Allowance:
+        settings = self.hub.settings
+        limit = settings.rate_limit_overrides.get(principal.name) or settings.rate_limits.get(
+            principal.kind.value
+        )
+        if limit is None:
+            return Allowance(True)
+        subject = (
+            f"member:{principal.member_id}"
+            if principal.member_id is not None
+            else f"client:{principal.client_id}"
+        )
+        return await self.rate_limiter.take(subject, rate=limit.rate, burst=limit.burst)
+
+    def _limit_errors(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode | None,
+        params: GraphQLParams,
+        principal: Principal,
+    ) -> list[GraphQLError]:
+        if (
+            self.documents.introspects(query)
+            and not principal.is_admin
+            and not self.hub.settings.introspection_for_all
+        ):
+            return [_error("introspection is for admin clients", "INTROSPECTION_DISABLED")]
+        if operation is None:
+            return []  # execution reports the missing or ambiguous operation
+        try:
+            cost = query_cost(document, operation, params.variables or {}, self.limits)
+        except CostExceeded as error:
+            return [_error(str(error), "QUERY_TOO_COMPLEX")]
+        if cost > self.limits.max_cost:
+            return [
+                _error(
+                    f"query cost {cost} is over the limit of {self.limits.max_cost}",
+                    "QUERY_TOO_COMPLEX",
+                )
+            ]
+        return []
 
     def _graphql_errors(
         self,
@@ -270,9 +372,9 @@ class GraphQLEndpoint:
         media_type: str,
         operation: str,
         started: float,
-        principal: Any,
+        principal: Principal,
     ) -> Response:
-        """Parse and validation failures: no ``data``; 400 for graphql-response+json."""
+        """Failures before execution: no ``data``; 400 for graphql-response+json."""
         self._observe(operation, "invalid", started, principal)
         status = 400 if media_type == GRAPHQL_RESPONSE else 200
         return Response(
@@ -290,7 +392,7 @@ class GraphQLEndpoint:
             headers=error.headers,
         )
 
-    def _observe(self, operation: str, outcome: str, started: float, principal: Any) -> None:
+    def _observe(self, operation: str, outcome: str, started: float, principal: Principal) -> None:
         elapsed = time.perf_counter() - started
         self.hub.metrics.observe(operation, outcome, elapsed)
         log.info(

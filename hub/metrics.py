@@ -27,6 +27,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.rate_limited = Counter(
+            "memberhub_rate_limited_requests",
+            "Requests refused with 429, by client kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+
     def observe(self, operation: str, outcome: str, seconds: float) -> None:
         self.requests.labels(operation, outcome).inc()
         self.latency.labels(operation).observe(seconds)

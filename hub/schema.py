@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import DisableValidation, MaskErrors, ParserCache
 from strawberry.tools import merge_types
 
 from hub.api.node import NodeQuery
@@ -27,7 +27,12 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
-        extensions=[lambda: MaskErrors(should_mask_error=_should_mask)],
+        # The HTTP layer validates (cached, with the query limits) before executing.
+        extensions=[
+            DisableValidation,
+            lambda: ParserCache(maxsize=1024),
+            lambda: MaskErrors(should_mask_error=_should_mask),
+        ],
     )
 
 

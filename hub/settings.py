@@ -7,12 +7,29 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("memberhub"))
+
+
+class RateLimit(BaseModel):
+    #: Requests a second, sustained.
+    rate: float = Field(gt=0)
+    #: Requests that may arrive at once after a quiet spell.
+    burst: int = Field(ge=1)
+
+
+def _default_rate_limits() -> dict[str, RateLimit]:
+    return {
+        "admin": RateLimit(rate=200, burst=400),
+        "pos": RateLimit(rate=50, burst=200),
+        "partner": RateLimit(rate=50, burst=100),
+        "frontend": RateLimit(rate=500, burst=1000),
+        "member": RateLimit(rate=10, burst=40),
+    }
 
 
 class Settings(BaseSettings):
@@ -49,6 +66,22 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         description="How long a resolved API key is cached in-process (revocation delay).",
+    )
+    rate_limits: dict[str, RateLimit] = Field(
+        default_factory=_default_rate_limits,
+        description="Token bucket per client kind (JSON: {kind: {rate, burst}}).",
+    )
+    rate_limit_overrides: dict[str, RateLimit] = Field(
+        default_factory=dict,
+        description="Token bucket by client name, instead of its kind's (JSON).",
+    )
+    query_max_depth: int = Field(default=15, ge=1)
+    query_max_aliases: int = Field(default=30, ge=0)
+    query_max_tokens: int = Field(default=5_000, ge=10)
+    query_max_cost: int = Field(default=25_000, ge=1)
+    query_max_page_size: int = Field(default=100, ge=1)
+    introspection_for_all: bool = Field(
+        default=False, description="Let every client introspect; off: admin clients only."
     )
     worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
     embedded_worker: bool = Field(
