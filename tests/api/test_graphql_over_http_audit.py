@@ -1,0 +1,48 @@
+"""The GraphQL-over-HTTP audit suite (npm graphql-http) against a live hub: all MUST and
+SHOULD audits pass."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hub.app import create_app
+from tests.live_server import serve_in_thread
+
+AUDIT = Path(__file__).resolve().parent.parent / "compliance"
+
+
+@pytest.fixture(scope="module")
+def audit_tool() -> Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("node and npm are needed for the GraphQL-over-HTTP audit")
+    if not (AUDIT / "node_modules" / "graphql-http").exists():
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent"],
+            cwd=AUDIT,
+            check=True,
+            timeout=300,
+        )
+    return AUDIT / "audit.mjs"
+
+
+async def test_all_must_and_should_audits_pass(audit_tool, settings, new_key):
+    key = await new_key("admin")
+
+    with serve_in_thread(lambda: create_app(settings)) as base_url:
+        completed = subprocess.run(
+            ["node", str(audit_tool), f"{base_url}/graphql", key],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert summary["failures"] == []
+    assert summary["MUST"] == {"ok": 13, "total": 13}
+    assert summary["SHOULD"]["ok"] == summary["SHOULD"]["total"] > 0
