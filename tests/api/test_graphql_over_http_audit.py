@@ -3,6 +3,7 @@ SHOULD audits pass."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -34,15 +35,18 @@ async def test_all_must_and_should_audits_pass(audit_tool, settings, new_key):
     key = await new_key("admin")
 
     with serve_in_thread(lambda: create_app(settings)) as base_url:
-        completed = subprocess.run(
-            ["node", str(audit_tool), f"{base_url}/graphql", key],
-            capture_output=True,
-            text=True,
-            timeout=120,
+        process = await asyncio.create_subprocess_exec(
+            "node",
+            str(audit_tool),
+            f"{base_url}/graphql",
+            key,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
 
-    assert completed.returncode == 0, completed.stderr
-    summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert process.returncode == 0, stderr.decode()
+    summary = json.loads(stdout.decode().strip().splitlines()[-1])
     assert summary["failures"] == []
     assert summary["MUST"] == {"ok": 13, "total": 13}
     assert summary["SHOULD"]["ok"] == summary["SHOULD"]["total"] > 0
