@@ -9,7 +9,6 @@ refused with 401 before anything is parsed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +31,14 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from hub.auth import bearer_token
 from hub.context import Context
+from hub.graphql_request import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    GraphQLParams,
+    RequestError,
+    negotiate,
+    read_params,
+)
 from hub.limits import CostExceeded, QueryLimits, limit_rules, query_cost, uses_introspection
 from hub.loaders import Loaders
 from hub.persisted_queries import PersistedQueries, PersistedQueryError
@@ -39,110 +46,6 @@ from hub.principal import Principal
 from hub.rate_limit import Allowance, RateLimiter
 
 log = structlog.get_logger("memberhub.request")
-
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
-
-
-class RequestError(Exception):
-    """A request that cannot be executed; answered with ``status`` and no ``data``."""
-
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
-
-
-@dataclass(frozen=True)
-class GraphQLParams:
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The response media type for an Accept header, or None when none can be served.
-
-    Higher quality wins; on a tie the spec's preferred graphql-response+json wins.
-    """
-    if not accept:
-        return JSON
-    best: tuple[float, int] | None = None
-    chosen: str | None = None
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.lower()
-        if media in (GRAPHQL_RESPONSE, JSON):
-            candidate = media
-        elif media in ("*/*", "application/*"):
-            candidate = JSON
-        else:
-            continue
-        key = (quality, 1 if candidate == GRAPHQL_RESPONSE else 0)
-        if quality > 0 and (best is None or key > best):
-            best, chosen = key, candidate
-    return chosen
-
-
-def _json_param(raw: Any, name: str) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        try:
-            raw = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise RequestError(f"`{name}` is not valid JSON") from exc
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise RequestError(f"`{name}` must be an object")
-    return raw
-
-
-def params_from(data: Any) -> GraphQLParams:
-    if isinstance(data, list):
-        raise RequestError("batched requests are not supported: send one operation per request")
-    if not isinstance(data, dict):
-        raise RequestError("the request body must be a JSON object")
-    extensions = _json_param(data.get("extensions"), "extensions")
-    query = data.get("query")
-    # With a persisted query the text may be left out: the hash names it.
-    if query is None and extensions and "persistedQuery" in extensions:
-        query = ""
-    if not isinstance(query, str) or (not query.strip() and not extensions):
-        raise RequestError("`query` must be a non-empty string")
-    operation_name = data.get("operationName")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise RequestError("`operationName` must be a string")
-    return GraphQLParams(
-        query=query,
-        variables=_json_param(data.get("variables"), "variables"),
-        operation_name=operation_name or None,
-        extensions=extensions,
-    )
-
-
-async def read_params(request: Request) -> GraphQLParams:
-    if request.method == "GET":
-        return params_from(dict(request.query_params))
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
-        raise RequestError("send the request as application/json", status=415)
-    body = await request.body()
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise RequestError("the request body is not valid JSON") from exc
-    return params_from(data)
 
 
 class DocumentCache:
@@ -187,6 +90,12 @@ def _error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
+def _refusal(message: str, code: str, status: int, headers: dict[str, str]) -> Response:
+    """A request refused before GraphQL sees it (401, 429)."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
+
+
 class GraphQLEndpoint:
     """The ``/graphql`` route of one app."""
 
@@ -218,38 +127,20 @@ class GraphQLEndpoint:
         )
         if principal is None:
             self.hub.metrics.unauthenticated.inc()
-            return Response(
-                orjson.dumps(
-                    {
-                        "errors": [
-                            {
-                                "message": "missing, unknown or revoked credentials",
-                                "extensions": {"code": "UNAUTHENTICATED"},
-                            }
-                        ]
-                    }
-                ),
-                status_code=401,
-                media_type=JSON,
-                headers={"WWW-Authenticate": 'Bearer realm="memberhub"'},
+            return _refusal(
+                "missing, unknown or revoked credentials",
+                "UNAUTHENTICATED",
+                401,
+                {"WWW-Authenticate": 'Bearer realm="memberhub"'},
             )
         allowance = await self._take_token(principal)
         if not allowance.allowed:
             self.hub.metrics.rate_limited.labels(principal.kind.value).inc()
-            return Response(
-                orjson.dumps(
-                    {
-                        "errors": [
-                            {
-                                "message": "rate limit exceeded",
-                                "extensions": {"code": "RATE_LIMITED"},
-                            }
-                        ]
-                    }
-                ),
-                status_code=429,
-                media_type=JSON,
-                headers={"Retry-After": str(allowance.retry_after_seconds)},
+            return _refusal(
+                "rate limit exceeded",
+                "RATE_LIMITED",
+                429,
+                {"Retry-After": str(allowance.retry_after_seconds)},
             )
         media_type = negotiate(request.headers.get("accept"))
         if media_type is None:

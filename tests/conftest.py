@@ -63,25 +63,23 @@ def _redis_url() -> str:
 _KEEP_ALIVE: list[object] = []
 
 
-async def create_database(server_url: str, name: str) -> str:
+async def _on_server(server_url: str, statement: str) -> None:
     admin = create_engine(server_url, pool_size=1, max_overflow=0)
     try:
         async with admin.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            await conn.execute(text(statement))
     finally:
         await admin.dispose()
+
+
+async def create_database(server_url: str, name: str) -> str:
+    await _on_server(server_url, f'CREATE DATABASE "{name}"')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def drop_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, pool_size=1, max_overflow=0)
-    try:
-        async with admin.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+    await _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session", autouse=True)
