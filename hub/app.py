@@ -76,7 +76,7 @@ def create_app(
         if settings.redis_url is None:
             raise ValueError("create_app needs a Redis URL (the CLI starts an embedded one)")
         redis = Redis.from_url(settings.redis_url)
-    install_domain_hooks()
+    install_domain_hooks(settings, clock)
     session_factory = create_session_factory(engine)
     state = HubState(
         settings=settings,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.database import create_engine, create_session_factory
 from hub.embedded import EmbeddedServices, ensure_services
+from hub.job_commands import jobs
 from hub.log import configure_logging
 from hub.settings import Settings
 
@@ -75,6 +76,9 @@ def main() -> None:
     """Member Hub: one view of each customer across every channel."""
 
 
+main.add_command(jobs)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -88,28 +92,28 @@ def serve(host: str, port: int, no_migrate: bool) -> None:
     import uvicorn
 
     from hub.app import create_app
-    from sync.broker import create_broker
-    from sync.worker import start_worker, stop_worker
+    from hub.background import build_background
 
     settings = _settings()
     embedded = settings.embedded
     settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
     try:
         admin_key = _in_transaction(settings, _bootstrap_admin)
-        worker = None
+        # The app wires the domain hooks (and scheduled jobs) the background work runs.
+        app = create_app(settings)
+        background = None
         if embedded and settings.embedded_worker:
-            assert settings.redis_url is not None
-            broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
-            worker = start_worker(broker, threads=settings.worker_threads)
+            background = build_background(settings)
+            background.start()
         click.echo(f"Member Hub on http://{host}:{port}/graphql (GraphiQL in a browser)")
         if admin_key:
             click.echo("First start: an admin client was created. Its key, shown only now:")
             click.echo(f"  {admin_key}")
         try:
-            uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+            uvicorn.run(app, host=host, port=port, log_config=None)
         finally:
-            if worker is not None:
-                stop_worker(worker, broker)
+            if background is not None:
+                background.stop()
     finally:
         services.stop()
 
@@ -143,17 +147,15 @@ def migrate_command() -> None:
 @main.command()
 @click.option("--threads", type=int, default=None, help="Worker threads (default: setting).")
 def worker(threads: int | None) -> None:
-    """Run the dramatiq worker for the hub's actors until SIGINT/SIGTERM."""
+    """Run the dramatiq workers, the scheduler and the outbox dispatcher until SIGINT/SIGTERM."""
+    from hub.background import build_background
     from hub.wiring import install_domain_hooks
-    from sync.broker import create_broker
-    from sync.worker import run_worker_forever
+    from sync.worker import run_until_signalled
 
     settings, services = _start_services(_settings(), redis=True, run_migrations=False)
     try:
-        install_domain_hooks()
-        assert settings.redis_url is not None
-        broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
-        run_worker_forever(broker, threads=threads or settings.worker_threads)
+        install_domain_hooks(settings)
+        run_until_signalled(build_background(settings, threads=threads))
     finally:
         services.stop()
 
@@ -242,6 +244,33 @@ def clients_revoke(name: str) -> None:
     finally:
         services.stop()
     click.echo(f"revoked {name}")
+
+
+@main.group()
+def ledger() -> None:
+    """The points ledger."""
+
+
+@ledger.command("verify")
+def ledger_verify() -> None:
+    """Recompute every hash chain, balance and lot from the entries; exit 1 on a break."""
+    from sqlalchemy import text
+
+    from ledger.verify import verify_ledger
+
+    async def verify(session: AsyncSession) -> Any:
+        # One consistent snapshot of a ledger that may be written meanwhile.
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        return await verify_ledger(session=session)
+
+    settings, services = _start_services(_settings(), redis=False)
+    try:
+        report = _in_transaction(settings, verify)
+    finally:
+        services.stop()
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
 
 
 @main.command()

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from redis.asyncio import Redis
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.clock import Clock
@@ -35,7 +34,9 @@ def sqlstate(error: BaseException) -> str | None:
 
 
 def is_retryable(error: BaseException) -> bool:
-    return sqlstate(error) in RETRYABLE_SQLSTATES
+    """A lost race: a retryable SQLSTATE, or a domain error marked ``retryable`` (e.g. an
+    identity linked concurrently past its lock), which a fresh attempt re-reads."""
+    return sqlstate(error) in RETRYABLE_SQLSTATES or getattr(error, "retryable", False) is True
 
 
 @dataclass(eq=False)
@@ -76,7 +77,7 @@ class Context:
             try:
                 async with self._unit_of_work() as session:
                     return await work(session)
-            except DBAPIError as exc:
+            except Exception as exc:
                 if attempt == TRANSACTION_ATTEMPTS or not is_retryable(exc):
                     raise
                 await asyncio.sleep(0.005 * attempt)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cached_property, partial
 from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from hub import member_loaders
+from identity.records import IdentityRecord, MemberRecord, MergeRecord
+from ledger import queries as ledger_queries
+from ledger.model import Balances, LedgerEntry
 
 Execute = Callable[[Any], Awaitable[Any]]
 
@@ -13,3 +21,44 @@ class Loaders:
 
     def __init__(self, execute: Execute) -> None:
         self.execute = execute
+
+    @cached_property
+    def member(self) -> DataLoader[int, MemberRecord | None]:
+        """Members by their own ID (no merge resolution)."""
+        return DataLoader(partial(member_loaders.members_by_id, self.execute))
+
+    @cached_property
+    def member_identities(self) -> DataLoader[int, list[IdentityRecord]]:
+        return DataLoader(partial(member_loaders.identities_by_member, self.execute))
+
+    @cached_property
+    def identity(self) -> DataLoader[int, IdentityRecord | None]:
+        return DataLoader(partial(member_loaders.identities_by_id, self.execute))
+
+    @cached_property
+    def merge(self) -> DataLoader[int, MergeRecord | None]:
+        return DataLoader(partial(member_loaders.merges_by_id, self.execute))
+
+    @cached_property
+    def merges_into(self) -> DataLoader[int, list[MergeRecord]]:
+        """Merges whose survivor is the member, newest first."""
+        return DataLoader(partial(member_loaders.merges_by_survivor, self.execute))
+
+    @cached_property
+    def points_balances(self) -> DataLoader[int, Balances]:
+        return DataLoader(partial(ledger_queries.load_balances, self.execute))
+
+    @cached_property
+    def points_open_lots(self) -> DataLoader[int, list[ledger_queries.ExpiringLot]]:
+        """Unspent AVAILABLE lots by member, earliest expiry first."""
+        return DataLoader(partial(ledger_queries.load_open_lots, self.execute))
+
+    @cached_property
+    def ledger_history(
+        self,
+    ) -> DataLoader[tuple[int, ledger_queries.HistoryQuery], ledger_queries.HistoryPage]:
+        return DataLoader(partial(ledger_queries.load_history, self.execute))
+
+    @cached_property
+    def ledger_entry(self) -> DataLoader[int, LedgerEntry | None]:
+        return DataLoader(partial(ledger_queries.load_entries, self.execute))

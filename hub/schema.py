@@ -11,10 +11,14 @@ from graphql import GraphQLError
 from strawberry.extensions import DisableValidation, MaskErrors, ParserCache
 from strawberry.tools import merge_types
 
+from hub.api.member_login import MemberTokenMutation
+from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
+from hub.api.points import PointsMutation
+from hub.api.webhooks import WebhookMutation, WebhookQuery
 
-QUERIES: tuple[type, ...] = (NodeQuery,)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (NodeQuery, MemberQuery, WebhookQuery)
+MUTATIONS: tuple[type, ...] = (MemberMutation, MemberTokenMutation, PointsMutation, WebhookMutation)
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -56,6 +56,36 @@ class Settings(BaseSettings):
         description="Signs member tokens; unset: generated once and kept in the data dir.",
     )
     member_token_max_ttl_seconds: int = Field(default=86_400, ge=60)
+    phone_hash_salt: SecretStr | None = Field(
+        default=None,
+        description="Salts the phone hashes kept after erasure; unset: generated once and "
+        "kept in the data dir. Never change it once members exist.",
+    )
+    merge_max_verified_phones: int | None = Field(default=1, ge=1)
+    merge_max_unionids: int | None = Field(default=1, ge=1)
+    merge_max_openids_per_app: int | None = Field(default=1, ge=1)
+    merge_max_pos_cards_per_system: int | None = Field(default=1, ge=1)
+    wechat_api_base_url: str = Field(
+        default="https://api.weixin.qq.com", description="Where jscode2session is called."
+    )
+    wechat_apps: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Mini-program AppID -> AppSecret, as JSON: {"wx123": "secret"}.',
+    )
+    wechat_timeout_seconds: float = Field(default=5.0, gt=0)
+    points_signup_bonus: int = Field(
+        default=100, ge=0, description="Points for the first verified phone, once per phone."
+    )
+    points_referral_bonus: int = Field(
+        default=100, ge=0, description="Points to both the referrer and the new member."
+    )
+    points_checkin: int = Field(default=2, ge=1, description="Points per daily check-in.")
+    points_expiry_months: int = Field(
+        default=12, ge=1, description="Credited points expire this many months later."
+    )
+    idempotency_key_days: int = Field(
+        default=30, ge=30, description="How long a points request's idempotency key is kept."
+    )
     log_level: str = Field(default="INFO")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise."
@@ -95,9 +125,16 @@ class Settings(BaseSettings):
 
     def resolved_token_secret(self) -> bytes:
         """The configured secret, or one generated once and kept in the data dir (0600)."""
-        if self.token_secret is not None:
-            return self.token_secret.get_secret_value().encode()
-        path = self.data_dir / "token_secret"
+        return self._secret(self.token_secret, "token_secret")
+
+    def resolved_phone_hash_salt(self) -> bytes:
+        """The configured salt, or one generated once and kept in the data dir (0600)."""
+        return self._secret(self.phone_hash_salt, "phone_hash_salt")
+
+    def _secret(self, configured: SecretStr | None, file_name: str) -> bytes:
+        if configured is not None:
+            return configured.get_secret_value().encode()
+        path = self.data_dir / file_name
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)

@@ -32,6 +32,18 @@ class IdentityLinked(DomainEvent):
     channel: str
     #: Salted hash of the E.164 number, for PHONE identities: the key of "once per phone".
     phone_hash: str | None = None
+    identity_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityUnlinked(DomainEvent):
+    """An identity was taken off ``member_id``; it may be linked to anyone afterwards."""
+
+    event_type = "identity.unlinked"
+    identity_type: str
+    namespace: str | None
+    masked_value: str
+    identity_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +66,9 @@ class MembersUnmerged(DomainEvent):
     merge_id: int
     reason: str
     actor: str
+    #: The survivor the merge named; ``member_id`` is the member that held the merged
+    #: member's things until now (that survivor, or whom it was merged into later).
+    survivor_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,184 @@
+"""GraphQL types of identity resolution: Member, Identity, Profile, Merge and their enums.
+
+Identity values are masked here, per caller: ``pii:read`` (admin included) and the member
+itself see them in clear, everyone else sees ``138****8000``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from hub.api.node import Node, node_loader
+from hub.api.pagination import PageInfo
+from hub.api.points_types import PointsAccount, member_points
+from hub.ids import encode_id
+from hub.permissions import ForbiddenError, allowed
+from hub.principal import Principal, Scope
+from identity import model
+from identity.records import IdentityRecord, MemberRecord, MergeRecord
+from identity.resolve import Outcome
+
+IdentityType = strawberry.enum(model.IdentityType, name="IdentityType")
+Channel = strawberry.enum(model.Channel, name="Channel")
+MemberStatus = strawberry.enum(model.MemberStatus, name="MemberStatus")
+Gender = strawberry.enum(model.Gender, name="Gender")
+IdentifyOutcome = strawberry.enum(Outcome, name="IdentifyOutcome")
+
+
+def may_read_member(principal: Principal, member_id: int) -> bool:
+    return allowed(principal, (Scope.MEMBERS_READ,)) or principal.member_id == member_id
+
+
+def sees_in_clear(principal: Principal, member_id: int) -> bool:
+    return principal.sees_pii or principal.member_id == member_id
+
+
+@strawberry.type(name="Identity")
+class IdentityObject:
+    record: strawberry.Private[IdentityRecord]
+    type: IdentityType
+    namespace: str | None
+    verified: bool
+    channel: Channel
+    linked_at: datetime
+    last_seen_at: datetime
+
+    @strawberry.field(description="Masked (138****8000) for callers without the pii:read scope.")
+    def value(self, info: strawberry.Info) -> str:
+        if sees_in_clear(info.context.principal, self.record.member_id):
+            return self.record.value
+        return model.mask_value(self.record.type, self.record.value)
+
+
+def identity_object(record: IdentityRecord) -> IdentityObject:
+    return IdentityObject(
+        record=record,
+        type=record.type,
+        namespace=record.namespace,
+        verified=record.verified,
+        channel=record.channel,
+        linked_at=record.linked_at,
+        last_seen_at=record.last_seen_at,
+    )
+
+
+@strawberry.type
+class Profile:
+    name: str | None
+    gender: Gender
+    birthday: date | None
+    region: str | None
+
+
+@strawberry.type(name="Member")
+class MemberObject(Node):
+    record: strawberry.Private[MemberRecord]
+    status: MemberStatus
+    created_at: datetime
+    registered_channel: Channel
+
+    @strawberry.field
+    async def merged_into(self, info: strawberry.Info) -> MemberObject | None:
+        if self.record.merged_into is None:
+            return None
+        found = await info.context.loaders.member.load(self.record.merged_into)
+        return None if found is None else member_object(found)
+
+    @strawberry.field
+    def profile(self) -> Profile:
+        r = self.record
+        return Profile(name=r.name, gender=r.gender, birthday=r.birthday, region=r.region)
+
+    points: PointsAccount = strawberry.field(resolver=member_points)
+
+    @strawberry.field
+    async def identities(self, info: strawberry.Info) -> list[IdentityObject]:
+        records = await info.context.loaders.member_identities.load(self.record.id)
+        return [identity_object(r) for r in records]
+
+    @strawberry.field(description="Merges that folded other members into this one, newest first.")
+    async def merges(self, info: strawberry.Info) -> list[MergeObject]:
+        records = await info.context.loaders.merges_into.load(self.record.id)
+        return [merge_object(r) for r in records]
+
+
+def member_object(record: MemberRecord) -> MemberObject:
+    return MemberObject(
+        id=strawberry.ID(encode_id("Member", record.id)),
+        record=record,
+        status=record.status,
+        created_at=record.created_at,
+        registered_channel=record.registered_channel,
+    )
+
+
+@strawberry.type(name="Merge")
+class MergeObject(Node):
+    record: strawberry.Private[MergeRecord]
+    reason: str
+    actor: str
+    created_at: datetime
+    undone_at: datetime | None
+
+    @strawberry.field
+    async def survivor(self, info: strawberry.Info) -> MemberObject:
+        return member_object(await info.context.loaders.member.load(self.record.survivor_id))
+
+    @strawberry.field
+    async def merged(self, info: strawberry.Info) -> MemberObject:
+        return member_object(await info.context.loaders.member.load(self.record.merged_id))
+
+    @strawberry.field(description="The identity that proved both members are one person.")
+    async def evidence(self, info: strawberry.Info) -> IdentityObject | None:
+        if self.record.evidence_identity_id is None:
+            return None
+        found = await info.context.loaders.identity.load(self.record.evidence_identity_id)
+        return None if found is None else identity_object(found)
+
+
+def merge_object(record: MergeRecord) -> MergeObject:
+    return MergeObject(
+        id=strawberry.ID(encode_id("Merge", record.id)),
+        record=record,
+        reason=record.reason,
+        actor=record.actor,
+        created_at=record.created_at,
+        undone_at=record.undone_at,
+    )
+
+
+@strawberry.type
+class MemberEdge:
+    node: MemberObject
+    cursor: str
+
+
+@strawberry.type
+class MemberConnection:
+    edges: list[MemberEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@node_loader("Member")
+async def load_member_node(info: strawberry.Info, key: str) -> MemberObject | None:
+    """``node(id)`` answers the member itself, merged or not (``member(id)`` follows merges)."""
+    if not key.isdigit():
+        return None
+    member_id = int(key)
+    if not may_read_member(info.context.principal, member_id):
+        raise ForbiddenError("this call needs the scope members:read")
+    found = await info.context.loaders.member.load(member_id)
+    return None if found is None else member_object(found)
+
+
+@node_loader("Merge")
+async def load_merge_node(info: strawberry.Info, key: str) -> MergeObject | None:
+    if not key.isdigit():
+        return None
+    if not allowed(info.context.principal, (Scope.MEMBERS_READ,)):
+        raise ForbiddenError("this call needs the scope members:read")
+    found = await info.context.loaders.merge.load(int(key))
+    return None if found is None else merge_object(found)

@@ -1,0 +1,357 @@
+"""Members: identify, link, profile, merge, unmerge, erase, and the member queries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.api.member_inputs import (
+    IdentifyInput,
+    IdentityInput,
+    MemberFilter,
+    ProfileInput,
+    identity_config,
+)
+from hub.api.member_types import (
+    IdentifyOutcome,
+    MemberConnection,
+    MemberEdge,
+    MemberObject,
+    MergeObject,
+    member_object,
+    merge_object,
+)
+from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.errors import UserError, to_user_error
+from hub.ids import InvalidGlobalId, decode_int_id
+from hub.permissions import requires
+from hub.principal import ClientKind, Scope
+from identity import erase, link, lookup, members, merge, resolve
+from identity.errors import IdentityError, InvalidIdentity
+from identity.model import Channel, MemberStatus, normalise
+from identity.records import MemberRecord, member_from_row
+from identity.tables import members as members_table
+
+T = TypeVar("T")
+
+
+@strawberry.type
+class IdentifyPayload:
+    member: MemberObject | None = None
+    outcome: IdentifyOutcome | None = None
+    merge: MergeObject | None = strawberry.field(
+        default=None, description="Present when outcome is MERGED."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MergePayload:
+    merge: MergeObject | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MemberPayload:
+    member: MemberObject | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def member_key(global_id: str | None, field: str) -> int:
+    """The integer key of a Member ID argument; InvalidIdentity at ``field`` otherwise."""
+    try:
+        return decode_int_id(global_id or "", "Member")
+    except InvalidGlobalId as error:
+        raise InvalidIdentity(str(error), field=(field,)) from None
+
+
+async def attempt(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]], prefix: Sequence[str] = ()
+) -> tuple[T | None, list[UserError]]:
+    """Run ``work`` in one transaction; a domain error becomes a user error (nothing written)."""
+    try:
+        return await info.context.transact(work), []
+    except IdentityError as error:
+        return None, [to_user_error(error, field_prefix=prefix)]
+
+
+async def read(info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """A domain read on the request's session, taking turns with sibling resolvers."""
+    async with info.context.lock:
+        return await work(info.context.session)
+
+
+def actor(info: strawberry.Info) -> str:
+    return info.context.principal.name
+
+
+def _query_error(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "INVALID_INPUT"})
+
+
+@strawberry.type
+class MemberQuery:
+    @strawberry.field(description="The member that a member token belongs to.")
+    @requires(Scope.SELF)
+    async def me(self, info: strawberry.Info) -> MemberObject | None:
+        member_id = info.context.principal.member_id
+        if member_id is None:
+            return None
+        found = await read(info, lambda s: lookup.resolve_member(s, member_id))
+        return None if found is None else member_object(found)
+
+    @strawberry.field(
+        description="By ID or by any identity; an ID or identity of a merged member answers "
+        "with the survivor."
+    )
+    @requires(Scope.MEMBERS_READ, self_member="id")
+    async def member(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID | None = strawberry.UNSET,
+        identity: IdentityInput | None = strawberry.UNSET,
+    ) -> MemberObject | None:
+        if (id is None or id is strawberry.UNSET) == (
+            identity is None or identity is strawberry.UNSET
+        ):
+            raise _query_error("give exactly one of `id` and `identity`")
+        found: MemberRecord | None
+        if identity:
+            config = identity_config(info.context.settings)
+            try:
+                key = normalise(identity.to_raw(), region=config.phone_region)
+            except InvalidIdentity as error:
+                raise _query_error(str(error)) from None
+            found = await read(info, lambda s: lookup.member_by_identity(s, key))
+        else:
+            try:
+                member_id = decode_int_id(str(id), "Member")
+            except InvalidGlobalId as error:
+                raise _query_error(str(error)) from None
+            found = await read(info, lambda s: lookup.resolve_member(s, member_id))
+        return None if found is None else member_object(found)
+
+    @strawberry.field
+    @requires(Scope.MEMBERS_READ)
+    async def members(
+        self,
+        info: strawberry.Info,
+        filter: MemberFilter | None = strawberry.UNSET,
+        first: int | None = 50,
+        after: str | None = strawberry.UNSET,
+    ) -> MemberConnection:
+        """Members that are not merged away (ACTIVE and ERASED), oldest first."""
+        size = 50 if first is None else first
+        check_page_size(size)
+        conditions: list[Any] = [members_table.c.status != MemberStatus.MERGED.value]
+        if filter and filter.registered_channel:
+            conditions.append(members_table.c.registered_channel == filter.registered_channel.value)
+        total = (
+            await info.context.execute(
+                select(func.count()).select_from(members_table).where(*conditions)
+            )
+        ).scalar_one()
+        if after:
+            conditions.append(members_table.c.id > decode_cursor(after, "member"))
+        rows = (
+            await info.context.execute(
+                select(members_table)
+                .where(*conditions)
+                .order_by(members_table.c.id)
+                .limit(size + 1)
+            )
+        ).all()
+        page = [member_from_row(row) for row in rows[:size]]
+        edges = [
+            MemberEdge(node=member_object(m), cursor=encode_cursor("member", m.id)) for m in page
+        ]
+        return MemberConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=total,
+        )
+
+
+def _channel_of(info: strawberry.Info) -> Channel:
+    # Operators link through ADMIN; a member token comes from a frontend, the web by default.
+    return Channel.WEB if info.context.principal.kind is ClientKind.MEMBER else Channel.ADMIN
+
+
+@strawberry.type
+class MemberMutation:
+    @strawberry.mutation(
+        description="Resolve, create, link and merge in one call: the entry point of every channel."
+    )
+    @requires(Scope.MEMBERS_WRITE, Scope.SELF)
+    async def identify(self, info: strawberry.Info, input: IdentifyInput) -> IdentifyPayload:
+        principal = info.context.principal
+        config = identity_config(info.context.settings)
+        try:
+            referrer = member_key(input.referrer_id, "referrerId") if input.referrer_id else None
+        except IdentityError as error:
+            return IdentifyPayload(user_errors=[to_user_error(error, field_prefix=("input",))])
+        now = info.context.now()
+        result, errors = await attempt(
+            info,
+            lambda s: resolve.identify(
+                s,
+                identities=[identity.to_raw() for identity in input.identities],
+                channel=Channel(input.channel),
+                profile=input.profile.to_patch() if input.profile else None,
+                create_if_missing=input.create_if_missing is not False,
+                referrer_id=referrer,
+                acting_member_id=principal.member_id,
+                actor=principal.name,
+                now=now,
+                config=config,
+            ),
+            prefix=("input",),
+        )
+        if result is None:
+            return IdentifyPayload(user_errors=errors)
+        return IdentifyPayload(
+            member=member_object(result.member) if result.member else None,
+            outcome=result.outcome,
+            merge=merge_object(result.merge) if result.merge else None,
+        )
+
+    @strawberry.mutation
+    @requires(Scope.ADMIN, self_member="member_id")
+    async def link_identity(
+        self, info: strawberry.Info, member_id: strawberry.ID, identity: IdentityInput
+    ) -> MemberPayload:
+        config = identity_config(info.context.settings)
+        now = info.context.now()
+        channel = _channel_of(info)
+
+        async def work(session: AsyncSession) -> MemberRecord:
+            key = member_key(member_id, "memberId")
+            await link.link_identity(
+                session,
+                member_id=key,
+                identity=identity.to_raw(),
+                channel=channel,
+                now=now,
+                config=config,
+            )
+            return await _reload(session, key)
+
+        return _member_payload(*await attempt(info, work))
+
+    @strawberry.mutation
+    @requires(Scope.ADMIN)
+    async def unlink_identity(
+        self, info: strawberry.Info, member_id: strawberry.ID, identity: IdentityInput
+    ) -> MemberPayload:
+        config = identity_config(info.context.settings)
+
+        async def work(session: AsyncSession) -> MemberRecord:
+            key = member_key(member_id, "memberId")
+            await link.unlink_identity(
+                session, member_id=key, identity=identity.to_raw(), config=config
+            )
+            return await _reload(session, key)
+
+        return _member_payload(*await attempt(info, work))
+
+    @strawberry.mutation
+    @requires(Scope.ADMIN, self_member="member_id")
+    async def update_profile(
+        self, info: strawberry.Info, member_id: strawberry.ID, profile: ProfileInput
+    ) -> MemberPayload:
+        now = info.context.now()
+
+        async def work(session: AsyncSession) -> MemberRecord:
+            return await members.update_profile(
+                session,
+                member_id=member_key(member_id, "memberId"),
+                patch=profile.to_patch(),
+                now=now,
+            )
+
+        return _member_payload(*await attempt(info, work))
+
+    @strawberry.mutation
+    @requires(Scope.ADMIN)
+    async def merge_members(
+        self,
+        info: strawberry.Info,
+        survivor_id: strawberry.ID,
+        merged_id: strawberry.ID,
+        reason: str,
+    ) -> MergePayload:
+        config = identity_config(info.context.settings)
+        now = info.context.now()
+
+        async def work(session: AsyncSession) -> Any:
+            return await merge.merge_members(
+                session,
+                survivor_id=member_key(survivor_id, "survivorId"),
+                merged_id=member_key(merged_id, "mergedId"),
+                reason=reason,
+                actor=actor(info),
+                now=now,
+                config=config,
+            )
+
+        record, errors = await attempt(info, work)
+        return MergePayload(merge=merge_object(record) if record else None, user_errors=errors)
+
+    @strawberry.mutation(
+        description="Undo a merge: the merged member comes back with the identities, purchases "
+        "and points that were its own."
+    )
+    @requires(Scope.ADMIN)
+    async def unmerge(
+        self, info: strawberry.Info, merge_id: strawberry.ID, reason: str
+    ) -> MergePayload:
+        now = info.context.now()
+
+        async def work(session: AsyncSession) -> Any:
+            try:
+                key = decode_int_id(merge_id, "Merge")
+            except InvalidGlobalId as error:
+                raise InvalidIdentity(str(error), field=("mergeId",)) from None
+            return await merge.unmerge(
+                session, merge_id=key, reason=reason, actor=actor(info), now=now
+            )
+
+        record, errors = await attempt(info, work)
+        return MergePayload(merge=merge_object(record) if record else None, user_errors=errors)
+
+    @strawberry.mutation(description="Erase personal data (PIPL/GDPR request); ledger totals stay.")
+    @requires(Scope.ADMIN)
+    async def erase_member(
+        self, info: strawberry.Info, member_id: strawberry.ID, reason: str
+    ) -> MemberPayload:
+        config = identity_config(info.context.settings)
+        now = info.context.now()
+
+        async def work(session: AsyncSession) -> MemberRecord:
+            return await erase.erase_member(
+                session,
+                member_id=member_key(member_id, "memberId"),
+                reason=reason,
+                actor=actor(info),
+                now=now,
+                config=config,
+            )
+
+        return _member_payload(*await attempt(info, work))
+
+
+async def _reload(session: AsyncSession, member_id: int) -> MemberRecord:
+    found = await lookup.resolve_member(session, member_id)
+    assert found is not None  # the service just changed it, inside this transaction
+    return found
+
+
+def _member_payload(record: MemberRecord | None, errors: list[UserError]) -> MemberPayload:
+    return MemberPayload(member=member_object(record) if record else None, user_errors=errors)

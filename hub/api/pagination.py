@@ -1,0 +1,43 @@
+"""Relay connection pieces shared by every list that can grow without bound."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+from graphql import GraphQLError
+
+#: The largest page any connection serves.
+MAX_PAGE = 200
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def encode_cursor(kind: str, key: int) -> str:
+    """An opaque cursor that stays valid while rows come and go (it names a key, not an
+    offset)."""
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str, kind: str) -> int:
+    try:
+        found, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        found, key = "", ""
+    if found != kind or not key.isdigit():
+        raise GraphQLError(
+            f"{cursor!r} is not a cursor of this list", extensions={"code": "INVALID_INPUT"}
+        )
+    return int(key)
+
+
+def check_page_size(first: int) -> None:
+    if not 0 <= first <= MAX_PAGE:
+        raise GraphQLError(
+            f"`first` must be between 0 and {MAX_PAGE}", extensions={"code": "INVALID_INPUT"}
+        )

@@ -1,0 +1,123 @@
+"""Reads and locks: following merge chains, finding identities, serialising on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.model import IdentityKey, MemberStatus
+from identity.records import IdentityRecord, MemberRecord, identity_from_row, member_from_row
+from identity.tables import erased_phones, member_identities, members
+
+#: Merge chains are short (a member is merged once per undo); this bounds a corrupt one.
+MAX_CHAIN = 64
+
+_SURVIVOR = text(
+    """
+    WITH RECURSIVE chain (id, merged_into, depth) AS (
+        SELECT id, merged_into, 0 FROM members WHERE id = :member_id
+        UNION ALL
+        SELECT m.id, m.merged_into, c.depth + 1
+        FROM members m JOIN chain c ON m.id = c.merged_into
+        WHERE c.depth < :max_chain
+    )
+    SELECT id FROM chain WHERE merged_into IS NULL
+    """
+)
+
+
+async def survivor_id(session: AsyncSession, member_id: int) -> int | None:
+    """The member at the end of ``member_id``'s merge chain (itself if never merged)."""
+    result = await session.execute(_SURVIVOR, {"member_id": member_id, "max_chain": MAX_CHAIN})
+    return result.scalar_one_or_none()
+
+
+async def resolve_member(session: AsyncSession, member_id: int) -> MemberRecord | None:
+    """The member ``member_id`` answers as now: its survivor (ACTIVE or ERASED), or None."""
+    found = await survivor_id(session, member_id)
+    return None if found is None else await load_member(session, found)
+
+
+async def active_member_id(session: AsyncSession, member_id: int) -> int | None:
+    """The ACTIVE member ``member_id`` acts as (a merged one: its survivor); None if erased
+    or unknown. This validates member tokens."""
+    member = await resolve_member(session, member_id)
+    return member.id if member is not None and member.status is MemberStatus.ACTIVE else None
+
+
+async def load_member(session: AsyncSession, member_id: int) -> MemberRecord | None:
+    row = (await session.execute(select(members).where(members.c.id == member_id))).one_or_none()
+    return None if row is None else member_from_row(row)
+
+
+def _matches(keys: Iterable[IdentityKey]):  # type: ignore[no-untyped-def]
+    return or_(
+        *(
+            and_(
+                member_identities.c.type == key.type.value,
+                member_identities.c.namespace.is_(None)
+                if key.namespace is None
+                else member_identities.c.namespace == key.namespace,
+                member_identities.c.value == key.value,
+            )
+            for key in keys
+        )
+    )
+
+
+async def find_identities(
+    session: AsyncSession, keys: Iterable[IdentityKey]
+) -> dict[IdentityKey, IdentityRecord]:
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = await session.execute(select(member_identities).where(_matches(keys)))
+    found = (identity_from_row(row) for row in rows)
+    return {record.key: record for record in found}
+
+
+async def member_by_identity(session: AsyncSession, key: IdentityKey) -> MemberRecord | None:
+    """The member holding ``key`` (identities only ever sit on ACTIVE members)."""
+    found = await find_identities(session, [key])
+    record = found.get(key)
+    return None if record is None else await load_member(session, record.member_id)
+
+
+async def identities_of(session: AsyncSession, member_ids: Iterable[int]) -> list[IdentityRecord]:
+    rows = await session.execute(
+        select(member_identities)
+        .where(member_identities.c.member_id.in_(list(member_ids)))
+        .order_by(member_identities.c.id)
+    )
+    return [identity_from_row(row) for row in rows]
+
+
+async def lock_identities(session: AsyncSession, keys: Iterable[IdentityKey]) -> None:
+    """Serialise with every transaction touching any of ``keys``, until this one ends.
+
+    Locks are taken in ascending key order, so two transactions never wait on each other
+    in a cycle; the unique constraint on (type, namespace, value) stays the last word.
+    """
+    for lock_key in sorted({key.lock_key for key in keys}):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+
+
+async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, MemberRecord]:
+    """Row-lock members in id order; a merge, link or erasure of one waits for the other."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(members).where(members.c.id.in_(ids)).order_by(members.c.id).with_for_update()
+    )
+    return {row.id: member_from_row(row) for row in rows}
+
+
+async def phone_was_erased(session: AsyncSession, phone_hash: str) -> bool:
+    """True when a member holding this phone (by its salted hash) was erased."""
+    row = await session.execute(
+        select(erased_phones.c.phone_hash).where(erased_phones.c.phone_hash == phone_hash)
+    )
+    return row.first() is not None

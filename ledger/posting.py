@@ -1,0 +1,380 @@
+"""The one posting path: every change of points, whatever its source, goes through here.
+
+``post_entries`` runs in the caller's transaction and, in this order: validates the
+requests, claims the idempotency key (a retry answers the first result), locks the
+members' account rows (``FOR UPDATE``, in member order, so concurrent postings to one
+member queue up), runs the registered checks, refuses what would overdraw, then appends
+each entry with its running balance and chained hash, moves lots, updates the balances
+projection and publishes ``points.credited`` / ``points.debited`` / ``points.expired``.
+The CHECK constraints of the balances table are the last word on overdrafts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.hooks import hooks
+from ledger.chain import canonical_entry, chain_hash
+from ledger.checks import ACCEPTED, CheckRegistry, Decision, FraudOutcome, Posting, checks
+from ledger.errors import (
+    InsufficientPoints,
+    InvalidRequest,
+    MemberNotActive,
+    MemberNotFound,
+    Refusal,
+    refusal_from,
+)
+from ledger.events import PointsCredited, PointsDebited, PointsExpired
+from ledger.idempotency import claim_key, record_outcome
+from ledger.lots import OpenLot, lot_amount_of_credit, plan_debit
+from ledger.model import (
+    DEBT_KINDS,
+    Bucket,
+    EntryKind,
+    EntryRequest,
+    IdempotencyKey,
+    LedgerConfig,
+    LedgerEntry,
+    add_months,
+    lifetime_delta,
+)
+from ledger.queries import entries_by_ids, entry_from_row
+from ledger.tables import ledger_entries, points_accounts, points_balances, points_lots
+
+
+@dataclass(frozen=True)
+class PostingResult:
+    entries: tuple[LedgerEntry, ...] = ()
+    decision: Decision = ACCEPTED
+    #: True when this answers a retry of an earlier request with the same key.
+    replayed: bool = False
+    #: A business refusal (insufficient points, a rule): nothing was posted.
+    refusal: Refusal | None = None
+
+    @property
+    def entry(self) -> LedgerEntry | None:
+        return self.entries[0] if self.entries else None
+
+
+@dataclass
+class _Account:
+    member_id: int
+    last_seq: int
+    head_hash: bytes
+    lifetime_earned: int
+    balances: dict[Bucket, int] = field(default_factory=dict)
+
+
+async def post_entries(
+    *,
+    session: AsyncSession,
+    requests: Sequence[EntryRequest],
+    now: datetime,
+    config: LedgerConfig,
+    operation: str,
+    idempotency: IdempotencyKey | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    require_active: bool = True,
+    registry: CheckRegistry = checks,
+) -> PostingResult:
+    """Post ``requests`` as one operation (all or nothing) and answer what was posted.
+
+    Raises InvalidRequest (bad requests), IdempotencyConflict, MemberNotFound and
+    MemberNotActive (when ``require_active``): these write nothing and leave the key unused.
+    Business refusals (INSUFFICIENT_POINTS, a rule's REJECTED) are answered in the result
+    and recorded under the key.
+    """
+    _validate(requests)
+    member_ids = sorted({r.member_id for r in requests})
+    if idempotency is not None:
+        stored = await claim_key(
+            session, idempotency, member_id=member_ids[0], now=now, config=config
+        )
+        if stored is not None:
+            return PostingResult(
+                entries=await entries_by_ids(session, stored.entry_ids),
+                decision=stored.decision,
+                replayed=True,
+                refusal=stored.refusal,
+            )
+    await _check_members(session, member_ids, require_active=require_active)
+    accounts = await _lock_accounts(session, member_ids)
+    posting = Posting(
+        operation=operation,
+        entries=tuple(requests),
+        now=now,
+        config=config,
+        attributes=attributes or {},
+    )
+    decision = await registry.decide(session, posting)
+    refusal: Refusal | None = None
+    if decision.rejection is not None:
+        rejection = decision.rejection
+        refusal = refusal_from(rejection.error_code, rejection.message or rejection.code)
+    else:
+        refusal = _overdraft(accounts, requests)
+    entries: tuple[LedgerEntry, ...] = ()
+    if refusal is None:
+        key = idempotency.key if idempotency is not None else None
+        entries = tuple(
+            [
+                await _append(session, accounts[r.member_id], r, decision, now, config, key)
+                for r in requests
+            ]
+        )
+        await _save_accounts(session, accounts.values())
+    if idempotency is not None:
+        await record_outcome(
+            session,
+            idempotency,
+            entry_ids=tuple(e.id for e in entries),
+            decision=decision,
+            refusal=refusal,
+        )
+    return PostingResult(entries=entries, decision=decision, refusal=refusal)
+
+
+def _validate(requests: Sequence[EntryRequest]) -> None:
+    if not requests:
+        raise InvalidRequest("nothing to post")
+    for r in requests:
+        if not isinstance(r.amount, int) or r.amount == 0:
+            raise InvalidRequest("points must be a non-zero whole number", field=("points",))
+        if r.consumes_lot is not None and r.amount > 0:
+            raise InvalidRequest("only a debit takes from a lot")
+        if r.bucket is Bucket.PENDING and r.amount > 0 and r.available_at is None:
+            raise InvalidRequest("pending points need the time they become available")
+
+
+async def _check_members(
+    session: AsyncSession, member_ids: list[int], *, require_active: bool
+) -> None:
+    # The members table is identity's; the ledger reads only existence and status.
+    rows = await session.execute(
+        text("SELECT id, status FROM members WHERE id = ANY(:ids)"), {"ids": member_ids}
+    )
+    status = {row.id: row.status for row in rows}
+    for member_id in member_ids:
+        if member_id not in status:
+            raise MemberNotFound(f"no member {member_id}", field=("memberId",))
+        if require_active and status[member_id] != "ACTIVE":
+            raise MemberNotActive(
+                f"member {member_id} is {status[member_id].lower()}", field=("memberId",)
+            )
+
+
+async def lock_members(session: AsyncSession, member_ids: Sequence[int]) -> None:
+    """Lock the members' accounts for this transaction, for work that must read lots or
+    balances before it composes the entries it posts (expiry, settlement, merges)."""
+    await _lock_accounts(session, sorted(set(member_ids)))
+
+
+async def _lock_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, _Account]:
+    """Lock (creating when new) each member's account row, in member order."""
+    accounts = await _select_accounts(session, member_ids)
+    missing = [m for m in member_ids if m not in accounts]
+    if missing:
+        await session.execute(
+            text(
+                "INSERT INTO points_accounts (member_id) SELECT unnest(CAST(:ids AS bigint[]))"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"ids": missing},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO points_balances (member_id, bucket)"
+                " SELECT m, b FROM unnest(CAST(:ids AS bigint[])) AS m,"
+                " unnest(ARRAY['PENDING', 'AVAILABLE', 'HELD']) AS b ON CONFLICT DO NOTHING"
+            ),
+            {"ids": missing},
+        )
+        accounts.update(await _select_accounts(session, missing))
+    rows = await session.execute(
+        select(
+            points_balances.c.member_id, points_balances.c.bucket, points_balances.c.balance
+        ).where(points_balances.c.member_id.in_(member_ids))
+    )
+    for row in rows:
+        accounts[row.member_id].balances[Bucket(row.bucket)] = row.balance
+    return accounts
+
+
+async def _select_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, _Account]:
+    rows = await session.execute(
+        select(points_accounts)
+        .where(points_accounts.c.member_id.in_(member_ids))
+        .order_by(points_accounts.c.member_id)
+        .with_for_update()
+    )
+    return {
+        row.member_id: _Account(
+            member_id=row.member_id,
+            last_seq=row.last_seq,
+            head_hash=bytes(row.head_hash),
+            lifetime_earned=row.lifetime_earned,
+        )
+        for row in rows
+    }
+
+
+def _overdraft(
+    accounts: Mapping[int, _Account], requests: Sequence[EntryRequest]
+) -> Refusal | None:
+    """INSUFFICIENT_POINTS when a debit would take a bucket below zero (debt kinds aside)."""
+    running = {(m, b): bal for m, a in accounts.items() for b, bal in a.balances.items()}
+    for r in requests:
+        slot = (r.member_id, r.bucket)
+        before = running.get(slot, 0)
+        running[slot] = before + r.amount
+        if r.amount < 0 and running[slot] < 0 and r.kind not in DEBT_KINDS:
+            return InsufficientPoints(
+                f"{-r.amount} points asked, {max(before, 0)} {r.bucket.value.lower()}",
+                field=("points",),
+            )
+    return None
+
+
+async def _append(
+    session: AsyncSession,
+    account: _Account,
+    request: EntryRequest,
+    decision: Decision,
+    now: datetime,
+    config: LedgerConfig,
+    idempotency_key: str | None,
+) -> LedgerEntry:
+    held = decision.outcome is FraudOutcome.HELD and request.amount > 0
+    bucket = Bucket.HELD if held else request.bucket
+    expires_at = request.expires_at
+    if request.bucket is Bucket.AVAILABLE and request.amount > 0 and expires_at is None:
+        expires_at = add_months(now, config.expiry_months)
+    before = account.balances.get(bucket, 0)
+    balance_after = before + request.amount
+    seq = account.last_seq + 1
+    values: dict[str, Any] = {
+        "member_id": account.member_id,
+        "seq": seq,
+        "kind": request.kind.value,
+        "bucket": bucket.value,
+        "amount": request.amount,
+        "balance_after": balance_after,
+        "channel": request.channel.value,
+        "store_id": request.store_id,
+        "reference": request.reference,
+        "reason": request.reason,
+        "idempotency_key": idempotency_key,
+        "expires_at": expires_at,
+        "available_at": request.available_at,
+        "reverses_id": request.reverses_id,
+        "consumes_lot": request.consumes_lot,
+        "held_for": request.bucket.value if held else None,
+        "hold_reasons": list(decision.reasons) if held else None,
+        "created_at": now,
+    }
+    digest = chain_hash(account.head_hash, canonical_entry(**values))
+    row = (
+        await session.execute(
+            insert(ledger_entries)
+            .values(**values, prev_hash=account.head_hash, hash=digest)
+            .returning(*ledger_entries.c)
+        )
+    ).one()
+    entry = entry_from_row(row)
+    if bucket is not Bucket.HELD:
+        await _move_lots(session, entry, before)
+    await session.execute(
+        update(points_balances)
+        .where(points_balances.c.member_id == entry.member_id, points_balances.c.bucket == bucket)
+        .values(balance=balance_after, last_kind=entry.kind.value, last_amount=entry.amount)
+    )
+    account.balances[bucket] = balance_after
+    account.last_seq = seq
+    account.head_hash = digest
+    account.lifetime_earned += lifetime_delta(entry.kind, bucket, entry.amount)
+    await hooks.publish(session, _event(entry))
+    return entry
+
+
+async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: int) -> None:
+    if entry.amount > 0:
+        points = lot_amount_of_credit(balance_before, entry.amount)
+        if points > 0:
+            await session.execute(
+                insert(points_lots).values(
+                    member_id=entry.member_id,
+                    entry_id=entry.id,
+                    bucket=entry.bucket.value,
+                    amount=points,
+                    remaining=points,
+                    expires_at=entry.expires_at if entry.bucket is Bucket.AVAILABLE else None,
+                    available_at=entry.available_at if entry.bucket is Bucket.PENDING else None,
+                )
+            )
+        return
+    lots = points_lots.c
+    query = select(points_lots).where(lots.member_id == entry.member_id)
+    if entry.consumes_lot is not None:
+        query = query.where(lots.entry_id == entry.consumes_lot)
+    else:
+        query = query.where(lots.bucket == entry.bucket.value, lots.remaining > 0)
+    open_lots = [
+        OpenLot(
+            entry_id=row.entry_id,
+            bucket=Bucket(row.bucket),
+            amount=row.amount,
+            remaining=row.remaining,
+            expires_at=row.expires_at,
+            available_at=row.available_at,
+        )
+        for row in await session.execute(query)
+    ]
+    takes, shortfall = plan_debit(open_lots, -entry.amount, consumes_lot=entry.consumes_lot)
+    if entry.consumes_lot is not None and shortfall:
+        raise InvalidRequest(f"lot {entry.consumes_lot} holds less than {-entry.amount} points")
+    if takes:
+        await session.execute(
+            update(points_lots)
+            .where(lots.member_id == bindparam("m"), lots.entry_id == bindparam("e"))
+            .values(remaining=lots.remaining - bindparam("take")),
+            [{"m": entry.member_id, "e": lot.entry_id, "take": take} for lot, take in takes],
+        )
+
+
+async def _save_accounts(session: AsyncSession, accounts: Any) -> None:
+    for account in accounts:
+        await session.execute(
+            update(points_accounts)
+            .where(points_accounts.c.member_id == account.member_id)
+            .values(
+                last_seq=account.last_seq,
+                head_hash=account.head_hash,
+                lifetime_earned=account.lifetime_earned,
+            )
+        )
+
+
+def _event(entry: LedgerEntry) -> PointsCredited | PointsDebited | PointsExpired:
+    common: dict[str, Any] = {
+        "member_id": entry.member_id,
+        "entry_id": entry.id,
+        "kind": entry.kind.value,
+        "bucket": entry.bucket.value,
+        "amount": entry.amount,
+        "balance_after": entry.balance_after,
+        "channel": entry.channel.value,
+        "store_id": entry.store_id,
+        "reference": entry.reference,
+        "created_at": entry.created_at,
+    }
+    if entry.amount > 0:
+        return PointsCredited(**common, expires_at=entry.expires_at)
+    if entry.kind is EntryKind.EXPIRE:
+        return PointsExpired(**common)
+    return PointsDebited(**common)

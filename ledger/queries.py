@@ -1,0 +1,188 @@
+"""Reads of the ledger, batched by member so that a list of members costs one query each.
+
+The batch functions take ``execute`` (a coroutine running one statement), which lets the
+API's dataloaders share the request's session one statement at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.model import Balances, Bucket, Channel, EntryKind, LedgerEntry
+from ledger.tables import ledger_entries, points_accounts, points_balances, points_lots
+
+Execute = Callable[[Any], Awaitable[Any]]
+
+
+def entry_from_row(row: Any) -> LedgerEntry:
+    return LedgerEntry(
+        id=row.id,
+        member_id=row.member_id,
+        seq=row.seq,
+        kind=EntryKind(row.kind),
+        bucket=Bucket(row.bucket),
+        amount=row.amount,
+        balance_after=row.balance_after,
+        channel=Channel(row.channel),
+        store_id=row.store_id,
+        reference=row.reference,
+        reason=row.reason,
+        idempotency_key=row.idempotency_key,
+        expires_at=row.expires_at,
+        available_at=row.available_at,
+        reverses_id=row.reverses_id,
+        consumes_lot=row.consumes_lot,
+        held_for=Bucket(row.held_for) if row.held_for is not None else None,
+        hold_reasons=tuple(row.hold_reasons) if row.hold_reasons is not None else None,
+        created_at=row.created_at,
+        prev_hash=bytes(row.prev_hash),
+        hash=bytes(row.hash),
+    )
+
+
+async def entries_by_ids(
+    session: AsyncSession, entry_ids: Sequence[int]
+) -> tuple[LedgerEntry, ...]:
+    if not entry_ids:
+        return ()
+    rows = await session.execute(
+        select(ledger_entries)
+        .where(ledger_entries.c.id.in_(entry_ids))
+        .order_by(ledger_entries.c.id)
+    )
+    return tuple(entry_from_row(row) for row in rows)
+
+
+async def balances_of(session: AsyncSession, member_id: int) -> Balances:
+    return (await load_balances(session.execute, [member_id]))[0]
+
+
+async def load_balances(execute: Execute, member_ids: Sequence[int]) -> list[Balances]:
+    """Balances of each member, in the order asked (zero for members without entries)."""
+    rows = await execute(
+        select(
+            points_balances.c.member_id,
+            points_balances.c.bucket,
+            points_balances.c.balance,
+            points_accounts.c.lifetime_earned,
+        )
+        .join(points_accounts, points_accounts.c.member_id == points_balances.c.member_id)
+        .where(points_balances.c.member_id.in_(member_ids))
+    )
+    found: dict[int, dict[str, int]] = {}
+    for row in rows:
+        slot = found.setdefault(row.member_id, {"lifetime": row.lifetime_earned})
+        slot[row.bucket] = row.balance
+    return [
+        Balances(
+            available=found.get(m, {}).get("AVAILABLE", 0),
+            pending=found.get(m, {}).get("PENDING", 0),
+            held=found.get(m, {}).get("HELD", 0),
+            lifetime_earned=found.get(m, {}).get("lifetime", 0),
+        )
+        for m in member_ids
+    ]
+
+
+@dataclass(frozen=True)
+class ExpiringLot:
+    points: int
+    expires_at: datetime
+
+
+async def load_open_lots(execute: Execute, member_ids: Sequence[int]) -> list[list[ExpiringLot]]:
+    """Each member's unspent AVAILABLE lots, earliest expiry first."""
+    lots = points_lots.c
+    rows = await execute(
+        select(lots.member_id, lots.remaining, lots.expires_at)
+        .where(
+            lots.member_id.in_(member_ids),
+            lots.bucket == Bucket.AVAILABLE.value,
+            lots.remaining > 0,
+        )
+        .order_by(lots.member_id, lots.expires_at, lots.entry_id)
+    )
+    by_member: dict[int, list[ExpiringLot]] = {m: [] for m in member_ids}
+    for row in rows:
+        by_member[row.member_id].append(ExpiringLot(row.remaining, row.expires_at))
+    return [by_member[m] for m in member_ids]
+
+
+def expiring_within(
+    lots: Iterable[ExpiringLot], *, now: datetime, until: datetime
+) -> list[ExpiringLot]:
+    """Points expiring after ``now`` and by ``until``, summed per expiry moment."""
+    totals: dict[datetime, int] = {}
+    for lot in lots:
+        if now < lot.expires_at <= until:
+            totals[lot.expires_at] = totals.get(lot.expires_at, 0) + lot.points
+    return [
+        ExpiringLot(points, moment) for moment, points in sorted(totals.items(), key=lambda i: i[0])
+    ]
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[LedgerEntry]
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """One page of a member's history: newest first, optionally only some kinds."""
+
+    first: int
+    #: Entries with a lower ``seq`` than this one (a cursor); None for the newest.
+    before_seq: int | None
+    kinds: tuple[EntryKind, ...] | None
+
+
+async def load_history(
+    execute: Execute, keys: Sequence[tuple[int, HistoryQuery]]
+) -> list[HistoryPage]:
+    """Pages for many (member, query) pairs: one statement per distinct query, ranking each
+    member's entries in a window, so a list of members never costs a query per member."""
+    pages: dict[tuple[int, HistoryQuery], HistoryPage] = {}
+    groups: dict[HistoryQuery, list[int]] = {}
+    for member_id, query in keys:
+        groups.setdefault(query, []).append(member_id)
+    entries = ledger_entries.c
+    for query, member_ids in groups.items():
+        conditions = [entries.member_id.in_(member_ids)]
+        if query.before_seq is not None:
+            conditions.append(entries.seq < query.before_seq)
+        if query.kinds:
+            conditions.append(entries.kind.in_([k.value for k in query.kinds]))
+        rank = (
+            func.row_number()
+            .over(partition_by=entries.member_id, order_by=entries.seq.desc())
+            .label("rank")
+        )
+        ranked = select(*ledger_entries.c, rank).where(*conditions).subquery()
+        rows = await execute(
+            select(ranked)
+            .where(ranked.c.rank <= query.first + 1)
+            .order_by(ranked.c.member_id, ranked.c.seq.desc())
+        )
+        by_member: dict[int, list[Any]] = {m: [] for m in member_ids}
+        for row in rows:
+            by_member[row.member_id].append(row)
+        for member_id in member_ids:
+            found = by_member[member_id]
+            pages[(member_id, query)] = HistoryPage(
+                entries=[entry_from_row(r) for r in found[: query.first]],
+                has_next=len(found) > query.first,
+            )
+    return [pages[key] for key in keys]
+
+
+async def load_entries(execute: Execute, entry_ids: Sequence[int]) -> list[LedgerEntry | None]:
+    rows = await execute(select(ledger_entries).where(ledger_entries.c.id.in_(entry_ids)))
+    found = {row.id: entry_from_row(row) for row in rows}
+    return [found.get(i) for i in entry_ids]

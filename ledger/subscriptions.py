@@ -1,0 +1,100 @@
+"""The ledger's handlers of identity's events, run inside identity's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import ledger.checkin  # noqa: F401  (registers the CHECKIN_DAILY rule)
+from identity.events import IdentityLinked, MemberCreated, MembersMerged, MembersUnmerged
+from identity.hooks import EventHooks
+from ledger.bonuses import channel_of, grant_referral_bonus, grant_signup_bonus
+from ledger.merges import move_points_on_merge, return_points_on_unmerge
+from ledger.model import LedgerConfig
+
+
+class LedgerSubscriber:
+    """One per process; ``subscribe_ledger`` sets its programme and clock."""
+
+    def __init__(self) -> None:
+        self.config = LedgerConfig()
+        #: The hub's clock; without one, the database's transaction time.
+        self.clock: Callable[[], datetime] | None = None
+
+    async def now(self, session: AsyncSession) -> datetime:
+        if self.clock is not None:
+            return self.clock()
+        return await session.scalar(select(func.now()))  # type: ignore[return-value]
+
+    async def on_member_created(self, session: AsyncSession, event: MemberCreated) -> None:
+        if event.referrer_id is None or event.member_id is None:
+            return
+        await grant_referral_bonus(
+            session=session,
+            member_id=event.member_id,
+            referrer_id=event.referrer_id,
+            channel=channel_of(event.channel),
+            now=await self.now(session),
+            config=self.config,
+        )
+
+    async def on_identity_linked(self, session: AsyncSession, event: IdentityLinked) -> None:
+        if (
+            event.identity_type != "PHONE"
+            or not event.verified
+            or not event.phone_hash
+            or event.member_id is None
+        ):
+            return
+        await grant_signup_bonus(
+            session=session,
+            member_id=event.member_id,
+            phone_hash=event.phone_hash,
+            channel=channel_of(event.channel),
+            now=await self.now(session),
+            config=self.config,
+        )
+
+    async def on_members_merged(self, session: AsyncSession, event: MembersMerged) -> None:
+        assert event.member_id is not None
+        await move_points_on_merge(
+            session=session,
+            survivor_id=event.member_id,
+            merged_id=event.merged_id,
+            merge_id=event.merge_id,
+            now=await self.now(session),
+            config=self.config,
+        )
+
+    async def on_members_unmerged(self, session: AsyncSession, event: MembersUnmerged) -> None:
+        assert event.member_id is not None
+        await return_points_on_unmerge(
+            session=session,
+            survivor_id=event.member_id,
+            restored_id=event.restored_id,
+            merge_id=event.merge_id,
+            now=await self.now(session),
+            config=self.config,
+        )
+
+
+subscriber = LedgerSubscriber()
+
+
+def subscribe_ledger(
+    hooks: EventHooks,
+    config: LedgerConfig,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
+    """Subscribe the ledger's handlers (once, however often called); the latest ``config``
+    and ``clock`` apply."""
+    subscriber.config = config
+    subscriber.clock = clock
+    hooks.subscribe(MemberCreated, subscriber.on_member_created)
+    hooks.subscribe(IdentityLinked, subscriber.on_identity_linked)
+    hooks.subscribe(MembersMerged, subscriber.on_members_merged)
+    hooks.subscribe(MembersUnmerged, subscriber.on_members_unmerged)

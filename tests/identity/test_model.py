@@ -1,0 +1,114 @@
+"""Normalisation, masking, the phone hash and the merge rules: plain functions, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from identity.errors import InvalidIdentity
+from identity.model import (
+    IdentityKey,
+    IdentityType,
+    MergeRules,
+    RawIdentity,
+    mask_value,
+    normalise,
+    normalise_claims,
+    phone_hash,
+)
+
+PHONE_SPELLINGS = ["138 0013 8000", "+86 138-0013-8000", "008613800138000", "8613800138000"]
+
+
+@pytest.mark.parametrize("spelling", PHONE_SPELLINGS)
+def test_every_spelling_of_a_chinese_mobile_is_one_e164_identity(spelling):
+    key = normalise(RawIdentity(IdentityType.PHONE, spelling), region="CN")
+
+    assert key == IdentityKey(IdentityType.PHONE, None, "+8613800138000")
+
+
+def test_foreign_numbers_keep_their_country_and_phones_ignore_namespaces():
+    key = normalise(RawIdentity(IdentityType.PHONE, "+1 650-253-0000", namespace="x"), region="CN")
+
+    assert key == IdentityKey(IdentityType.PHONE, None, "+16502530000")
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (RawIdentity(IdentityType.PHONE, "12345"), ("value",)),
+        (RawIdentity(IdentityType.PHONE, "not a phone"), ("value",)),
+        (RawIdentity(IdentityType.EMAIL, "   "), ("value",)),
+        (RawIdentity(IdentityType.EMAIL, "nobody-at-example.com"), ("value",)),
+        (RawIdentity(IdentityType.WECHAT_OPENID, "oXyz"), ("namespace",)),
+        (RawIdentity(IdentityType.POS_CARD, "C1", namespace="  "), ("namespace",)),
+        (RawIdentity(IdentityType.PARTNER_ID, "P1"), ("namespace",)),
+        (RawIdentity(IdentityType.WEB_ACCOUNT, "x" * 201), ("value",)),
+    ],
+)
+def test_unusable_identities_name_the_field_at_fault(raw, field):
+    with pytest.raises(InvalidIdentity) as raised:
+        normalise(raw, region="CN")
+
+    assert raised.value.code == "INVALID_INPUT"
+    assert raised.value.field == field
+
+
+def test_emails_are_trimmed_and_lower_cased():
+    key = normalise(RawIdentity(IdentityType.EMAIL, "  Li.Na@Example.COM "), region="CN")
+
+    assert key.value == "li.na@example.com"
+
+
+def test_claims_fold_spellings_and_keep_the_strongest_verification():
+    claims = normalise_claims(
+        [
+            RawIdentity(IdentityType.PHONE, "138 0013 8000"),
+            RawIdentity(IdentityType.PHONE, "+8613800138000", verified=True),
+        ],
+        region="CN",
+    )
+
+    assert len(claims) == 1
+    assert claims[0].verified is True
+
+
+def test_a_bad_claim_is_reported_at_its_position_in_the_list():
+    with pytest.raises(InvalidIdentity) as raised:
+        normalise_claims(
+            [RawIdentity(IdentityType.PHONE, "13800138000"), RawIdentity(IdentityType.PHONE, "1")],
+            region="CN",
+        )
+
+    assert raised.value.field == ("identities", "1", "value")
+
+
+def test_masks_hide_the_middle_of_each_value():
+    assert mask_value(IdentityType.PHONE, "+8613800138000") == "138****8000"
+    assert mask_value(IdentityType.PHONE, "+16502530000") == "+1 650****0000"
+    assert mask_value(IdentityType.WECHAT_OPENID, "oXyz1234567890ab12") == "oXyz****ab12"
+    assert mask_value(IdentityType.EMAIL, "li.na@example.com") == "l***@example.com"
+    assert mask_value(IdentityType.POS_CARD, "C001") == "C****"
+
+
+def test_phone_hash_depends_on_the_salt_and_not_on_the_spelling():
+    a = normalise(RawIdentity(IdentityType.PHONE, "138 0013 8000"), region="CN").value
+    b = normalise(RawIdentity(IdentityType.PHONE, "008613800138000"), region="CN").value
+
+    assert phone_hash(a, b"salt") == phone_hash(b, b"salt")
+    assert phone_hash(a, b"salt") != phone_hash(a, b"other salt")
+    assert len(phone_hash(a, b"salt")) == 64
+
+
+def test_merge_rules_count_verified_phones_unionids_and_ids_per_namespace():
+    rules = MergeRules()
+    phone1 = IdentityKey(IdentityType.PHONE, None, "+8613800138000")
+    phone2 = IdentityKey(IdentityType.PHONE, None, "+8613900139000")
+    openid_a = IdentityKey(IdentityType.WECHAT_OPENID, "wx1", "o-a")
+    openid_b = IdentityKey(IdentityType.WECHAT_OPENID, "wx1", "o-b")
+    openid_other_app = IdentityKey(IdentityType.WECHAT_OPENID, "wx2", "o-c")
+
+    assert rules.violations([(phone1, True), (phone2, False)]) == set()
+    assert rules.violations([(phone1, True), (phone2, True)]) == {"max_verified_phones"}
+    assert rules.violations([(openid_a, False), (openid_other_app, False)]) == set()
+    assert rules.violations([(openid_a, False), (openid_b, False)]) == {"max_openids_per_app"}
+    assert MergeRules(max_openids_per_app=None).violations([(openid_a, 0), (openid_b, 0)]) == set()

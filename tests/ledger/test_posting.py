@@ -1,0 +1,139 @@
+"""The posting path: idempotency, checks and holds, without the API."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from ledger.checks import CheckRegistry, CheckResult, FraudOutcome, Posting
+from ledger.errors import IdempotencyConflict
+from ledger.model import Bucket, Channel, EntryKind, EntryRequest, IdempotencyKey
+from ledger.posting import post_entries
+from ledger.redemption import redeem_points
+from ledger.tables import ledger_entries, points_idempotency_keys
+from tests.conftest import START
+
+
+class Fault(Exception):
+    pass
+
+
+def bonus(member_id: int, points: int) -> EntryRequest:
+    return EntryRequest(
+        member_id=member_id,
+        kind=EntryKind.BONUS,
+        bucket=Bucket.AVAILABLE,
+        amount=points,
+        channel=Channel.WEB,
+    )
+
+
+async def count(run, table) -> int:  # type: ignore[no-untyped-def]
+    return await run(lambda s: s.scalar(select(func.count()).select_from(table)))
+
+
+async def test_a_fault_after_posting_rolls_back_and_leaves_the_key_unused(
+    member, credit, session_factory, run_in_transaction, config
+):
+    member_id = await member()
+    await credit(member_id, 100, at=START)
+
+    def redeem(session):  # type: ignore[no-untyped-def]
+        return redeem_points(
+            session=session,
+            member_id=member_id,
+            points=30,
+            channel=Channel.POS,
+            store_id=None,
+            reason="r",
+            key_scope="client:1",
+            key="k-1",
+            now=START,
+            config=config,
+        )
+
+    with pytest.raises(Fault):
+        async with session_factory() as session, session.begin():
+            await redeem(session)
+            raise Fault("the connection dropped before the answer")
+    retried = await run_in_transaction(redeem)
+
+    assert retried.replayed is False and retried.entry.balance_after == 70
+    assert await count(run_in_transaction, points_idempotency_keys) == 1
+
+
+async def test_same_key_replays_and_another_request_conflicts(
+    member, credit, run_in_transaction, config
+):
+    member_id = await member()
+    await credit(member_id, 100, at=START)
+
+    def redeem(points: int):  # type: ignore[no-untyped-def]
+        return lambda s: redeem_points(
+            session=s,
+            member_id=member_id,
+            points=points,
+            channel=Channel.POS,
+            store_id=None,
+            reason="r",
+            key_scope="client:1",
+            key="k-2",
+            now=START,
+            config=config,
+        )
+
+    first = await run_in_transaction(redeem(30))
+    again = await run_in_transaction(redeem(30))
+    with pytest.raises(IdempotencyConflict):
+        await run_in_transaction(redeem(31))
+
+    assert again.replayed and again.entries == first.entries
+    assert await count(run_in_transaction, ledger_entries) == 2
+
+
+async def test_strictest_check_wins_and_held_credits_wait_in_the_held_bucket(
+    member, balances, run_in_transaction, config
+):
+    member_id = await member()
+    registry = CheckRegistry()
+
+    async def large(session, posting: Posting) -> CheckResult | None:  # type: ignore[no-untyped-def]
+        if posting.entries[0].amount > 500:
+            return CheckResult(FraudOutcome.HELD, "LARGE_AMOUNT")
+        return None
+
+    async def blocked(session, posting: Posting) -> CheckResult | None:  # type: ignore[no-untyped-def]
+        if posting.attributes.get("blocked"):
+            return CheckResult(FraudOutcome.REJECTED, "BLOCKED", "blocked store")
+        return None
+
+    registry.register("LARGE_AMOUNT", large, operations=["earn"])
+    registry.register("BLOCKED", blocked)
+
+    def post(points: int, **attributes: object):  # type: ignore[no-untyped-def]
+        return lambda s: post_entries(
+            session=s,
+            requests=[bonus(member_id, points)],
+            now=START,
+            config=config,
+            operation="earn",
+            attributes=attributes,
+            registry=registry,
+            idempotency=IdempotencyKey("client:1", f"k{points}{attributes}", {"p": points}),
+        )
+
+    accepted = await run_in_transaction(post(100))
+    held = await run_in_transaction(post(900))
+    rejected = await run_in_transaction(post(901, blocked=True))
+    replayed = await run_in_transaction(post(901, blocked=True))
+    after = await balances(member_id)
+
+    assert accepted.decision.outcome is FraudOutcome.ACCEPTED and accepted.decision.reasons == ()
+    assert held.decision.outcome is FraudOutcome.HELD
+    assert held.entry.bucket is Bucket.HELD and held.entry.held_for is Bucket.AVAILABLE
+    assert held.entry.hold_reasons == ("LARGE_AMOUNT",)
+    assert rejected.decision.outcome is FraudOutcome.REJECTED
+    assert rejected.decision.reasons == ("LARGE_AMOUNT", "BLOCKED")
+    assert rejected.refusal.code == "REJECTED_BY_RULE" and rejected.entries == ()
+    assert replayed.replayed and replayed.refusal.code == "REJECTED_BY_RULE"
+    assert (after.available, after.held, after.lifetime_earned) == (100, 900, 100)
