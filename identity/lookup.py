@@ -79,10 +79,17 @@ async def find_identities(
 
 
 async def member_by_identity(session: AsyncSession, key: IdentityKey) -> MemberRecord | None:
-    """The member holding ``key`` (identities only ever sit on ACTIVE members)."""
-    found = await find_identities(session, [key])
-    record = found.get(key)
-    return None if record is None else await load_member(session, record.member_id)
+    """The member holding ``key`` (identities only ever sit on ACTIVE members).
+
+    One statement: this is the lookup every till and mini-program does first."""
+    row = (
+        await session.execute(
+            select(members)
+            .join(member_identities, member_identities.c.member_id == members.c.id)
+            .where(_matches([key]))
+        )
+    ).one_or_none()
+    return None if row is None else member_from_row(row)
 
 
 async def identities_of(session: AsyncSession, member_ids: Iterable[int]) -> list[IdentityRecord]:

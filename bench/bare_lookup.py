@@ -1,0 +1,92 @@
+"""The floor: Starlette + asyncpg running the hub's SQL for the lookup and the same JSON.
+
+No GraphQL, no ORM, no authentication or rate limit: what the stack costs before the hub
+adds anything. ``python -m bench.bare_lookup DSN PORT``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+
+import asyncpg
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+# The statements the hub sends for this query (read off PostgreSQL's statement log).
+IDENTITY = (
+    "SELECT member_identities.id, member_identities.member_id, member_identities.type,"
+    " member_identities.namespace, member_identities.value, member_identities.verified,"
+    " member_identities.channel, member_identities.linked_at, member_identities.last_seen_at"
+    " FROM member_identities WHERE member_identities.type = $1"
+    " AND member_identities.namespace IS NULL AND member_identities.value = $2"
+)
+MEMBER = (
+    "SELECT members.id, members.status, members.merged_into, members.registered_channel,"
+    " members.name, members.gender, members.birthday, members.region, members.created_at,"
+    " members.updated_at FROM members WHERE members.id = $1"
+)
+BALANCES = (
+    "SELECT points_balances.member_id, points_balances.bucket, points_balances.balance,"
+    " points_accounts.lifetime_earned FROM points_balances JOIN points_accounts"
+    " ON points_accounts.member_id = points_balances.member_id"
+    " WHERE points_balances.member_id IN ($1::BIGINT)"
+)
+
+
+def build_app(dsn: str) -> Starlette:
+    pool: asyncpg.Pool | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        nonlocal pool
+        pool = await asyncpg.create_pool(dsn, min_size=20, max_size=30)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    async def lookup(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        phone = body["variables"]["phone"]
+        assert pool is not None
+        async with pool.acquire() as conn, conn.transaction():
+            identity = await conn.fetchrow(IDENTITY, "PHONE", phone)
+            member = None
+            if identity is not None:
+                row = await conn.fetchrow(MEMBER, identity["member_id"])
+                balances = {
+                    r["bucket"]: r["balance"] for r in await conn.fetch(BALANCES, row["id"])
+                }
+                member = {
+                    "id": base64.b64encode(f"Member:{row['id']}".encode()).decode(),
+                    "points": {
+                        "available": balances.get("AVAILABLE", 0),
+                        "pending": balances.get("PENDING", 0),
+                    },
+                }
+        return Response(orjson.dumps({"data": {"member": member}}), media_type="application/json")
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(
+        routes=[Route("/graphql", lookup, methods=["POST"]), Route("/healthz", healthz)],
+        lifespan=lifespan,
+    )
+
+
+if __name__ == "__main__":
+    uvicorn.run(
+        build_app(sys.argv[1]),
+        host="127.0.0.1",
+        port=int(sys.argv[2]),
+        log_level="warning",
+        access_log=False,
+    )
