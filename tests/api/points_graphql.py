@@ -8,7 +8,10 @@ from tests.graphql_client import GraphQLClient
 
 PAYLOAD = """
     member { id points { available pending lifetimeEarned } }
-    entry { id kind bucket amount balanceAfter channel storeId reference reason expiresAt }
+    entry {
+        id kind bucket amount balanceAfter channel storeId reference reason expiresAt availableAt
+        createdAt reverses { id }
+    }
     decision { outcome reasons }
     replayed
     userErrors { code field message }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import event
 
@@ -14,6 +14,7 @@ from tests.api.points_graphql import (
     points_of,
     redeem,
 )
+from tests.conftest import START
 from tests.graphql_client import GraphQLClient
 
 ERASE = """
@@ -45,6 +46,9 @@ async def test_redeem_spends_available_points_and_answers_the_entry(admin, graph
     assert payload["entry"]["amount"] == -120
     assert payload["entry"]["balanceAfter"] == 180
     assert payload["entry"]["storeId"] == "S001"
+    assert datetime.fromisoformat(payload["entry"]["createdAt"]) == START
+    assert payload["entry"]["availableAt"] is None
+    assert payload["entry"]["reverses"] is None
     assert payload["member"]["points"]["available"] == 180
 
 
