@@ -20,17 +20,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 # The statements the hub sends for this query (read off PostgreSQL's statement log).
-IDENTITY = (
-    "SELECT member_identities.id, member_identities.member_id, member_identities.type,"
-    " member_identities.namespace, member_identities.value, member_identities.verified,"
-    " member_identities.channel, member_identities.linked_at, member_identities.last_seen_at"
-    " FROM member_identities WHERE member_identities.type = $1"
-    " AND member_identities.namespace IS NULL AND member_identities.value = $2"
-)
-MEMBER = (
+MEMBER_BY_IDENTITY = (
     "SELECT members.id, members.status, members.merged_into, members.registered_channel,"
     " members.name, members.gender, members.birthday, members.region, members.created_at,"
-    " members.updated_at FROM members WHERE members.id = $1"
+    " members.updated_at FROM members JOIN member_identities"
+    " ON member_identities.member_id = members.id WHERE member_identities.type = $1::VARCHAR"
+    " AND member_identities.namespace IS NULL AND member_identities.value = $2::VARCHAR"
 )
 BALANCES = (
     "SELECT points_balances.member_id, points_balances.bucket, points_balances.balance,"
@@ -57,10 +52,9 @@ def build_app(dsn: str) -> Starlette:
         phone = body["variables"]["phone"]
         assert pool is not None
         async with pool.acquire() as conn, conn.transaction():
-            identity = await conn.fetchrow(IDENTITY, "PHONE", phone)
+            row = await conn.fetchrow(MEMBER_BY_IDENTITY, "PHONE", phone)
             member = None
-            if identity is not None:
-                row = await conn.fetchrow(MEMBER, identity["member_id"])
+            if row is not None:
                 balances = {
                     r["bucket"]: r["balance"] for r in await conn.fetch(BALANCES, row["id"])
                 }

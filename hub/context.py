@@ -53,13 +53,13 @@ class Context:
     def now(self) -> datetime:
         return self.clock.now()
 
-    async def execute(self, statement: Any) -> Any:
+    async def execute(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
         """Run a read on the request's session, one statement at a time."""
         async with self.lock:
             # Core statements on the session's connection: same transaction, without the
             # ORM's per-statement bookkeeping, which dominated the cost of small reads.
             connection = await self.session.connection()
-            return await connection.execute(statement)
+            return await connection.execute(statement, parameters)
 
     @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:

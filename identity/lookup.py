@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.model import IdentityKey, MemberStatus
@@ -78,17 +78,31 @@ async def find_identities(
     return {record.key: record for record in found}
 
 
-async def member_by_identity(session: AsyncSession, key: IdentityKey) -> MemberRecord | None:
-    """The member holding ``key`` (identities only ever sit on ACTIVE members).
+_MEMBER_BY_IDENTITY = select(members).join(
+    member_identities, member_identities.c.member_id == members.c.id
+)
+#: Prebuilt (this is the lookup every till and mini-program does first): one statement per
+#: shape, with or without a namespace, so the unique index on (type, namespace, value) serves.
+_BY_KEY = _MEMBER_BY_IDENTITY.where(
+    member_identities.c.type == bindparam("type"),
+    member_identities.c.namespace == bindparam("namespace"),
+    member_identities.c.value == bindparam("value"),
+)
+_BY_KEY_WITHOUT_NAMESPACE = _MEMBER_BY_IDENTITY.where(
+    member_identities.c.type == bindparam("type"),
+    member_identities.c.namespace.is_(None),
+    member_identities.c.value == bindparam("value"),
+)
 
-    One statement: this is the lookup every till and mini-program does first."""
-    row = (
-        await session.execute(
-            select(members)
-            .join(member_identities, member_identities.c.member_id == members.c.id)
-            .where(_matches([key]))
-        )
-    ).one_or_none()
+
+async def member_by_identity(session: AsyncSession, key: IdentityKey) -> MemberRecord | None:
+    """The member holding ``key`` (identities only ever sit on ACTIVE members)."""
+    parameters = {"type": key.type.value, "value": key.value}
+    if key.namespace is None:
+        statement = _BY_KEY_WITHOUT_NAMESPACE
+    else:
+        statement, parameters["namespace"] = _BY_KEY, key.namespace
+    row = (await session.execute(statement, parameters)).one_or_none()
     return None if row is None else member_from_row(row)
 
 
