@@ -274,6 +274,21 @@ def ledger_verify() -> None:
 
 
 @main.command()
+@click.option("--members", default=1_000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--random-seed", default=7, show_default=True, help="The same seed, the same story.")
+def seed(members: int, random_seed: int) -> None:
+    """Fill the hub with a realistic demo programme (members, purchases, points, merges)."""
+    from hub.seeding import seed_hub
+
+    settings, services = _start_services(_settings(), redis=False)
+    try:
+        for line in _with_engine(settings, lambda e: seed_hub(e, settings, members, random_seed)):
+            click.echo(line)
+    finally:
+        services.stop()
+
+
+@main.command()
 def schema() -> None:
     """Print the SDL of the served schema."""
     from hub.schema import schema_sdl

@@ -1,0 +1,39 @@
+"""Demo data for a fresh hub (``memberhub seed``, ``memberhub serve --demo``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.api.member_inputs import identity_config
+from hub.database import create_session_factory
+from hub.settings import Settings
+from hub.wiring import install_domain_hooks, ledger_config
+from identity.tables import members
+from ledger.verify import verify_ledger
+from sync.demo import DemoClock, seed_demo
+
+
+async def seed_hub(
+    engine: AsyncEngine, settings: Settings, count: int, random_seed: int
+) -> list[str]:
+    """Seed, then verify the ledger; answers the summary lines to print."""
+    # The ledger dates what it posts for identity events by the step being written.
+    install_domain_hooks(settings, DemoClock())
+    sessions = create_session_factory(engine)
+    summary = await seed_demo(
+        sessions,
+        members=count,
+        identity_config=identity_config(settings),
+        ledger_config=ledger_config(settings),
+        random_seed=random_seed,
+    )
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        report = await verify_ledger(session=session)
+    return [*summary.lines(), report.summary()]
+
+
+async def hub_is_empty(engine: AsyncEngine) -> bool:
+    async with engine.connect() as connection:
+        return not await connection.scalar(select(func.count()).select_from(members))
