@@ -87,7 +87,12 @@ main.add_command(jobs)
     is_flag=True,
     help="Skip migrations (when the app's database role may not run DDL).",
 )
-def serve(host: str, port: int, no_migrate: bool) -> None:
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="On an empty hub, first write a demo programme of 1,000 members (see `seed`).",
+)
+def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
     """Run migrations, then serve the API (and, in the embedded default, the worker)."""
     import uvicorn
 
@@ -99,6 +104,8 @@ def serve(host: str, port: int, no_migrate: bool) -> None:
     settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
     try:
         admin_key = _in_transaction(settings, _bootstrap_admin)
+        if demo:
+            _seed_if_empty(settings)
         # The app wires the domain hooks (and scheduled jobs) the background work runs.
         app = create_app(settings)
         background = None
@@ -116,6 +123,17 @@ def serve(host: str, port: int, no_migrate: bool) -> None:
                 background.stop()
     finally:
         services.stop()
+
+
+def _seed_if_empty(settings: Settings) -> None:
+    from hub.seeding import hub_is_empty, seed_hub
+
+    if not _with_engine(settings, hub_is_empty):
+        click.echo("Demo data: the hub already has members; nothing written.")
+        return
+    click.echo("Writing a demo programme of 1,000 members (about a minute)...")
+    for line in _with_engine(settings, lambda e: seed_hub(e, settings, 1_000, 7)):
+        click.echo(f"  {line}")
 
 
 async def _bootstrap_admin(session: AsyncSession) -> str | None:
