@@ -21,13 +21,16 @@ async def seed_hub(
     # The ledger dates what it posts for identity events by the step being written.
     install_domain_hooks(settings, DemoClock())
     sessions = create_session_factory(engine)
-    summary = await seed_demo(
-        sessions,
-        members=count,
-        identity_config=identity_config(settings),
-        ledger_config=ledger_config(settings),
-        random_seed=random_seed,
-    )
+    try:
+        summary = await seed_demo(
+            sessions,
+            members=count,
+            identity_config=identity_config(settings),
+            ledger_config=ledger_config(settings),
+            random_seed=random_seed,
+        )
+    finally:
+        install_domain_hooks(settings)
     async with sessions() as session, session.begin():
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         report = await verify_ledger(session=session)
