@@ -3,12 +3,45 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PromotionSetting(BaseModel):
+    """Extra points on a category's or a SKU's lines between two business days."""
+
+    multiplier: Decimal = Field(gt=1)
+    starts_on: date
+    ends_on: date
+    category: str | None = None
+    sku: str | None = None
+
+
+class TierSetting(BaseModel):
+    code: str
+    name: str
+    qualifying_spend: Decimal = Field(ge=0)
+    multiplier: Decimal = Field(gt=0)
+
+
+DEFAULT_TIERS = [
+    TierSetting(code="REGULAR", name="Regular", qualifying_spend=Decimal(0), multiplier=Decimal(1)),
+    TierSetting(
+        code="SILVER", name="Silver", qualifying_spend=Decimal(1000), multiplier=Decimal("1.2")
+    ),
+    TierSetting(
+        code="GOLD", name="Gold", qualifying_spend=Decimal(5000), multiplier=Decimal("1.5")
+    ),
+    TierSetting(
+        code="DIAMOND", name="Diamond", qualifying_spend=Decimal(20000), multiplier=Decimal(2)
+    ),
+]
 
 
 def _default_data_dir() -> Path:
@@ -86,6 +119,30 @@ class Settings(BaseSettings):
     idempotency_key_days: int = Field(
         default=30, ge=30, description="How long a points request's idempotency key is kept."
     )
+    earn_rule_version: str = Field(
+        default="2026-01",
+        description="Names the earning rules below; change it with them, so each purchase "
+        "records which rules priced it.",
+    )
+    earn_points_per_100: int = Field(default=10, ge=0, description="Points per 100 yuan.")
+    earn_promotions: list[PromotionSetting] = Field(
+        default_factory=list,
+        description="JSON list of {multiplier, starts_on, ends_on, category | sku}.",
+    )
+    earn_settlement_days: int = Field(
+        default=1, ge=0, description="Purchase points settle this many business days later."
+    )
+    tiers: list[TierSetting] = Field(
+        default_factory=lambda: list(DEFAULT_TIERS),
+        description="JSON list, lowest first; the first needs no spend.",
+    )
+    tier_window_months: int = Field(default=12, ge=1, description="The qualifying window.")
+    fraud_max_purchases_per_day: int = Field(default=10, ge=1)
+    fraud_max_points_per_day: int = Field(default=5_000, ge=1)
+    fraud_large_amount: Decimal = Field(default=Decimal("20000"), gt=0)
+    fraud_travel_minutes: int = Field(default=30, ge=1)
+    fraud_new_identity_hours: int = Field(default=24, ge=1)
+    fraud_new_identity_redeem_points: int = Field(default=500, ge=0)
     log_level: str = Field(default="INFO")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise."

@@ -11,9 +11,14 @@ from hub.clock import Clock
 from hub.settings import Settings
 from identity.hooks import hooks
 from identity.lookup import active_member_id
+from ledger.earning import EarningRules, Promotion
+from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig
 from ledger.subscriptions import subscribe_ledger
+from sync.ingest import IngestConfig
 from sync.outbox import subscribe_outbox
+from sync.purchase_subscriptions import subscribe_purchases
+from sync.tiers import TierDefinition, TierProgramme
 
 
 def ledger_config(settings: Settings) -> LedgerConfig:
@@ -28,12 +33,53 @@ def ledger_config(settings: Settings) -> LedgerConfig:
     )
 
 
+def fraud_config(settings: Settings) -> FraudConfig:
+    return FraudConfig(
+        max_purchases_per_day=settings.fraud_max_purchases_per_day,
+        max_points_per_day=settings.fraud_max_points_per_day,
+        large_amount=settings.fraud_large_amount,
+        travel_minutes=settings.fraud_travel_minutes,
+        new_identity_hours=settings.fraud_new_identity_hours,
+        new_identity_redeem_points=settings.fraud_new_identity_redeem_points,
+    )
+
+
+def tier_programme(settings: Settings) -> TierProgramme:
+    return TierProgramme(
+        tiers=tuple(
+            TierDefinition(t.code, t.name, t.qualifying_spend, t.multiplier) for t in settings.tiers
+        ),
+        window_months=settings.tier_window_months,
+    )
+
+
+def ingest_config(settings: Settings) -> IngestConfig:
+    """Everything recording a purchase needs from the settings."""
+    from hub.api.member_inputs import identity_config
+
+    return IngestConfig(
+        earning=EarningRules(
+            version=settings.earn_rule_version,
+            points_per_100=settings.earn_points_per_100,
+            promotions=tuple(
+                Promotion(p.multiplier, p.starts_on, p.ends_on, p.category, p.sku)
+                for p in settings.earn_promotions
+            ),
+            settlement_days=settings.earn_settlement_days,
+        ),
+        tiers=tier_programme(settings),
+        ledger=ledger_config(settings),
+        identity=identity_config(settings),
+    )
+
+
 def install_domain_hooks(settings: Settings | None = None, clock: Clock | None = None) -> None:
     """``clock`` dates what the ledger posts from identity's events (the database's
     transaction time when None)."""
-    subscribe_ledger(
-        hooks, ledger_config(settings or Settings()), clock=clock.now if clock else None
-    )
+    settings = settings or Settings()
+    subscribe_ledger(hooks, ledger_config(settings), clock=clock.now if clock else None)
+    register_fraud_checks(fraud_config(settings))
+    subscribe_purchases(hooks)
     subscribe_outbox(hooks)
 
 

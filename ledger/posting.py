@@ -45,6 +45,7 @@ from ledger.model import (
     lifetime_delta,
 )
 from ledger.queries import entries_by_ids, entry_from_row
+from ledger.reviews import open_review
 from ledger.tables import ledger_entries, points_accounts, points_balances, points_lots
 
 
@@ -56,6 +57,8 @@ class PostingResult:
     replayed: bool = False
     #: A business refusal (insufficient points, a rule): nothing was posted.
     refusal: Refusal | None = None
+    #: The fraud review opened for a HELD decision.
+    review_id: int | None = None
 
     @property
     def entry(self) -> LedgerEntry | None:
@@ -129,6 +132,11 @@ async def post_entries(
             ]
         )
         await _save_accounts(session, accounts.values())
+    review_id = None
+    if decision.outcome is FraudOutcome.HELD and entries:
+        review_id = await open_review(
+            session, operation=operation, reasons=decision.reasons, entries=entries, now=now
+        )
     if idempotency is not None:
         await record_outcome(
             session,
@@ -137,7 +145,7 @@ async def post_entries(
             decision=decision,
             refusal=refusal,
         )
-    return PostingResult(entries=entries, decision=decision, refusal=refusal)
+    return PostingResult(entries=entries, decision=decision, refusal=refusal, review_id=review_id)
 
 
 def _validate(requests: Sequence[EntryRequest]) -> None:

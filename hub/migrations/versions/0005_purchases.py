@@ -1,4 +1,4 @@
-"""Purchases: stores, staff, purchases with items, refunds, and the member tier history.
+"""Purchases: stores, staff, purchases with items, refunds, fraud reviews, tier history.
 
 Revision ID: 0005
 Revises: 0004
@@ -50,6 +50,12 @@ STATEMENTS = [
                              ('COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'HELD', 'REJECTED')),
         has_promotion    boolean NOT NULL DEFAULT false,
         content_hash     bytea NOT NULL,
+        --  The earning rules that priced it, so a later rule change never reprices history.
+        rule_version     text NOT NULL,
+        tier_code        text,
+        business_day     date NOT NULL,
+        review_id        bigint,
+        fraud_reasons    text[] NOT NULL DEFAULT '{{}}',
         UNIQUE (store_id, receipt_no),
         CHECK (refunded_amount >= 0 AND refunded_amount <= amount)
     )
@@ -85,6 +91,37 @@ STATEMENTS = [
     """,
     "CREATE INDEX refunds_purchase ON refunds (purchase_id)",
     """
+    CREATE TABLE fraud_reviews (
+        id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        member_id   bigint NOT NULL REFERENCES members (id),
+        status      text NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'APPROVED', 'REJECTED')),
+        operation   text NOT NULL,
+        reasons     text[] NOT NULL CHECK (cardinality(reasons) > 0),
+        summary     text NOT NULL,
+        --  The held entries (credits in the HELD bucket) the decision releases or cancels.
+        entry_ids   bigint[] NOT NULL,
+        created_at  timestamptz NOT NULL,
+        decided_at  timestamptz,
+        decided_by  text,
+        note        text,
+        CHECK ((status = 'OPEN') = (decided_at IS NULL)),
+        CHECK ((status = 'OPEN') = (decided_by IS NULL))
+    )
+    """,
+    "CREATE INDEX fraud_reviews_status ON fraud_reviews (status, id)",
+    "CREATE INDEX fraud_reviews_member ON fraud_reviews (member_id)",
+    """
+    ALTER TABLE purchases ADD CONSTRAINT purchases_review
+        FOREIGN KEY (review_id) REFERENCES fraud_reviews (id)
+    """,
+    """
+    CREATE TABLE purchase_merge_moves (
+        merge_id      bigint PRIMARY KEY REFERENCES member_merges (id),
+        purchase_ids  bigint[] NOT NULL,
+        refund_ids    bigint[] NOT NULL
+    )
+    """,
+    """
     CREATE TABLE member_tiers (
         member_id  bigint NOT NULL REFERENCES members (id),
         tier_code  text NOT NULL,
@@ -106,5 +143,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("member_tiers", "refunds", "purchase_items", "purchases", "staff", "stores"):
+    tables = (
+        "member_tiers",
+        "purchase_merge_moves",
+        "refunds",
+        "purchase_items",
+        "purchases",
+        "fraud_reviews",
+        "staff",
+        "stores",
+    )
+    for table in tables:
         op.execute(f"DROP TABLE {table}")

@@ -1,0 +1,89 @@
+"""Stores (and online shops) and the staff who ring up sales at them.
+
+A store is registered by the CLI, or by the first purchase naming it (with no city, so
+IMPOSSIBLE_TRAVEL skips it until an operator gives it one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class StoreError(ValueError):
+    code = "INVALID_INPUT"
+
+
+@dataclass(frozen=True)
+class Store:
+    id: str
+    name: str | None
+    city: str | None
+    time_zone: str
+
+
+async def ensure_store(session: AsyncSession, store_id: str, *, now: datetime) -> Store:
+    """The store ``store_id``, registered (without a city) when first named."""
+    await session.execute(
+        text("INSERT INTO stores (id, created_at) VALUES (:id, :now) ON CONFLICT (id) DO NOTHING"),
+        {"id": store_id, "now": now},
+    )
+    row = (
+        await session.execute(
+            text("SELECT id, name, city, time_zone FROM stores WHERE id = :id"), {"id": store_id}
+        )
+    ).one()
+    return Store(row.id, row.name, row.city, row.time_zone)
+
+
+async def save_store(
+    session: AsyncSession,
+    *,
+    store_id: str,
+    name: str | None,
+    city: str | None,
+    time_zone: str | None,
+    now: datetime,
+) -> Store:
+    """Register a store, or update the details given of a known one."""
+    store_id = store_id.strip()
+    if not store_id:
+        raise StoreError("a store needs an ID")
+    row = (
+        await session.execute(
+            text(
+                "INSERT INTO stores (id, name, city, time_zone, created_at)"
+                " VALUES (:id, :name, :city, coalesce(:zone, 'Asia/Shanghai'), :now)"
+                " ON CONFLICT (id) DO UPDATE SET name = coalesce(:name, stores.name),"
+                " city = coalesce(:city, stores.city),"
+                " time_zone = coalesce(:zone, stores.time_zone)"
+                " RETURNING id, name, city, time_zone"
+            ),
+            {"id": store_id, "name": name, "city": city, "zone": time_zone, "now": now},
+        )
+    ).one()
+    return Store(row.id, row.name, row.city, row.time_zone)
+
+
+async def save_staff(
+    session: AsyncSession, *, operator_id: str, member_id: int, store_id: str | None, now: datetime
+) -> None:
+    """Register a cashier's own member account (STAFF_SELF_DEALING reads it)."""
+    if store_id is not None:
+        await ensure_store(session, store_id, now=now)
+    await session.execute(
+        text(
+            "INSERT INTO staff (operator_id, member_id, store_id, created_at)"
+            " VALUES (:operator, :member, :store, :now) ON CONFLICT (operator_id)"
+            " DO UPDATE SET member_id = :member, store_id = :store"
+        ),
+        {"operator": operator_id, "member": member_id, "store": store_id, "now": now},
+    )
+
+
+async def list_stores(session: AsyncSession) -> list[Store]:
+    rows = await session.execute(text("SELECT id, name, city, time_zone FROM stores ORDER BY id"))
+    return [Store(r.id, r.name, r.city, r.time_zone) for r in rows]
