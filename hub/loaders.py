@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
 from functools import cached_property, partial
 from typing import Any
 
@@ -12,6 +14,9 @@ from hub import member_loaders
 from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from ledger import queries as ledger_queries
 from ledger.model import Balances, LedgerEntry
+from ledger.reviews import Review, load_reviews
+from sync import purchase_queries, tiers
+from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
 
 Execute = Callable[[Any], Awaitable[Any]]
 
@@ -62,3 +67,35 @@ class Loaders:
     @cached_property
     def ledger_entry(self) -> DataLoader[int, LedgerEntry | None]:
         return DataLoader(partial(ledger_queries.load_entries, self.execute))
+
+    @cached_property
+    def purchase(self) -> DataLoader[int, PurchaseRecord | None]:
+        return DataLoader(partial(purchase_queries.load_purchases, self.execute))
+
+    @cached_property
+    def purchase_items(self) -> DataLoader[int, list[PurchaseItemRecord]]:
+        return DataLoader(partial(purchase_queries.load_items, self.execute))
+
+    @cached_property
+    def member_purchases(
+        self,
+    ) -> DataLoader[tuple[int, int, int | None], purchase_queries.PurchasePage]:
+        """Pages of a member's purchases by (member, first, after purchase ID)."""
+        return DataLoader(partial(purchase_queries.load_member_purchases, self.execute))
+
+    @cached_property
+    def member_stats(self) -> DataLoader[tuple[int, datetime], purchase_queries.MemberStats]:
+        return DataLoader(partial(purchase_queries.load_stats, self.execute))
+
+    @cached_property
+    def current_tier(self) -> DataLoader[int, tiers.MemberTier]:
+        return DataLoader(partial(tiers.load_current_tiers, self.execute))
+
+    @cached_property
+    def window_spend(self) -> DataLoader[tuple[int, datetime, datetime], Decimal]:
+        """Spend by (member, window start, window end)."""
+        return DataLoader(partial(tiers.load_window_spend, self.execute))
+
+    @cached_property
+    def fraud_review(self) -> DataLoader[int, Review | None]:
+        return DataLoader(partial(load_reviews, self.execute))

@@ -11,14 +11,23 @@ from graphql import GraphQLError
 from strawberry.extensions import DisableValidation, MaskErrors, ParserCache
 from strawberry.tools import merge_types
 
+from hub.api.fraud import FraudMutation, FraudQuery
 from hub.api.member_login import MemberTokenMutation
 from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
+from hub.api.purchases import PurchaseMutation, PurchaseQuery
 from hub.api.webhooks import WebhookMutation, WebhookQuery
 
-QUERIES: tuple[type, ...] = (NodeQuery, MemberQuery, WebhookQuery)
-MUTATIONS: tuple[type, ...] = (MemberMutation, MemberTokenMutation, PointsMutation, WebhookMutation)
+QUERIES: tuple[type, ...] = (NodeQuery, MemberQuery, PurchaseQuery, FraudQuery, WebhookQuery)
+MUTATIONS: tuple[type, ...] = (
+    MemberMutation,
+    MemberTokenMutation,
+    PointsMutation,
+    PurchaseMutation,
+    FraudMutation,
+    WebhookMutation,
+)
 
 
 def _should_mask(error: GraphQLError) -> bool:

@@ -228,3 +228,26 @@ def _settlement(entry: LedgerEntry, decision: ReviewDecision, now: datetime) -> 
             )
         ]
     return []
+
+
+async def load_reviews(execute: Any, ids: list[int]) -> list[Review | None]:
+    rows = await execute(
+        text("SELECT * FROM fraud_reviews WHERE id = ANY(:ids)"), {"ids": list(ids)}
+    )
+    found = {row.id: review_from_row(row) for row in rows}
+    return [found.get(i) for i in ids]
+
+
+async def list_reviews(
+    execute: Any, *, status: ReviewStatus | None, first: int, after: int | None
+) -> tuple[list[Review], bool]:
+    """Reviews oldest first (the queue an operator works through), by status."""
+    rows = await execute(
+        text(
+            "SELECT * FROM fraud_reviews WHERE (CAST(:status AS text) IS NULL OR status = :status)"
+            " AND (CAST(:after AS bigint) IS NULL OR id > :after) ORDER BY id LIMIT :limit"
+        ),
+        {"status": status.value if status else None, "after": after, "limit": first + 1},
+    )
+    found = [review_from_row(row) for row in rows]
+    return found[:first], len(found) > first

@@ -212,18 +212,16 @@ async def _buyer(
         return member_id
     if not request.identities:
         return None
-    try:
-        result = await identify(
-            session,
-            identities=request.identities,
-            channel=request.channel,
-            create_if_missing=may_enrol,
-            actor=actor,
-            now=now,
-            config=config,
-        )
-    except (InvalidIdentity, UnknownMember) as error:
-        raise error.under("identities") from None
+    # identify's errors already name their place under ``identities``.
+    result = await identify(
+        session,
+        identities=request.identities,
+        channel=request.channel,
+        create_if_missing=may_enrol,
+        actor=actor,
+        now=now,
+        config=config,
+    )
     if result.outcome is Outcome.CONFLICT or result.member is None:
         raise IdentityConflict(
             "these identities belong to different members; an operator reviews them",

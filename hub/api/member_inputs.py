@@ -73,6 +73,7 @@ class IdentifyInput:
     "features arrive."
 )
 class MemberFilter:
+    tier_code: str | None = strawberry.UNSET
     registered_channel: Channel | None = strawberry.UNSET
 
 

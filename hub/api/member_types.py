@@ -7,6 +7,7 @@ itself see them in clear, everyone else sees ``138****8000``.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -19,6 +20,9 @@ from hub.principal import Principal, Scope
 from identity import model
 from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.resolve import Outcome
+
+if TYPE_CHECKING:
+    from hub.api.purchase_types import MemberStats, MemberTier, PurchaseConnection
 
 IdentityType = strawberry.enum(model.IdentityType, name="IdentityType")
 Channel = strawberry.enum(model.Channel, name="Channel")
@@ -102,6 +106,30 @@ class MemberObject(Node):
     async def merges(self, info: strawberry.Info) -> list[MergeObject]:
         records = await info.context.loaders.merges_into.load(self.record.id)
         return [merge_object(r) for r in records]
+
+    @strawberry.field
+    async def tier(
+        self, info: strawberry.Info
+    ) -> Annotated[MemberTier, strawberry.lazy("hub.api.purchase_types")]:
+        from hub.api.member_purchase_fields import member_tier
+
+        return await member_tier(info, self.record)
+
+    @strawberry.field
+    async def stats(
+        self, info: strawberry.Info
+    ) -> Annotated[MemberStats, strawberry.lazy("hub.api.purchase_types")]:
+        from hub.api.member_purchase_fields import member_stats
+
+        return await member_stats(info, self.record)
+
+    @strawberry.field(description="Newest first.")
+    async def purchases(
+        self, info: strawberry.Info, first: int | None = 20, after: str | None = None
+    ) -> Annotated[PurchaseConnection, strawberry.lazy("hub.api.purchase_types")]:
+        from hub.api.member_purchase_fields import member_purchases
+
+        return await member_purchases(info, self.record, 20 if first is None else first, after)
 
 
 def member_object(record: MemberRecord) -> MemberObject:

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.api.member_inputs import (
@@ -31,11 +31,13 @@ from hub.errors import UserError, to_user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.permissions import requires
 from hub.principal import ClientKind, Scope
+from hub.wiring import tier_programme
 from identity import erase, link, lookup, members, merge, resolve
 from identity.errors import IdentityError, InvalidIdentity
 from identity.model import Channel, MemberStatus, normalise
 from identity.records import MemberRecord, member_from_row
 from identity.tables import members as members_table
+from sync.tiers import TierProgramme
 
 T = TypeVar("T")
 
@@ -78,6 +80,19 @@ async def attempt(
         return await info.context.transact(work), []
     except IdentityError as error:
         return None, [to_user_error(error, field_prefix=prefix)]
+
+
+def _in_tier(code: str, programme: TierProgramme) -> Any:
+    """Members whose current tier is ``code`` (no tier row: the lowest tier)."""
+    current = text(
+        "SELECT member_id FROM member_tiers WHERE until IS NULL AND tier_code = :tier_code"
+    ).bindparams(tier_code=code)
+    if code == programme.tiers[0].code:
+        others = text(
+            "SELECT member_id FROM member_tiers WHERE until IS NULL AND tier_code <> :lowest"
+        ).bindparams(lowest=code)
+        return members_table.c.id.not_in(others)
+    return members_table.c.id.in_(current)
 
 
 async def read(info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -151,6 +166,8 @@ class MemberQuery:
         conditions: list[Any] = [members_table.c.status != MemberStatus.MERGED.value]
         if filter and filter.registered_channel:
             conditions.append(members_table.c.registered_channel == filter.registered_channel.value)
+        if filter and filter.tier_code:
+            conditions.append(_in_tier(filter.tier_code, tier_programme(info.context.settings)))
         total = (
             await info.context.execute(
                 select(func.count()).select_from(members_table).where(*conditions)

@@ -99,7 +99,7 @@ async def _post(info: strawberry.Info, member_global_id: str, work: Work) -> Poi
     return PointsPayload(
         member=member_object(record) if record is not None else None,
         entry=ledger_entry_object(result.entry) if result.entry is not None else None,
-        decision=fraud_decision(result.decision),
+        decision=fraud_decision(result.decision, result.review_id),
         replayed=result.replayed,
         user_errors=(
             [to_user_error(result.refusal, field_prefix=("input",))]

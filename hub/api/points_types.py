@@ -25,6 +25,7 @@ from ledger.queries import HistoryQuery, expiring_within
 
 if TYPE_CHECKING:
     from hub.api.member_types import Channel
+    from hub.api.purchase_types import FraudReviewObject
 
 LedgerEntryKind = strawberry.enum(EntryKind, name="LedgerEntryKind")
 PointsBucket = strawberry.enum(
@@ -176,10 +177,24 @@ class FraudDecision:
     reasons: list[str] = strawberry.field(
         description="Stable rule codes, e.g. DUPLICATE_RECEIPT, VELOCITY_MEMBER_DAY."
     )
+    review_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="The review case of held points (operators only).")
+    async def review(
+        self, info: strawberry.Info
+    ) -> Annotated[FraudReviewObject, strawberry.lazy("hub.api.purchase_types")] | None:
+        from hub.api.purchase_types import review_object
+
+        if self.review_id is None or not info.context.principal.is_admin:
+            return None
+        found = await info.context.loaders.fraud_review.load(self.review_id)
+        return None if found is None else review_object(found)
 
 
-def fraud_decision(decision: checks.Decision) -> FraudDecision:
-    return FraudDecision(outcome=decision.outcome, reasons=list(decision.reasons))
+def fraud_decision(decision: checks.Decision, review_id: int | None = None) -> FraudDecision:
+    return FraudDecision(
+        outcome=decision.outcome, reasons=list(decision.reasons), review_id=review_id
+    )
 
 
 @node_loader("LedgerEntry")

@@ -1,0 +1,280 @@
+"""Purchases and refunds from every channel; the programme's tiers.
+
+A POS client writes only its own store; a member token records online orders (mini-program
+or web) for its own member only; partners need the ``purchases:write`` scope.
+``recordPurchases`` runs each purchase in its own transaction, in input order, so one bad
+purchase never loses the others.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from hub.api.member_inputs import IdentityInput
+from hub.api.member_types import Channel, MemberObject, member_object
+from hub.api.points_types import FraudDecision, fraud_decision
+from hub.api.purchase_types import (
+    PurchaseObject,
+    TierDefinitionObject,
+    may_see_purchase,
+    purchase_object,
+    tier_definition,
+)
+from hub.errors import ErrorCode, UserError, to_user_error, user_error
+from hub.ids import InvalidGlobalId, decode_int_id
+from hub.permissions import ForbiddenError, acts_for_self, allowed, requires
+from hub.principal import ClientKind, Principal, Scope
+from hub.wiring import ingest_config, ledger_config, tier_programme
+from identity import model as identity_model
+from identity.errors import IdentityError
+from ledger.errors import LedgerError
+from sync.ingest import Item, PurchaseError, PurchaseRequest, record_purchase
+from sync.purchase_queries import purchase_by_receipt
+from sync.refunds import RefundRequest, refund_purchase
+
+MAX_BATCH = 500
+ONLINE = {identity_model.Channel.MINI_PROGRAM, identity_model.Channel.WEB}
+DOMAIN_ERRORS = (PurchaseError, IdentityError, LedgerError)
+
+
+@strawberry.input
+class PurchaseItemInput:
+    sku: str
+    category: str | None = None
+    quantity: int
+    unit_price: Decimal
+
+
+@strawberry.input
+class PurchaseInput:
+    store_id: strawberry.ID = strawberry.field(
+        description="Store (or online shop) code; a POS client may only write its own store."
+    )
+    receipt_no: str = strawberry.field(
+        description="Unique within the store across every channel; (storeId, receiptNo) is "
+        "the idempotency key."
+    )
+    channel: Channel
+    occurred_at: datetime
+    amount: Decimal
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The buyer: a member ID or identities the channel saw (card, phone, "
+        "OpenID). Unknown identities enrol a new member.",
+    )
+    identities: list[IdentityInput] | None = None
+    operator_id: str | None = strawberry.field(
+        default=None, description="Cashier or staff ID at the till."
+    )
+    items: list[PurchaseItemInput] | None = None
+
+
+@strawberry.input
+class RefundInput:
+    store_id: strawberry.ID
+    receipt_no: str
+    refund_no: str = strawberry.field(
+        description="Unique per refund; a retry returns the first result."
+    )
+    amount: Decimal
+    occurred_at: datetime
+
+
+@strawberry.type
+class RecordPurchasePayload:
+    purchase: PurchaseObject | None = None
+    member: MemberObject | None = None
+    points_earned: int = 0
+    decision: FraudDecision | None = None
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RefundPayload:
+    purchase: PurchaseObject | None = None
+    points_clawed_back: int = strawberry.field(
+        default=0, description="Points taken back for the refunded share, as a positive number."
+    )
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _store_error(principal: Principal, store_id: str) -> UserError | None:
+    """A till writes its own store only."""
+    if (
+        principal.kind is ClientKind.POS
+        and not principal.is_admin
+        and store_id != principal.store_id
+    ):
+        return user_error(
+            ErrorCode.FORBIDDEN,
+            "a POS client may write only its own store",
+            ["input", "storeId"],
+        )
+    return None
+
+
+def _caller_error(principal: Principal, input: PurchaseInput) -> UserError | None:
+    if principal.kind is ClientKind.MEMBER:
+        if not acts_for_self(principal, input.member_id):
+            return user_error(
+                ErrorCode.FORBIDDEN,
+                "a member records purchases for itself only",
+                ["input", "memberId"],
+            )
+        if identity_model.Channel(input.channel.value) not in ONLINE:
+            return user_error(
+                ErrorCode.FORBIDDEN,
+                "a member records online orders (MINI_PROGRAM, WEB) only",
+                ["input", "channel"],
+            )
+        return None
+    if not allowed(principal, (Scope.PURCHASES_WRITE,)):
+        return user_error(ErrorCode.FORBIDDEN, "this call needs the scope purchases:write")
+    return _store_error(principal, str(input.store_id))
+
+
+def _request(input: PurchaseInput) -> PurchaseRequest:
+    member_id = decode_int_id(str(input.member_id), "Member") if input.member_id else None
+    return PurchaseRequest(
+        store_id=str(input.store_id),
+        receipt_no=input.receipt_no,
+        channel=identity_model.Channel(input.channel.value),
+        occurred_at=input.occurred_at,
+        amount=input.amount,
+        member_id=member_id,
+        identities=tuple(i.to_raw() for i in input.identities or ()),
+        operator_id=input.operator_id,
+        items=tuple(
+            Item(sku=i.sku, quantity=i.quantity, unit_price=i.unit_price, category=i.category)
+            for i in input.items or ()
+        ),
+    )
+
+
+async def _record(info: strawberry.Info, input: PurchaseInput) -> RecordPurchasePayload:
+    context = info.context
+    principal: Principal = context.principal
+    refused = _caller_error(principal, input)
+    if refused is not None:
+        return RecordPurchasePayload(user_errors=[refused])
+    try:
+        request = _request(input)
+    except InvalidGlobalId as error:
+        return RecordPurchasePayload(
+            user_errors=[to_user_error(error, field_prefix=("input", "memberId"))]
+        )
+    config = ingest_config(context.settings)
+    may_enrol = allowed(principal, (Scope.MEMBERS_WRITE,))
+    try:
+        outcome = await context.transact(
+            lambda session: record_purchase(
+                session,
+                request,
+                may_enrol=may_enrol,
+                actor=principal.name,
+                now=context.now(),
+                config=config,
+            )
+        )
+    except DOMAIN_ERRORS as error:
+        return RecordPurchasePayload(user_errors=[to_user_error(error, field_prefix=("input",))])
+    purchase = outcome.purchase
+    member = None
+    if purchase.member_id is not None:
+        found = await context.loaders.member.load(purchase.member_id)
+        member = member_object(found) if found is not None else None
+    return RecordPurchasePayload(
+        purchase=purchase_object(purchase),
+        member=member,
+        points_earned=purchase.points_earned,
+        decision=fraud_decision(outcome.decision, purchase.review_id),
+        replayed=outcome.replayed,
+    )
+
+
+@strawberry.type
+class PurchaseQuery:
+    @strawberry.field
+    @requires(Scope.MEMBERS_READ, Scope.SELF)
+    async def purchase(
+        self, info: strawberry.Info, store_id: strawberry.ID, receipt_no: str
+    ) -> PurchaseObject | None:
+        found = await purchase_by_receipt(info.context.execute, str(store_id), receipt_no)
+        if found is None:
+            return None
+        if not may_see_purchase(info.context.principal, found):
+            raise ForbiddenError("this call needs the scope members:read")
+        return purchase_object(found)
+
+    @strawberry.field(description="The programme's tiers, lowest first.")
+    def tiers(self, info: strawberry.Info) -> list[TierDefinitionObject]:
+        programme = tier_programme(info.context.settings)
+        return [tier_definition(programme, tier) for tier in programme.tiers]
+
+
+@strawberry.type
+class PurchaseMutation:
+    @strawberry.mutation(description="Record one purchase; a retry of a receipt replays it.")
+    @requires(Scope.PURCHASES_WRITE, self_member="input.member_id")
+    async def record_purchase(
+        self, info: strawberry.Info, input: PurchaseInput
+    ) -> RecordPurchasePayload:
+        return await _record(info, input)
+
+    @strawberry.mutation(
+        description=f"An offline batch of up to {MAX_BATCH} purchases, each in its own "
+        "transaction, answered in input order."
+    )
+    @requires(Scope.PURCHASES_WRITE, Scope.SELF)
+    async def record_purchases(
+        self, info: strawberry.Info, inputs: list[PurchaseInput]
+    ) -> list[RecordPurchasePayload]:
+        if len(inputs) > MAX_BATCH:
+            error = user_error(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"{len(inputs)} purchases in one batch; the limit is {MAX_BATCH}",
+                ["inputs"],
+            )
+            return [RecordPurchasePayload(user_errors=[error])]
+        answers = []
+        for index, input in enumerate(inputs):
+            payload = await _record(info, input)
+            for error in payload.user_errors:
+                # Each error names its purchase: ["inputs", "3", ...] instead of ["input", ...].
+                if error.field and error.field[0] == "input":
+                    error.field = ["inputs", str(index), *error.field[1:]]
+            answers.append(payload)
+        return answers
+
+    @strawberry.mutation(description="Refund part or all of a purchase; claws back its points.")
+    @requires(Scope.PURCHASES_WRITE)
+    async def refund_purchase(self, info: strawberry.Info, input: RefundInput) -> RefundPayload:
+        context = info.context
+        refused = _store_error(context.principal, str(input.store_id))
+        if refused is not None:
+            return RefundPayload(user_errors=[refused])
+        request = RefundRequest(
+            store_id=str(input.store_id),
+            receipt_no=input.receipt_no,
+            refund_no=input.refund_no,
+            amount=input.amount,
+            occurred_at=input.occurred_at,
+        )
+        try:
+            outcome = await context.transact(
+                lambda session: refund_purchase(
+                    session, request, now=context.now(), config=ledger_config(context.settings)
+                )
+            )
+        except DOMAIN_ERRORS as error:
+            return RefundPayload(user_errors=[to_user_error(error, field_prefix=("input",))])
+        return RefundPayload(
+            purchase=purchase_object(outcome.purchase),
+            points_clawed_back=outcome.points_clawed_back,
+            replayed=outcome.replayed,
+        )
