@@ -98,20 +98,21 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
         if not city:
             return None
         window = timedelta(minutes=config.travel_minutes)
+        at = posting.attributes.get("occurred_at", posting.now)
         other = await session.scalar(
             text(
                 "SELECT s.city FROM purchases p JOIN stores s ON s.id = p.store_id"
                 " WHERE p.member_id = :member AND p.id <> :purchase AND s.city IS NOT NULL"
                 " AND s.city <> :city AND p.status <> 'REJECTED'"
-                " AND p.occurred_at > :at - :window AND p.occurred_at < :at + :window"
+                " AND p.occurred_at > :earliest AND p.occurred_at < :latest"
                 " LIMIT 1"
             ),
             {
                 "member": _member(posting),
                 "purchase": posting.attributes.get("purchase_id", 0),
                 "city": city,
-                "at": posting.attributes.get("occurred_at", posting.now),
-                "window": window,
+                "earliest": at - window,
+                "latest": at + window,
             },
         )
         if other is not None:

@@ -89,6 +89,9 @@ class EntryRequest:
     reverses_id: int | None = None
     #: A debit that must take from this lot (its crediting entry's ID), not first-in-first-out.
     consumes_lot: int | None = None
+    #: For a debit of the HELD bucket (a review's decision, a clawback): where the held
+    #: points were going.
+    held_for: Bucket | None = None
 
     def fingerprint_fields(self) -> dict[str, Any]:
         return {

@@ -158,6 +158,8 @@ def _validate(requests: Sequence[EntryRequest]) -> None:
             raise InvalidRequest("only a debit takes from a lot")
         if r.bucket is Bucket.PENDING and r.amount > 0 and r.available_at is None:
             raise InvalidRequest("pending points need the time they become available")
+        if r.bucket is Bucket.HELD and (r.amount > 0 or r.held_for is None):
+            raise InvalidRequest("the HELD bucket is debited only, naming what was held for")
 
 
 async def _check_members(
@@ -282,7 +284,13 @@ async def _append(
         "available_at": request.available_at,
         "reverses_id": request.reverses_id,
         "consumes_lot": request.consumes_lot,
-        "held_for": request.bucket.value if held else None,
+        "held_for": (
+            request.bucket.value
+            if held
+            else request.held_for.value
+            if bucket is Bucket.HELD and request.held_for is not None
+            else None
+        ),
         "hold_reasons": list(decision.reasons) if held else None,
         "created_at": now,
     }

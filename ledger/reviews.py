@@ -197,6 +197,7 @@ def _settlement(entry: LedgerEntry, decision: ReviewDecision, now: datetime) -> 
     }
     if entry.bucket is Bucket.HELD:
         out = EntryRequest(
+            held_for=entry.held_for,
             kind=EntryKind.REVERSAL,
             bucket=Bucket.HELD,
             amount=-entry.amount,

@@ -194,7 +194,7 @@ async def _claw_back(
     reference = f"purchase {purchase.store_id}/{purchase.receipt_no}"
     lots = await session.execute(
         text(
-            "SELECT e.id, e.bucket, coalesce(l.remaining, e.amount) AS remaining"
+            "SELECT e.id, e.bucket, e.held_for, coalesce(l.remaining, e.amount) AS remaining"
             " FROM ledger_entries e LEFT JOIN points_lots l ON l.entry_id = e.id"
             " WHERE e.member_id = :member AND e.reference = :reference AND e.amount > 0"
             " AND e.kind = 'EARN' AND e.bucket IN ('PENDING', 'HELD') ORDER BY e.id"
@@ -230,6 +230,7 @@ async def _claw_back(
                 amount=-take,
                 bucket=bucket,
                 consumes_lot=lot.id if bucket is Bucket.PENDING else None,
+                held_for=Bucket(lot.held_for) if lot.held_for else None,
                 **common,
             )
         )
