@@ -15,6 +15,7 @@ from hub.embedded import EmbeddedServices, ensure_services
 from hub.job_commands import jobs
 from hub.log import configure_logging
 from hub.settings import Settings
+from hub.store_commands import staff, stores
 
 T = TypeVar("T")
 
@@ -77,6 +78,8 @@ def main() -> None:
 
 
 main.add_command(jobs)
+main.add_command(stores)
+main.add_command(staff)
 
 
 @main.command()
