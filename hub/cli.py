@@ -134,7 +134,7 @@ def _seed_if_empty(settings: Settings) -> None:
     if not _with_engine(settings, hub_is_empty):
         click.echo("Demo data: the hub already has members; nothing written.")
         return
-    click.echo("Writing a demo programme of 1,000 members (about a minute)...")
+    click.echo("Writing a demo programme of 1,000 members (a few minutes)...")
     for line in _with_engine(settings, lambda e: seed_hub(e, settings, 1_000, 7)):
         click.echo(f"  {line}")
 

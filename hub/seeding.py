@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.api.member_inputs import identity_config
 from hub.database import create_session_factory
 from hub.settings import Settings
-from hub.wiring import install_domain_hooks, ledger_config
+from hub.wiring import ingest_config, install_domain_hooks
 from identity.tables import members
 from ledger.verify import verify_ledger
 from sync.demo import DemoClock, seed_demo
@@ -25,8 +24,7 @@ async def seed_hub(
         summary = await seed_demo(
             sessions,
             members=count,
-            identity_config=identity_config(settings),
-            ledger_config=ledger_config(settings),
+            ingest_config=ingest_config(settings),
             random_seed=random_seed,
         )
     finally:

@@ -19,18 +19,21 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from identity.model import Channel, IdentityConfig, IdentityType, RawIdentity
+from identity.model import Channel, IdentityType, RawIdentity
 from identity.resolve import Outcome, identify
 from ledger.checkin import check_in
 from ledger.errors import LedgerError
 from ledger.expiry import expire_lots, settle_pending
 from ledger.model import Channel as LedgerChannel
-from ledger.model import LedgerConfig
 from ledger.redemption import redeem_points
+from sync.ingest import IngestConfig, Item, PurchaseError, PurchaseRequest, record_purchase
+from sync.refunds import RefundRequest, refund_purchase
+from sync.stores import save_store
 
 T = TypeVar("T")
 
@@ -57,6 +60,9 @@ STORES: tuple[tuple[str, str, str | None], ...] = (
 @dataclass
 class DemoSummary:
     members: int = 0
+    purchases: int = 0
+    held: int = 0
+    refunds: int = 0
     merges: int = 0
     referrals: int = 0
     check_ins: int = 0
@@ -66,6 +72,9 @@ class DemoSummary:
     def lines(self) -> list[str]:
         counts = {
             "members": self.members,
+            "purchases": self.purchases,
+            "held for review": self.held,
+            "refunds": self.refunds,
             "merges": self.merges,
             "referrals": self.referrals,
             "check-ins": self.check_ins,
@@ -135,13 +144,13 @@ class DemoWriter:
         self,
         sessions: async_sessionmaker[AsyncSession],
         *,
-        identity_config: IdentityConfig,
-        ledger_config: LedgerConfig,
+        ingest_config: IngestConfig,
         rng: random.Random,
     ) -> None:
         self.sessions = sessions
-        self.identity_config = identity_config
-        self.ledger_config = ledger_config
+        self.ingest_config = ingest_config
+        self.identity_config = ingest_config.identity
+        self.ledger_config = ingest_config.ledger
         self.rng = rng
         self.summary = DemoSummary()
         self.member_ids: dict[int, int] = {}
@@ -243,6 +252,63 @@ class DemoWriter:
                 "redemptions",
             )
 
+    async def shop(self, person: DemoMember, *, until: datetime) -> None:
+        """Purchases over the member's history, in time order: many occasional buyers, a
+        few heavy ones; the odd refund and the odd sale big enough to be held."""
+        member_id = self.member_ids[person.index]
+        rng = self.rng
+        if person.heavy_buyer:
+            count = rng.randint(20, 60)
+        else:
+            count = 0 if rng.random() < 0.15 else min(int(rng.expovariate(1 / 4)) + 1, 25)
+        moments = sorted(_between(rng, person.enrolled_at, until) for _ in range(count))
+        home = rng.choice([store for store in STORES if store[2] is not None])[0]
+        for n, moment in enumerate(moments):
+            store = _store_for(person.channel, home, rng)
+            amount = Decimal(str(round(rng.lognormvariate(5.0, 0.8), 2)))
+            if rng.random() < 0.003:
+                amount = Decimal("25000.00")
+            request = PurchaseRequest(
+                store_id=store,
+                receipt_no=f"D{member_id:07d}-{n:03d}",
+                channel=Channel.POS
+                if store not in ("MP-SHOP", "WEB-SHOP")
+                else (Channel.MINI_PROGRAM if store == "MP-SHOP" else Channel.WEB),
+                occurred_at=moment,
+                amount=amount,
+                member_id=member_id,
+                items=_items(amount, rng),
+            )
+            recorded_at = moment + timedelta(minutes=1)
+            try:
+                outcome = await self.at(
+                    recorded_at,
+                    lambda s, r=request, t=recorded_at: record_purchase(
+                        s, r, may_enrol=False, actor="demo", now=t, config=self.ingest_config
+                    ),
+                )
+            except PurchaseError:
+                continue
+            self.summary.purchases += 1
+            self.summary.held += outcome.purchase.status == "HELD"
+            if rng.random() < 0.05 and moment + timedelta(days=3) < until:
+                back = amount if rng.random() < 0.5 else (amount / 2).quantize(Decimal("0.01"))
+                refund = RefundRequest(
+                    store_id=store,
+                    receipt_no=request.receipt_no,
+                    refund_no=f"{request.receipt_no}-R",
+                    amount=back,
+                    occurred_at=moment + timedelta(days=2),
+                )
+                when = moment + timedelta(days=2, minutes=1)
+                await self.at(
+                    when,
+                    lambda s, r=refund, t=when: refund_purchase(
+                        s, r, now=t, config=self.ledger_config
+                    ),
+                )
+                self.summary.refunds += 1
+
     async def _ledger_step(
         self, moment: datetime, work: Callable[[AsyncSession], Awaitable[Any]], counter: str
     ) -> None:
@@ -252,6 +318,36 @@ class DemoWriter:
             return
         if getattr(result, "refusal", None) is None:
             setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+
+
+CATEGORIES = ("tea", "snacks", "beauty", "apparel", "home")
+
+
+def _store_for(channel: Channel, home: str, rng: random.Random) -> str:
+    if channel is Channel.MINI_PROGRAM and rng.random() < 0.7:
+        return "MP-SHOP"
+    if channel is Channel.WEB and rng.random() < 0.8:
+        return "WEB-SHOP"
+    if rng.random() < 0.9:
+        return home
+    return rng.choice([store for store in STORES if store[2] is not None])[0]
+
+
+def _items(amount: Decimal, rng: random.Random) -> tuple[Item, ...]:
+    """One to three lines whose prices add up to the amount."""
+    lines = rng.randint(1, 3)
+    cents = int(amount * 100)
+    cuts = sorted(rng.randint(0, cents) for _ in range(lines - 1))
+    parts = [b - a for a, b in zip([0, *cuts], [*cuts, cents], strict=True)]
+    return tuple(
+        Item(
+            sku=f"SKU-{rng.randint(1, 400):04d}",
+            category=rng.choice(CATEGORIES),
+            quantity=1,
+            unit_price=Decimal(part) / 100,
+        )
+        for part in parts
+    )
 
 
 def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -273,6 +369,7 @@ async def seed_people(
             if writer.member_ids and writer.rng.random() < 0.05:
                 referrer = writer.rng.choice(list(writer.member_ids.values()))
             await writer.enrol(person, referrer=referrer)
+            await writer.shop(person, until=now)
             await writer.engage(person, until=now)
 
     await asyncio.gather(*(work() for _ in range(workers)))
@@ -293,18 +390,28 @@ async def seed_demo(
     sessions: async_sessionmaker[AsyncSession],
     *,
     members: int,
-    identity_config: IdentityConfig,
-    ledger_config: LedgerConfig,
+    ingest_config: IngestConfig,
     random_seed: int = 7,
     now: datetime | None = None,
 ) -> DemoSummary:
     """Write a demo programme of ``members`` people; the same seed writes the same story."""
     now = now or demo_now()
     rng = random.Random(random_seed)
-    writer = DemoWriter(
-        sessions, identity_config=identity_config, ledger_config=ledger_config, rng=rng
-    )
+    writer = DemoWriter(sessions, ingest_config=ingest_config, rng=rng)
+    for store_id, name, city in STORES:
+        await writer.at(
+            now,
+            lambda s, i=store_id, n=name, c=city: save_store(
+                s,
+                store_id=i,
+                name=n,
+                city=c,
+                time_zone=None,
+                now=now - timedelta(days=HISTORY_DAYS),
+            ),
+        )
     await seed_people(writer, plan_members(members, now=now, rng=rng), now=now)
+    ledger_config = ingest_config.ledger
     # What the hourly and daily jobs would have done by now.
     settled = await writer.at(
         now, lambda s: settle_pending(session=s, now=now, config=ledger_config)
