@@ -1,0 +1,236 @@
+"""POS ingest benchmark: ``recordPurchases`` against plain multi-row INSERTs.
+
+    python -m bench.ingest [--members 2000] [--batches 20] [--batch-size 100] [--senders 4]
+
+The hub (``memberhub serve``, a child process) gets batches of purchases from a till, every
+anti-fraud rule on, each purchase priced, stored with its items and its points posted
+through the ledger. The floor inserts the same purchases, items and one ledger entry per
+purchase with multi-row INSERTs, one transaction per batch, over asyncpg (no checks, no
+hash chain, no balances). Both run from this process with ``--senders`` batches in flight,
+on one database, alternately, three times; the medians are reported. Also times one batch
+of 500 on its own (the figure of an offline till catching up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from random import Random
+
+import asyncpg
+import httpx
+from sqlalchemy import text
+
+from bench.harness import PYTHON, REDIS_URL, free_port, fresh_database, server
+from hub.clients import create_client
+from hub.database import create_engine, create_session_factory
+from hub.principal import ClientKind
+
+DATABASE = "memberhub_bench_ingest"
+STORE = "S001"
+RECORD_BATCH = (
+    "mutation Batch($inputs: [PurchaseInput!]!) { recordPurchases(inputs: $inputs) {"
+    " pointsEarned userErrors { code } } }"
+)
+
+
+async def prepare(url: str, members: int) -> tuple[str, list[int]]:
+    engine = create_engine(url, pool_size=2, max_overflow=0)
+    sessions = create_session_factory(engine)
+    now = datetime.now(UTC)
+    try:
+        async with sessions.begin() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO members (registered_channel, created_at, updated_at)"
+                    " SELECT 'POS', :at, :at FROM generate_series(1, :n)"
+                ),
+                {"at": now - timedelta(days=400), "n": members},
+            )
+            await session.execute(
+                text("INSERT INTO stores (id, city, created_at) VALUES (:s, 'Shanghai', :at)"),
+                {"s": STORE, "at": now},
+            )
+            _, key = await create_client(session, name="till", kind=ClientKind.POS, store_id=STORE)
+            ids = list((await session.scalars(text("SELECT id FROM members ORDER BY id"))).all())
+        return key, ids
+    finally:
+        await engine.dispose()
+
+
+def purchases(tag: str, count: int, member_ids: list[int], rng: Random) -> list[dict]:
+    now = datetime.now(UTC)
+    made = []
+    for n in range(count):
+        amount = Decimal(str(round(rng.lognormvariate(5.0, 0.8), 2)))
+        made.append(
+            {
+                "storeId": STORE,
+                "receiptNo": f"{tag}-{n}",
+                "channel": "POS",
+                "occurredAt": (now - timedelta(minutes=rng.randint(1, 600))).isoformat(),
+                "amount": str(amount),
+                "memberId": _global_id(rng.choice(member_ids)),
+                "items": [
+                    {
+                        "sku": f"SKU-{rng.randint(1, 300)}",
+                        "category": "tea",
+                        "quantity": 1,
+                        "unitPrice": str(amount),
+                    }
+                ],
+            }
+        )
+    return made
+
+
+def _global_id(member_id: int) -> str:
+    import base64
+
+    return base64.b64encode(f"Member:{member_id}".encode()).decode()
+
+
+async def send_hub(url: str, key: str, batches: list[list[dict]], senders: int) -> float:
+    queue: asyncio.Queue[list[dict]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+    errors = 0
+
+    async def send(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while not queue.empty():
+            batch = queue.get_nowait()
+            response = await client.post(
+                "/graphql", json={"query": RECORD_BATCH, "variables": {"inputs": batch}}
+            )
+            answers = response.json()["data"]["recordPurchases"]
+            errors += sum(1 for a in answers if a["userErrors"])
+
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600
+    ) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(send(client) for _ in range(senders)))
+        elapsed = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{errors} purchases were refused")
+    return sum(len(b) for b in batches) / elapsed
+
+
+async def send_floor(dsn: str, batches: list[list[dict]], senders: int) -> float:
+    pool = await asyncpg.create_pool(dsn, min_size=senders, max_size=senders)
+    queue: asyncio.Queue[list[dict]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+
+    async def insert(batch: list[dict]) -> None:
+        import base64
+
+        members = [int(base64.b64decode(p["memberId"]).decode().split(":")[1]) for p in batch]
+        amounts = [Decimal(p["amount"]) for p in batch]
+        at = [datetime.fromisoformat(p["occurredAt"]) for p in batch]
+        async with pool.acquire() as conn, conn.transaction():
+            ids = await conn.fetch(
+                "INSERT INTO purchases (member_id, store_id, receipt_no, channel, amount,"
+                " occurred_at, recorded_at, points_earned, status, content_hash, rule_version,"
+                " business_day)"
+                " SELECT m, $1, r, 'POS', a, o, now(), (a / 10)::int, 'COMPLETED', $2, 'bench',"
+                " o::date FROM unnest($3::bigint[], $4::text[], $5::numeric[],"
+                " $6::timestamptz[]) AS t(m, r, a, o) RETURNING id, member_id, points_earned",
+                STORE,
+                hashlib.sha256(b"x").digest(),
+                members,
+                [f"F-{p['receiptNo']}" for p in batch],
+                amounts,
+                at,
+            )
+            await conn.execute(
+                "INSERT INTO purchase_items (purchase_id, line_no, member_id, sku, category,"
+                " quantity, unit_price) SELECT i, 1, m, 'SKU', 'tea', 1, a"
+                " FROM unnest($1::bigint[], $2::bigint[], $3::numeric[]) AS t(i, m, a)",
+                [r["id"] for r in ids],
+                [r["member_id"] for r in ids],
+                amounts,
+            )
+            await conn.execute(
+                "INSERT INTO ledger_entries (member_id, seq, kind, bucket, amount,"
+                " balance_after, channel, store_id, reference, available_at, created_at,"
+                " prev_hash, hash) SELECT m, 1000000 + i, 'EARN', 'PENDING', p, p, 'POS', $1,"
+                " 'bench', now(), now(), $2, $2"
+                " FROM unnest($3::bigint[], $4::bigint[], $5::int[]) AS t(i, m, p) WHERE p > 0",
+                STORE,
+                hashlib.sha256(b"y").digest(),
+                [r["id"] for r in ids],
+                [r["member_id"] for r in ids],
+                [r["points_earned"] for r in ids],
+            )
+
+    async def work() -> None:
+        while not queue.empty():
+            await insert(queue.get_nowait())
+
+    started = time.perf_counter()
+    await asyncio.gather(*(work() for _ in range(senders)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return sum(len(b) for b in batches) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=2_000)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    url = asyncio.run(fresh_database(DATABASE))
+    key, member_ids = asyncio.run(prepare(url, args.members))
+    rng = Random(11)
+    port = free_port()
+    env = {
+        "MEMBERHUB_DATABASE_URL": url,
+        "MEMBERHUB_REDIS_URL": REDIS_URL,
+        "MEMBERHUB_LOG_LEVEL": "WARNING",
+        "MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": {"rate": 1e9, "burst": 10**9}}),
+    }
+    argv = [str(Path(PYTHON).with_name("memberhub")), "serve", "--no-migrate", "--port", str(port)]
+    hub_rates, floor_rates = [], []
+    with server("hub", argv, env, port) as hub:
+        warm = [purchases("warm", args.batch_size, member_ids, rng)]
+        asyncio.run(send_hub(hub.url, key, warm, 1))
+        single = purchases("single", 500, member_ids, rng)
+        single_rate = asyncio.run(send_hub(hub.url, key, [single], 1))
+        for run in range(args.runs):
+            batches = [
+                purchases(f"h{run}-{b}", args.batch_size, member_ids, rng)
+                for b in range(args.batches)
+            ]
+            hub_rates.append(asyncio.run(send_hub(hub.url, key, batches, args.senders)))
+            floor_rates.append(asyncio.run(send_floor(url, batches, args.senders)))
+    hub_rate, floor_rate = statistics.median(hub_rates), statistics.median(floor_rates)
+    print(
+        f"{args.batches} batches of {args.batch_size}, {args.senders} in flight, "
+        f"{args.runs} runs, medians"
+    )
+    print(
+        f"hub recordPurchases: {hub_rate:8.0f} purchases/s  (runs: "
+        f"{', '.join(f'{r:.0f}' for r in hub_rates)})"
+    )
+    print(
+        f"plain INSERTs:       {floor_rate:8.0f} purchases/s  (runs: "
+        f"{', '.join(f'{r:.0f}' for r in floor_rates)})"
+    )
+    print(f"ratio hub/floor: {hub_rate / floor_rate:.0%}")
+    print(f"one batch of 500 alone: {single_rate:.0f} purchases/s ({500 / single_rate:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
