@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.clock import Clock
+from hub.scheduled_jobs import register_jobs
 from hub.settings import Settings
 from identity.hooks import hooks
 from identity.lookup import active_member_id
@@ -81,6 +82,7 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     register_fraud_checks(fraud_config(settings))
     subscribe_purchases(hooks)
     subscribe_outbox(hooks)
+    register_jobs(settings)
 
 
 async def member_resolver(session: AsyncSession, member_id: int) -> int | None:

@@ -1,4 +1,4 @@
-"""Scheduled jobs: expiry reminders and import staging.
+"""Scheduled jobs: the expiry reminders already sent.
 
 Revision ID: 0007
 Revises: 0006
@@ -12,7 +12,19 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-STATEMENTS: list[str] = []
+STATEMENTS: list[str] = [
+    # One row per lot and threshold (30, 15, 7, 3 days): a reminder goes out at most once.
+    """
+    CREATE TABLE points_expiry_reminders (
+        member_id  bigint NOT NULL REFERENCES members (id),
+        entry_id   bigint NOT NULL,
+        days       integer NOT NULL CHECK (days > 0),
+        sent_at    timestamptz NOT NULL,
+        PRIMARY KEY (member_id, entry_id, days),
+        FOREIGN KEY (member_id, entry_id) REFERENCES points_lots (member_id, entry_id)
+    )
+    """,
+]
 
 
 def upgrade() -> None:
@@ -21,4 +33,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass
+    op.execute("DROP TABLE points_expiry_reminders")
