@@ -19,6 +19,7 @@ from hub.settings import Settings
 from ledger.expiry import expire_lots, settle_pending
 from ledger.idempotency import purge_idempotency_keys
 from ledger.reminders import send_expiry_reminders
+from sync.intelligence.refresh import refresh_member_intelligence
 from sync.schedule import register_job
 from sync.tiers import review_tiers
 
@@ -31,6 +32,7 @@ SHANGHAI_MIDNIGHT = timedelta(hours=16)
 def shanghai(hours: int, minutes: int = 0) -> timedelta:
     """The daily offset of a Shanghai wall-clock time."""
     return (SHANGHAI_MIDNIGHT + timedelta(hours=hours, minutes=minutes)) % DAY
+
 
 #: The settings the jobs run with (the worker's own, set at start by ``register_jobs``).
 _settings: dict[str, Settings] = {}
@@ -73,6 +75,18 @@ expire_job = _job(
 )
 remind_job = _job("ledger.remind", lambda s, now, cfg: send_expiry_reminders(session=s, now=now))
 purge_keys_job = _job("ledger.purge_keys", lambda s, now, cfg: purge_idempotency_keys(s, now=now))
+
+
+def _intelligence(settings: Settings):  # type: ignore[no-untyped-def]
+    from hub.wiring import intelligence_programme
+
+    return intelligence_programme(settings)
+
+
+refresh_intelligence_job = _job(
+    "intelligence.refresh",
+    lambda s, now, cfg: refresh_member_intelligence(s, now=now, programme=_intelligence(cfg)),
+)
 review_tiers_job = _job(
     "tiers.review", lambda s, now, cfg: review_tiers(s, now=now, programme=_tiers(cfg))
 )
@@ -84,6 +98,7 @@ SCHEDULE = (
     (remind_job, "ledger.remind", DAY, shanghai(9)),
     (review_tiers_job, "tiers.review", DAY, shanghai(2)),
     (purge_keys_job, "ledger.purge_keys", DAY, shanghai(3)),
+    (refresh_intelligence_job, "intelligence.refresh", DAY, shanghai(3, 30)),
 )
 
 

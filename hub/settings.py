@@ -137,6 +137,12 @@ class Settings(BaseSettings):
         description="JSON list, lowest first; the first needs no spend.",
     )
     tier_window_months: int = Field(default=12, ge=1, description="The qualifying window.")
+    rfm_window_days: int = Field(default=365, ge=1, description="RFM looks this far back.")
+    lifecycle_new_days: int = Field(default=30, ge=1, description="NEW: first purchase within.")
+    lifecycle_active_days: int = Field(default=90, ge=1, description="ACTIVE: last within.")
+    lifecycle_dormant_days: int = Field(
+        default=180, ge=1, description="DORMANT up to this; CHURNED beyond."
+    )
     fraud_max_purchases_per_day: int = Field(default=10, ge=1)
     fraud_max_points_per_day: int = Field(default=5_000, ge=1)
     fraud_large_amount: Decimal = Field(default=Decimal("20000"), gt=0)

@@ -17,6 +17,9 @@ from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig
 from ledger.subscriptions import subscribe_ledger
 from sync.ingest import IngestConfig
+from sync.intelligence.refresh import Programme, subscribe_intelligence
+from sync.intelligence.rules import TierRanks
+from sync.intelligence.scores import IntelligenceConfig
 from sync.outbox import subscribe_outbox
 from sync.purchase_subscriptions import subscribe_purchases
 from sync.tiers import TierDefinition, TierProgramme
@@ -54,6 +57,19 @@ def tier_programme(settings: Settings) -> TierProgramme:
     )
 
 
+def intelligence_programme(settings: Settings) -> Programme:
+    return Programme(
+        config=IntelligenceConfig(
+            rfm_window_days=settings.rfm_window_days,
+            new_days=settings.lifecycle_new_days,
+            active_days=settings.lifecycle_active_days,
+            dormant_days=settings.lifecycle_dormant_days,
+        ),
+        tiers=TierRanks(tuple(t.code for t in settings.tiers)),
+        time_zone=settings.time_zone,
+    )
+
+
 def ingest_config(settings: Settings) -> IngestConfig:
     """Everything recording a purchase needs from the settings."""
     from hub.api.member_inputs import identity_config
@@ -81,6 +97,7 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     subscribe_ledger(hooks, ledger_config(settings), clock=clock.now if clock else None)
     register_fraud_checks(fraud_config(settings))
     subscribe_purchases(hooks)
+    subscribe_intelligence(hooks, intelligence_programme(settings))
     subscribe_outbox(hooks)
     register_jobs(settings)
 

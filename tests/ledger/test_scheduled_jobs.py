@@ -112,4 +112,5 @@ def test_every_periodic_job_is_scheduled():
         "ledger.remind",
         "tiers.review",
         "ledger.purge_keys",
+        "intelligence.refresh",
     }

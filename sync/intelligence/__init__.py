@@ -1,0 +1,1 @@
+"""Member intelligence: RFM, lifecycle, rule tags, segments and the dashboard."""

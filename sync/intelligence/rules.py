@@ -1,0 +1,386 @@
+"""The segment rule language: validated trees of all / any / not / condition, compiled to one
+SQL statement over the members table.
+
+Every value a rule carries is a bound parameter; field names and operators come from fixed
+tables here, never from input. Purchase-based fields aggregate once per distinct
+``withinDays`` window (a CTE each), so a rule costs a few scans of purchases, whatever the
+number of members.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+MAX_DEPTH = 8
+NOW = "CAST(:now AS timestamptz)"
+MAX_VALUES = 100
+
+
+class RuleError(ValueError):
+    code = "INVALID_INPUT"
+
+    def __init__(self, message: str, *, field: Sequence[str]) -> None:
+        super().__init__(message)
+        self.field = tuple(field)
+
+
+class Field(enum.StrEnum):
+    PURCHASE_COUNT = "PURCHASE_COUNT"
+    TOTAL_SPEND = "TOTAL_SPEND"
+    AVERAGE_ORDER_VALUE = "AVERAGE_ORDER_VALUE"
+    AOV_PERCENTILE = "AOV_PERCENTILE"
+    DAYS_SINCE_LAST_PURCHASE = "DAYS_SINCE_LAST_PURCHASE"
+    DAYS_SINCE_REGISTRATION = "DAYS_SINCE_REGISTRATION"
+    POINTS_BALANCE = "POINTS_BALANCE"
+    TIER_RANK = "TIER_RANK"
+    HAS_TAG = "HAS_TAG"
+    PURCHASED_CATEGORY = "PURCHASED_CATEGORY"
+    RFM_SEGMENT = "RFM_SEGMENT"
+    LIFECYCLE = "LIFECYCLE"
+    CHANNEL_USED = "CHANNEL_USED"
+
+
+class Operator(enum.StrEnum):
+    EQ = "EQ"
+    NE = "NE"
+    GT = "GT"
+    GTE = "GTE"
+    LT = "LT"
+    LTE = "LTE"
+    BETWEEN = "BETWEEN"
+    IN = "IN"
+
+
+NUMERIC = frozenset(
+    {
+        Field.PURCHASE_COUNT,
+        Field.TOTAL_SPEND,
+        Field.AVERAGE_ORDER_VALUE,
+        Field.AOV_PERCENTILE,
+        Field.DAYS_SINCE_LAST_PURCHASE,
+        Field.DAYS_SINCE_REGISTRATION,
+        Field.POINTS_BALANCE,
+        Field.TIER_RANK,
+    }
+)
+WHOLE = frozenset(
+    {
+        Field.PURCHASE_COUNT,
+        Field.DAYS_SINCE_LAST_PURCHASE,
+        Field.DAYS_SINCE_REGISTRATION,
+        Field.POINTS_BALANCE,
+        Field.TIER_RANK,
+    }
+)
+#: Fields that take ``withinDays``.
+WINDOWED = frozenset(
+    {
+        Field.PURCHASE_COUNT,
+        Field.TOTAL_SPEND,
+        Field.AVERAGE_ORDER_VALUE,
+        Field.AOV_PERCENTILE,
+        Field.PURCHASED_CATEGORY,
+        Field.CHANNEL_USED,
+    }
+)
+SET_OPERATORS = frozenset({Operator.EQ, Operator.NE, Operator.IN})
+CHOICES: dict[Field, frozenset[str]] = {
+    Field.RFM_SEGMENT: frozenset(
+        f"{a}_{b}" for a in ("IMPORTANT", "GENERAL") for b in ("VALUE", "DEVELOP", "KEEP", "RETAIN")
+    ),
+    Field.LIFECYCLE: frozenset({"PROSPECT", "NEW", "ACTIVE", "DORMANT", "CHURNED"}),
+    Field.CHANNEL_USED: frozenset({"MINI_PROGRAM", "WEB", "POS", "PARTNER", "ADMIN"}),
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: Field
+    op: Operator
+    values: tuple[Any, ...]
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Exactly one of the four is set."""
+
+    all: tuple[Rule, ...] | None = None
+    any: tuple[Rule, ...] | None = None
+    not_: Rule | None = None
+    condition: Condition | None = None
+
+
+def parse_rule(raw: Mapping[str, Any], path: tuple[str, ...] = ("rule",), depth: int = 0) -> Rule:
+    """A rule from its JSON form (the API's input, the stored rule), checked throughout."""
+    if depth > MAX_DEPTH:
+        raise RuleError(f"rules nest at most {MAX_DEPTH} deep", field=path)
+    given = [k for k in ("all", "any", "not", "condition") if raw.get(k) is not None]
+    if len(given) != 1:
+        raise RuleError("give exactly one of all, any, not, condition", field=path)
+    key = given[0]
+    value = raw[key]
+    if key in ("all", "any"):
+        if not isinstance(value, list) or not value:
+            raise RuleError(f"`{key}` needs at least one rule", field=(*path, key))
+        parts = tuple(
+            parse_rule(part, (*path, key, str(n)), depth + 1) for n, part in enumerate(value)
+        )
+        return Rule(all=parts) if key == "all" else Rule(any=parts)
+    if key == "not":
+        return Rule(not_=parse_rule(value, (*path, "not"), depth + 1))
+    return Rule(condition=parse_condition(value, (*path, "condition")))
+
+
+def parse_condition(raw: Mapping[str, Any], path: tuple[str, ...]) -> Condition:
+    try:
+        field_ = Field(raw.get("field"))
+    except ValueError:
+        raise RuleError(f"unknown field {raw.get('field')!r}", field=(*path, "field")) from None
+    try:
+        op = Operator(raw.get("op"))
+    except ValueError:
+        raise RuleError(f"unknown operator {raw.get('op')!r}", field=(*path, "op")) from None
+    values = raw.get("values")
+    within = raw.get("withinDays")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise RuleError("values are a list of strings", field=(*path, "values"))
+    if field_ not in NUMERIC and op not in SET_OPERATORS:
+        raise RuleError(f"{field_} takes EQ, NE or IN", field=(*path, "op"))
+    wanted = {Operator.BETWEEN: 2}.get(op, 1)
+    if op is Operator.IN:
+        if not 1 <= len(values) <= MAX_VALUES:
+            raise RuleError(f"IN takes 1 to {MAX_VALUES} values", field=(*path, "values"))
+    elif len(values) != wanted:
+        raise RuleError(f"{op} takes {wanted} value(s)", field=(*path, "values"))
+    if within is not None:
+        if field_ not in WINDOWED:
+            raise RuleError(f"{field_} takes no withinDays", field=(*path, "withinDays"))
+        if not isinstance(within, int) or not 1 <= within <= 3650:
+            raise RuleError("withinDays is 1 to 3650", field=(*path, "withinDays"))
+    parsed = tuple(_value(field_, v, (*path, "values", str(n))) for n, v in enumerate(values))
+    if op is Operator.BETWEEN and parsed[0] > parsed[1]:
+        raise RuleError("BETWEEN needs the lower bound first", field=(*path, "values"))
+    return Condition(field_, op, parsed, within)
+
+
+def _value(field_: Field, value: str, path: tuple[str, ...]) -> Any:
+    if field_ in NUMERIC:
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise RuleError(f"{value!r} is not a number", field=path) from None
+        if not number.is_finite():
+            raise RuleError(f"{value!r} is not a number", field=path)
+        if field_ in WHOLE:
+            if number != number.to_integral_value():
+                raise RuleError(f"{value!r} is not a whole number", field=path)
+            return int(number)
+        return number
+    if field_ in CHOICES:
+        if value not in CHOICES[field_]:
+            raise RuleError(f"{value!r} is not one of {sorted(CHOICES[field_])}", field=path)
+        return value
+    if not value.strip() or len(value) > 200:
+        raise RuleError("a value needs 1 to 200 characters", field=path)
+    return value
+
+
+def rule_to_json(rule: Rule) -> dict[str, Any]:
+    if rule.all is not None:
+        return {"all": [rule_to_json(r) for r in rule.all]}
+    if rule.any is not None:
+        return {"any": [rule_to_json(r) for r in rule.any]}
+    if rule.not_ is not None:
+        return {"not": rule_to_json(rule.not_)}
+    assert rule.condition is not None
+    c = rule.condition
+    return {
+        "condition": {
+            "field": c.field.value,
+            "op": c.op.value,
+            "values": [str(v) for v in c.values],
+            "withinDays": c.within_days,
+        }
+    }
+
+
+@dataclass
+class CompiledRule:
+    """``SELECT m.id FROM members m … WHERE …``: the ACTIVE members matching the rule."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TierRanks:
+    """Tier codes in rank order (the lowest first), for TIER_RANK."""
+
+    codes: tuple[str, ...]
+
+
+class _Compiler:
+    def __init__(self, now: datetime, tiers: TierRanks) -> None:
+        self.now = now
+        self.tiers = tiers
+        self.params: dict[str, Any] = {"now": now}
+        self.windows: dict[int | None, str] = {}
+        self.joins: dict[str, str] = {}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def window(self, days: int | None) -> str:
+        """The alias of the purchase aggregate over ``days`` (all time when None)."""
+        if days not in self.windows:
+            alias = f"w{len(self.windows)}"
+            since = ""
+            if days is not None:
+                since = f" AND p.occurred_at > {self.bind(self.now - timedelta(days=days))}"
+            self.windows[days] = alias
+            self.joins[alias] = (
+                f"LEFT JOIN (SELECT p.member_id, count(*) FILTER (WHERE p.status <> 'REFUNDED')"
+                f" AS orders, sum(p.amount - p.refunded_amount) AS spend,"
+                f" max(p.occurred_at) AS last_at FROM purchases p"
+                f" WHERE p.status <> 'REJECTED' AND p.occurred_at <= {NOW}{since}"
+                f" GROUP BY p.member_id) {alias} ON {alias}.member_id = m.id"
+            )
+        return self.windows[days]
+
+    def rule(self, rule: Rule) -> str:
+        if rule.all is not None:
+            return "(" + " AND ".join(self.rule(r) for r in rule.all) + ")"
+        if rule.any is not None:
+            return "(" + " OR ".join(self.rule(r) for r in rule.any) + ")"
+        if rule.not_ is not None:
+            # A condition on a missing value is unknown; NOT of it must still be a yes/no.
+            return f"(NOT coalesce({self.rule(rule.not_)}, false))"
+        assert rule.condition is not None
+        return self.condition(rule.condition)
+
+    def condition(self, c: Condition) -> str:
+        if c.field in NUMERIC:
+            return self.compare(self.numeric(c), c)
+        values = self.bind(list(c.values))
+        negate = c.op is Operator.NE
+        match c.field:
+            case Field.RFM_SEGMENT:
+                self.joins["rfm"] = "LEFT JOIN member_rfm rfm ON rfm.member_id = m.id"
+                test = f"coalesce(rfm.segment = ANY({values}), false)"
+            case Field.LIFECYCLE:
+                self.joins["lc"] = "LEFT JOIN member_lifecycle lc ON lc.member_id = m.id"
+                test = f"coalesce(lc.stage, 'PROSPECT') = ANY({values})"
+            case Field.HAS_TAG:
+                test = (
+                    "EXISTS (SELECT 1 FROM member_tags mt JOIN tags t ON t.id = mt.tag_id"
+                    f" WHERE mt.member_id = m.id AND t.name = ANY({values}))"
+                )
+            case Field.PURCHASED_CATEGORY:
+                test = (
+                    "EXISTS (SELECT 1 FROM purchase_items i JOIN purchases p"
+                    " ON p.id = i.purchase_id WHERE i.member_id = m.id"
+                    f" AND i.category = ANY({values}) AND p.status <> 'REJECTED'"
+                    f"{self.since(c.within_days)})"
+                )
+            case Field.CHANNEL_USED:
+                registered = (
+                    f"m.registered_channel = ANY({values}) OR " if c.within_days is None else ""
+                )
+                test = (
+                    f"({registered}EXISTS (SELECT 1 FROM purchases p WHERE p.member_id = m.id"
+                    f" AND p.channel = ANY({values}) AND p.status <> 'REJECTED'"
+                    f"{self.since(c.within_days)}))"
+                )
+            case _:
+                raise AssertionError(c.field)
+        return f"(NOT {test})" if negate else test
+
+    def since(self, days: int | None) -> str:
+        if days is None:
+            return f" AND p.occurred_at <= {NOW}"
+        return (
+            f" AND p.occurred_at <= {NOW}"
+            f" AND p.occurred_at > {self.bind(self.now - timedelta(days=days))}"
+        )
+
+    def numeric(self, c: Condition) -> str:
+        match c.field:
+            case Field.PURCHASE_COUNT:
+                return f"coalesce({self.window(c.within_days)}.orders, 0)"
+            case Field.TOTAL_SPEND:
+                return f"coalesce({self.window(c.within_days)}.spend, 0)"
+            case Field.AVERAGE_ORDER_VALUE:
+                w = self.window(c.within_days)
+                return f"({w}.spend / nullif({w}.orders, 0))"
+            case Field.AOV_PERCENTILE:
+                w = self.window(c.within_days)
+                alias = f"pct_{w}"
+                self.joins[alias] = (
+                    f"LEFT JOIN (SELECT member_id, 100 * percent_rank() OVER"
+                    f" (ORDER BY spend / orders) AS pct FROM (SELECT p.member_id,"
+                    f" count(*) FILTER (WHERE p.status <> 'REFUNDED') AS orders,"
+                    f" sum(p.amount - p.refunded_amount) AS spend FROM purchases p"
+                    f" WHERE p.status <> 'REJECTED'{self.since(c.within_days)}"
+                    f" GROUP BY p.member_id) a WHERE orders > 0) {alias}"
+                    f" ON {alias}.member_id = m.id"
+                )
+                return f"{alias}.pct"
+            case Field.DAYS_SINCE_LAST_PURCHASE:
+                w = self.window(None)
+                return f"floor(extract(epoch FROM ({NOW} - {w}.last_at)) / 86400)"
+            case Field.DAYS_SINCE_REGISTRATION:
+                return f"floor(extract(epoch FROM ({NOW} - m.created_at)) / 86400)"
+            case Field.POINTS_BALANCE:
+                self.joins["pb"] = (
+                    "LEFT JOIN points_balances pb ON pb.member_id = m.id"
+                    " AND pb.bucket = 'AVAILABLE'"
+                )
+                return "coalesce(pb.balance, 0)"
+            case Field.TIER_RANK:
+                self.joins["tier"] = (
+                    "LEFT JOIN member_tiers tier ON tier.member_id = m.id AND tier.until IS NULL"
+                )
+                codes = self.bind(list(self.tiers.codes))
+                return f"coalesce(array_position({codes}, tier.tier_code) - 1, 0)"
+        raise AssertionError(c.field)
+
+    def compare(self, expression: str, c: Condition) -> str:
+        symbols = {
+            Operator.EQ: "=",
+            Operator.NE: "<>",
+            Operator.GT: ">",
+            Operator.GTE: ">=",
+            Operator.LT: "<",
+            Operator.LTE: "<=",
+        }
+        if c.op is Operator.BETWEEN:
+            low, high = (self.bind(v) for v in c.values)
+            test = f"{expression} BETWEEN {low} AND {high}"
+        elif c.op is Operator.IN:
+            test = f"{expression} = ANY({self.bind(list(c.values))})"
+        else:
+            test = f"{expression} {symbols[c.op]} {self.bind(c.values[0])}"
+        # A member without the value (no purchase yet) does not match a comparison.
+        return f"coalesce({test}, false)"
+
+
+def compile_rule(
+    rule: Rule, *, now: datetime, tiers: TierRanks, only: Sequence[int] | None = None
+) -> CompiledRule:
+    """The statement selecting the ids of ACTIVE members (of ``only``, when given) matching."""
+    compiler = _Compiler(now, tiers)
+    where = compiler.rule(rule)
+    scope = ""
+    if only is not None:
+        scope = f" AND m.id = ANY({compiler.bind(list(only))})"
+    joins = " ".join(compiler.joins.values())
+    sql = f"SELECT m.id FROM members m {joins} WHERE m.status = 'ACTIVE'{scope} AND {where}"
+    return CompiledRule(sql, compiler.params)
