@@ -16,6 +16,7 @@ from ledger import queries as ledger_queries
 from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
 from sync import purchase_queries, tiers
+from sync.intelligence import queries as intelligence
 from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
 
 Execute = Callable[[Any], Awaitable[Any]]
@@ -99,3 +100,35 @@ class Loaders:
     @cached_property
     def fraud_review(self) -> DataLoader[int, Review | None]:
         return DataLoader(partial(load_reviews, self.execute))
+
+    @cached_property
+    def rfm(self) -> DataLoader[int, intelligence.RfmRecord | None]:
+        return DataLoader(partial(intelligence.load_rfm, self.execute))
+
+    @cached_property
+    def lifecycle(self) -> DataLoader[int, str | None]:
+        return DataLoader(partial(intelligence.load_lifecycle, self.execute))
+
+    @cached_property
+    def member_tags(self) -> DataLoader[int, list[intelligence.MemberTagRecord]]:
+        return DataLoader(partial(intelligence.load_member_tags, self.execute))
+
+    @cached_property
+    def member_segments(self) -> DataLoader[int, list[int]]:
+        return DataLoader(partial(intelligence.load_member_segments, self.execute))
+
+    @cached_property
+    def tag(self) -> DataLoader[int, intelligence.TagRecord | None]:
+        return DataLoader(partial(intelligence.load_tags, self.execute))
+
+    @cached_property
+    def segment(self) -> DataLoader[int, intelligence.SegmentRecord | None]:
+        return DataLoader(partial(intelligence.load_segments, self.execute))
+
+    @cached_property
+    def tag_member_count(self) -> DataLoader[int, int]:
+        return DataLoader(partial(intelligence.load_tag_counts, self.execute))
+
+    @cached_property
+    def segment_member_count(self) -> DataLoader[int, int]:
+        return DataLoader(partial(intelligence.load_segment_counts, self.execute))

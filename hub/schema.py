@@ -17,15 +17,24 @@ from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
 from hub.api.purchases import PurchaseMutation, PurchaseQuery
+from hub.api.segments import SegmentMutation, SegmentQuery
 from hub.api.webhooks import WebhookMutation, WebhookQuery
 
-QUERIES: tuple[type, ...] = (NodeQuery, MemberQuery, PurchaseQuery, FraudQuery, WebhookQuery)
+QUERIES: tuple[type, ...] = (
+    NodeQuery,
+    MemberQuery,
+    PurchaseQuery,
+    FraudQuery,
+    SegmentQuery,
+    WebhookQuery,
+)
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
     MemberTokenMutation,
     PointsMutation,
     PurchaseMutation,
     FraudMutation,
+    SegmentMutation,
     WebhookMutation,
 )
 

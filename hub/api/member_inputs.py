@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from hub.api.member_types import Channel, Gender, IdentityType
 from hub.settings import Settings
 from identity.model import IdentityConfig, MergeRules, RawIdentity
+
+if TYPE_CHECKING:
+    from hub.api.intelligence_types import LifecycleStage, RfmSegment
 
 
 @strawberry.input
@@ -74,6 +77,14 @@ class IdentifyInput:
 )
 class MemberFilter:
     tier_code: str | None = strawberry.UNSET
+    tag_id: strawberry.ID | None = strawberry.UNSET
+    segment_id: strawberry.ID | None = strawberry.UNSET
+    lifecycle: Annotated[LifecycleStage, strawberry.lazy("hub.api.intelligence_types")] | None = (
+        strawberry.UNSET
+    )
+    rfm_segment: Annotated[RfmSegment, strawberry.lazy("hub.api.intelligence_types")] | None = (
+        strawberry.UNSET
+    )
     registered_channel: Channel | None = strawberry.UNSET
 
 

@@ -22,6 +22,7 @@ from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.resolve import Outcome
 
 if TYPE_CHECKING:
+    from hub.api.intelligence_types import LifecycleStage, MemberTag, Rfm, SegmentObject
     from hub.api.purchase_types import MemberStats, MemberTier, PurchaseConnection
 
 IdentityType = strawberry.enum(model.IdentityType, name="IdentityType")
@@ -122,6 +123,39 @@ class MemberObject(Node):
         from hub.api.member_purchase_fields import member_stats
 
         return await member_stats(info, self.record)
+
+    @strawberry.field(description="As of the last refresh; none before the first purchase.")
+    async def rfm(
+        self, info: strawberry.Info
+    ) -> Annotated[Rfm, strawberry.lazy("hub.api.intelligence_types")] | None:
+        from hub.api.intelligence_types import rfm_object
+
+        found = await info.context.loaders.rfm.load(self.record.id)
+        return None if found is None else rfm_object(found)
+
+    @strawberry.field
+    async def lifecycle(
+        self, info: strawberry.Info
+    ) -> Annotated[LifecycleStage, strawberry.lazy("hub.api.intelligence_types")]:
+        from hub.api.member_intelligence_fields import member_lifecycle
+
+        return await member_lifecycle(info, self.record)
+
+    @strawberry.field
+    async def tags(
+        self, info: strawberry.Info
+    ) -> list[Annotated[MemberTag, strawberry.lazy("hub.api.intelligence_types")]]:
+        from hub.api.member_intelligence_fields import member_tags
+
+        return await member_tags(info, self.record)
+
+    @strawberry.field
+    async def segments(
+        self, info: strawberry.Info
+    ) -> list[Annotated[SegmentObject, strawberry.lazy("hub.api.intelligence_types")]]:
+        from hub.api.member_intelligence_fields import member_segments
+
+        return await member_segments(info, self.record)
 
     @strawberry.field(description="Newest first.")
     async def purchases(

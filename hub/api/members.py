@@ -82,6 +82,48 @@ async def attempt(
         return None, [to_user_error(error, field_prefix=prefix)]
 
 
+def _intelligence_conditions(filter: MemberFilter) -> list[Any]:
+    """Tag, segment, lifecycle and RFM filters, as bound subqueries on the member ID."""
+    found: list[Any] = []
+    ids = members_table.c.id
+    if filter.tag_id:
+        tag = _key(filter.tag_id, "Tag")
+        found.append(
+            ids.in_(
+                text("SELECT member_id FROM member_tags WHERE tag_id = :tag").bindparams(tag=tag)
+            )
+        )
+    if filter.segment_id:
+        segment = _key(filter.segment_id, "Segment")
+        found.append(
+            ids.in_(
+                text("SELECT member_id FROM segment_members WHERE segment_id = :seg").bindparams(
+                    seg=segment
+                )
+            )
+        )
+    if filter.lifecycle:
+        stage = filter.lifecycle.value
+        recorded = text("SELECT member_id FROM member_lifecycle WHERE stage = :stage")
+        found.append(ids.in_(recorded.bindparams(stage=stage)))
+    if filter.rfm_segment:
+        found.append(
+            ids.in_(
+                text("SELECT member_id FROM member_rfm WHERE segment = :rfm").bindparams(
+                    rfm=filter.rfm_segment.value
+                )
+            )
+        )
+    return found
+
+
+def _key(global_id: str, type_name: str) -> int:
+    try:
+        return decode_int_id(str(global_id), type_name)
+    except InvalidGlobalId as error:
+        raise _query_error(str(error)) from None
+
+
 def _in_tier(code: str, programme: TierProgramme) -> Any:
     """Members whose current tier is ``code`` (no tier row: the lowest tier)."""
     current = text(
@@ -168,6 +210,8 @@ class MemberQuery:
             conditions.append(members_table.c.registered_channel == filter.registered_channel.value)
         if filter and filter.tier_code:
             conditions.append(_in_tier(filter.tier_code, tier_programme(info.context.settings)))
+        if filter:
+            conditions.extend(_intelligence_conditions(filter))
         total = (
             await info.context.execute(
                 select(func.count()).select_from(members_table).where(*conditions)

@@ -1,0 +1,298 @@
+"""GraphQL types of member intelligence: RFM, lifecycle, tags, segments, rules, dashboard."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from hub.api.node import Node, node_loader
+from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.ids import encode_id
+from hub.permissions import ForbiddenError, allowed
+from hub.principal import Scope
+from sync.intelligence import rules
+from sync.intelligence.queries import RfmRecord, SegmentRecord, TagRecord
+
+if TYPE_CHECKING:
+    from hub.api.member_types import MemberConnection
+
+ConditionField = strawberry.enum(rules.Field, name="ConditionField")
+Operator = strawberry.enum(rules.Operator, name="Operator")
+
+
+@strawberry.enum
+class RfmSegment(enum.Enum):
+    IMPORTANT_VALUE = strawberry.enum_value(
+        "IMPORTANT_VALUE", description="重要价值: recent, frequent, high spend."
+    )
+    IMPORTANT_DEVELOP = strawberry.enum_value(
+        "IMPORTANT_DEVELOP", description="重要发展: recent, infrequent, high spend."
+    )
+    IMPORTANT_KEEP = strawberry.enum_value(
+        "IMPORTANT_KEEP", description="重要保持: not recent, frequent, high spend."
+    )
+    IMPORTANT_RETAIN = strawberry.enum_value(
+        "IMPORTANT_RETAIN", description="重要挽留: not recent, infrequent, high spend."
+    )
+    GENERAL_VALUE = strawberry.enum_value(
+        "GENERAL_VALUE", description="一般价值: recent, frequent, low spend."
+    )
+    GENERAL_DEVELOP = strawberry.enum_value(
+        "GENERAL_DEVELOP", description="一般发展: recent, infrequent, low spend."
+    )
+    GENERAL_KEEP = strawberry.enum_value(
+        "GENERAL_KEEP", description="一般保持: not recent, frequent, low spend."
+    )
+    GENERAL_RETAIN = strawberry.enum_value(
+        "GENERAL_RETAIN", description="一般挽留: not recent, infrequent, low spend."
+    )
+
+
+@strawberry.enum
+class LifecycleStage(enum.Enum):
+    PROSPECT = strawberry.enum_value("PROSPECT", description="Registered, no purchase yet.")
+    NEW = strawberry.enum_value("NEW", description="First purchase within the new-member window.")
+    ACTIVE = "ACTIVE"
+    DORMANT = "DORMANT"
+    CHURNED = "CHURNED"
+
+
+@strawberry.enum
+class TagSource(enum.Enum):
+    RULE = "RULE"
+    MANUAL = "MANUAL"
+
+
+@strawberry.enum
+class SegmentKind(enum.Enum):
+    RULE = "RULE"
+    RFM = "RFM"
+    MANUAL = "MANUAL"
+
+
+@strawberry.type
+class Rfm:
+    recency_days: int
+    frequency: int
+    monetary: Decimal
+    r: int = strawberry.field(description="Quintile scores, 5 best.")
+    f: int
+    m: int
+    segment: RfmSegment
+    computed_at: datetime
+
+
+def rfm_object(record: RfmRecord) -> Rfm:
+    return Rfm(
+        recency_days=record.recency_days,
+        frequency=record.frequency,
+        monetary=record.monetary,
+        r=record.r,
+        f=record.f,
+        m=record.m,
+        segment=RfmSegment(record.segment),
+        computed_at=record.computed_at,
+    )
+
+
+@strawberry.type(name="Tag")
+class TagObject(Node):
+    record: strawberry.Private[TagRecord]
+    name: str
+    description: str | None
+    source: TagSource
+
+    @strawberry.field
+    async def member_count(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.tag_member_count.load(self.record.id)
+
+
+def tag_object(record: TagRecord) -> TagObject:
+    return TagObject(
+        id=strawberry.ID(encode_id("Tag", record.id)),
+        record=record,
+        name=record.name,
+        description=record.description,
+        source=TagSource(record.source),
+    )
+
+
+@strawberry.type
+class MemberTag:
+    tag: TagObject
+    source: TagSource
+    tagged_at: datetime
+
+
+@strawberry.type(name="Segment")
+class SegmentObject(Node):
+    record: strawberry.Private[SegmentRecord]
+    name: str
+    kind: SegmentKind
+    description: str | None
+    refreshed_at: datetime | None
+
+    @strawberry.field
+    async def member_count(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.segment_member_count.load(self.record.id)
+
+    @strawberry.field
+    async def members(
+        self, info: strawberry.Info, first: int | None = 50, after: str | None = None
+    ) -> Annotated[MemberConnection, strawberry.lazy("hub.api.member_types")]:
+        from sqlalchemy import text
+
+        from hub.api.member_types import MemberConnection, MemberEdge, member_object
+        from identity.records import member_from_row
+
+        if not allowed(info.context.principal, (Scope.MEMBERS_READ,)):
+            raise ForbiddenError("this call needs the scope members:read")
+        size = 50 if first is None else first
+        check_page_size(size)
+        after_id = decode_cursor(after, "member") if after else 0
+        params = {"segment": self.record.id, "after": after_id, "limit": size + 1}
+        rows = (
+            await info.context.execute(
+                text(
+                    "SELECT m.* FROM segment_members s JOIN members m ON m.id = s.member_id"
+                    " WHERE s.segment_id = :segment AND m.id > :after ORDER BY m.id LIMIT :limit"
+                ),
+                params,
+            )
+        ).all()
+        page = [member_from_row(r) for r in rows[:size]]
+        edges = [
+            MemberEdge(node=member_object(m), cursor=encode_cursor("member", m.id)) for m in page
+        ]
+        total = await info.context.loaders.segment_member_count.load(self.record.id)
+        return MemberConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+            ),
+            total_count=total,
+        )
+
+
+def segment_object(record: SegmentRecord) -> SegmentObject:
+    return SegmentObject(
+        id=strawberry.ID(encode_id("Segment", record.id)),
+        record=record,
+        name=record.name,
+        kind=SegmentKind(record.kind),
+        description=record.description,
+        refreshed_at=record.refreshed_at,
+    )
+
+
+@node_loader("Tag")
+async def load_tag_node(info: strawberry.Info, key: str) -> TagObject | None:
+    if not key.isdigit():
+        return None
+    if not allowed(info.context.principal, (Scope.MEMBERS_READ,)):
+        raise ForbiddenError("this call needs the scope members:read")
+    found = await info.context.loaders.tag.load(int(key))
+    return None if found is None else tag_object(found)
+
+
+@node_loader("Segment")
+async def load_segment_node(info: strawberry.Info, key: str) -> SegmentObject | None:
+    if not key.isdigit():
+        return None
+    if not allowed(info.context.principal, (Scope.MEMBERS_READ,)):
+        raise ForbiddenError("this call needs the scope members:read")
+    found = await info.context.loaders.segment.load(int(key))
+    return None if found is None else segment_object(found)
+
+
+@strawberry.input
+class ConditionInput:
+    field: ConditionField
+    op: Operator
+    values: list[str] = strawberry.field(
+        description="Values as strings; BETWEEN takes two, IN one or more."
+    )
+    within_days: int | None = strawberry.field(
+        default=None,
+        description="Look-back window for purchase-based fields, e.g. 30 for the last 30 "
+        "days; none means all time.",
+    )
+
+
+@strawberry.input
+class SegmentRuleInput:
+    all: list[SegmentRuleInput] | None = None
+    any: list[SegmentRuleInput] | None = None
+    not_: SegmentRuleInput | None = strawberry.field(default=None, name="not")
+    condition: ConditionInput | None = None
+
+
+def rule_json(rule: SegmentRuleInput) -> dict[str, Any]:
+    """The input as the rule language's JSON (validated by ``rules.parse_rule``)."""
+    out: dict[str, Any] = {}
+    if rule.all is not None:
+        out["all"] = [rule_json(r) for r in rule.all]
+    if rule.any is not None:
+        out["any"] = [rule_json(r) for r in rule.any]
+    if rule.not_ is not None:
+        out["not"] = rule_json(rule.not_)
+    if rule.condition is not None:
+        c = rule.condition
+        out["condition"] = {
+            "field": c.field.value,
+            "op": c.op.value,
+            "values": list(c.values),
+            "withinDays": c.within_days,
+        }
+    return out
+
+
+@strawberry.input
+class SegmentInput:
+    name: str
+    description: str | None = None
+    rule: SegmentRuleInput
+
+
+@strawberry.input
+class TagInput:
+    name: str
+    description: str | None = None
+    rule: SegmentRuleInput | None = strawberry.field(
+        default=None,
+        description="Members matching the rule carry the tag; none means a manual tag.",
+    )
+
+
+@strawberry.type
+class CountByKey:
+    key: str
+    count: int
+
+
+@strawberry.type
+class Dashboard:
+    from_: date = strawberry.field(name="from")
+    to: date
+    members: int
+    new_members: int
+    active_members: int
+    repurchase_rate: float = strawberry.field(
+        description="Share of buyers in the period with two or more purchases."
+    )
+    average_order_value: Decimal | None
+    revenue: Decimal
+    points_issued: int
+    points_redeemed: int
+    points_expired: int
+    points_outstanding: int = strawberry.field(
+        description="Available plus pending points of all members: the programme's liability."
+    )
+    tiers: list[CountByKey]
+    rfm: list[CountByKey]
+    lifecycle: list[CountByKey]
+    channels: list[CountByKey]

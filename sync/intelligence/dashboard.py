@@ -1,0 +1,148 @@
+"""The dashboard for a date range (and optionally a store): each figure group from one
+aggregate query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    start: date
+    end: date
+    members: int
+    new_members: int
+    active_members: int
+    repurchase_rate: float
+    average_order_value: Decimal | None
+    revenue: Decimal
+    points_issued: int
+    points_redeemed: int
+    points_expired: int
+    points_outstanding: int
+    tiers: list[tuple[str, int]]
+    rfm: list[tuple[str, int]]
+    lifecycle: list[tuple[str, int]]
+    channels: list[tuple[str, int]]
+
+
+class InvalidRange(ValueError):
+    code = "INVALID_INPUT"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.field = ("to",)
+
+
+def _bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+async def build_dashboard(
+    execute: Any,
+    *,
+    start: date,
+    end: date,
+    store_id: str | None,
+    zone: ZoneInfo,
+    lowest_tier: str,
+) -> Dashboard:
+    if end < start:
+        raise InvalidRange("`to` is before `from`")
+    since, until = _bounds(start, end, zone)
+    period = {"since": since, "until": until, "store": store_id}
+    members = (
+        await execute(
+            text(
+                "SELECT count(*) FILTER (WHERE created_at < :until) AS members,"
+                " count(*) FILTER (WHERE created_at >= :since AND created_at < :until) AS new"
+                " FROM members WHERE status = 'ACTIVE'"
+            ),
+            period,
+        )
+    ).one()
+    sales = (
+        await execute(
+            text(
+                "SELECT count(*) AS buyers, count(*) FILTER (WHERE orders >= 2) AS repeat,"
+                " coalesce(sum(orders), 0) AS orders, coalesce(sum(spend), 0) AS revenue FROM ("
+                "  SELECT member_id, count(*) FILTER (WHERE status <> 'REFUNDED') AS orders,"
+                "   sum(amount - refunded_amount) AS spend FROM purchases"
+                "  WHERE status <> 'REJECTED' AND member_id IS NOT NULL"
+                "   AND occurred_at >= :since AND occurred_at < :until"
+                "   AND (CAST(:store AS text) IS NULL OR store_id = :store)"
+                "  GROUP BY member_id) b"
+            ),
+            period,
+        )
+    ).one()
+    points = (
+        await execute(
+            text(
+                "SELECT coalesce(sum(amount) FILTER (WHERE kind IN ('EARN', 'BONUS', 'ADJUST')"
+                "  AND amount > 0 AND bucket <> 'HELD' AND reverses_id IS NULL), 0) AS issued,"
+                " coalesce(-sum(amount) FILTER (WHERE kind = 'REDEEM'), 0) AS redeemed,"
+                " coalesce(-sum(amount) FILTER (WHERE kind = 'EXPIRE'), 0) AS expired"
+                " FROM ledger_entries WHERE created_at >= :since AND created_at < :until"
+                " AND (CAST(:store AS text) IS NULL OR store_id = :store)"
+            ),
+            period,
+        )
+    ).one()
+    outstanding = (
+        await execute(
+            text(
+                "SELECT coalesce(sum(balance), 0) FROM points_balances"
+                " WHERE bucket IN ('AVAILABLE', 'PENDING')"
+            )
+        )
+    ).scalar_one()
+
+    async def counts(sql: str, **params: Any) -> list[tuple[str, int]]:
+        rows = await execute(text(sql), params)
+        return [(row.key, row.count) for row in rows]
+
+    revenue = Decimal(sales.revenue).quantize(Decimal("0.01"))
+    return Dashboard(
+        start=start,
+        end=end,
+        members=members.members,
+        new_members=members.new,
+        active_members=sales.buyers,
+        repurchase_rate=round(sales.repeat / sales.buyers, 4) if sales.buyers else 0.0,
+        average_order_value=(
+            (revenue / sales.orders).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            if sales.orders
+            else None
+        ),
+        revenue=revenue,
+        points_issued=int(points.issued),
+        points_redeemed=int(points.redeemed),
+        points_expired=int(points.expired),
+        points_outstanding=int(outstanding),
+        tiers=await counts(
+            "SELECT coalesce(t.tier_code, :lowest) AS key, count(*) AS count FROM members m"
+            " LEFT JOIN member_tiers t ON t.member_id = m.id AND t.until IS NULL"
+            " WHERE m.status = 'ACTIVE' GROUP BY 1 ORDER BY 1",
+            lowest=lowest_tier,
+        ),
+        rfm=await counts(
+            "SELECT segment AS key, count(*) AS count FROM member_rfm GROUP BY 1 ORDER BY 1"
+        ),
+        lifecycle=await counts(
+            "SELECT stage AS key, count(*) AS count FROM member_lifecycle GROUP BY 1 ORDER BY 1"
+        ),
+        channels=await counts(
+            "SELECT registered_channel AS key, count(*) AS count FROM members"
+            " WHERE status = 'ACTIVE' GROUP BY 1 ORDER BY 1"
+        ),
+    )
