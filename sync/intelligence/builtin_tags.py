@@ -60,6 +60,62 @@ _TARGETS = {
 #: The tags whose memberships these statements own.
 BUILTINS = ("weekend-shopper", "price-sensitive", "high-value", "category")
 
+#: The fixed built-in tags (category tags appear with their categories).
+BUILTIN_TAGS = (
+    ("weekend-shopper", "Over 60% of purchases on Saturday or Sunday."),
+    ("price-sensitive", "Over half of purchases with a promotion."),
+    ("high-value", "3+ purchases in 30 days with an AOV in the top 20%."),
+)
+
+#: The eight RFM classes as built-in segments: (code, name, description).
+RFM_SEGMENTS = (
+    ("IMPORTANT_VALUE", "Important value", "Recent, frequent, high spend."),
+    ("IMPORTANT_DEVELOP", "Important to develop", "Recent, infrequent, high spend."),
+    ("IMPORTANT_KEEP", "Important to keep", "Not recent, frequent, high spend."),
+    ("IMPORTANT_RETAIN", "Important to win back", "Not recent, infrequent, high spend."),
+    ("GENERAL_VALUE", "General value", "Recent, frequent, low spend."),
+    ("GENERAL_DEVELOP", "General to develop", "Recent, infrequent, low spend."),
+    ("GENERAL_KEEP", "General to keep", "Not recent, frequent, low spend."),
+    ("GENERAL_RETAIN", "General to win back", "Not recent, infrequent, low spend."),
+)
+
+
+async def ensure_builtins(session: AsyncSession, *, now: datetime) -> None:
+    """The built-in tags and RFM segments exist (the migration made them; this restores any
+    an operator removed)."""
+    await session.execute(
+        text(
+            "INSERT INTO tags (name, description, source, builtin, created_at)"
+            " SELECT name, description, 'RULE', name, :now"
+            " FROM unnest(CAST(:names AS text[]), CAST(:descriptions AS text[]))"
+            "  AS b(name, description)"
+            " ON CONFLICT (name) DO NOTHING"
+        ),
+        {
+            "names": [n for n, _ in BUILTIN_TAGS],
+            "descriptions": [d for _, d in BUILTIN_TAGS],
+            "now": now,
+        },
+    )
+    await session.execute(
+        text(
+            "INSERT INTO segments (name, description, kind, rule, created_at)"
+            " SELECT 'RFM: ' || name, description, 'RFM', jsonb_build_object('condition',"
+            "  jsonb_build_object('field', 'RFM_SEGMENT', 'op', 'EQ',"
+            "   'values', jsonb_build_array(code))), :now"
+            " FROM unnest(CAST(:codes AS text[]), CAST(:names AS text[]),"
+            "  CAST(:descriptions AS text[])) AS s(code, name, description)"
+            " ON CONFLICT (name) DO NOTHING"
+        ),
+        {
+            "codes": [c for c, _, _ in RFM_SEGMENTS],
+            "names": [n for _, n, _ in RFM_SEGMENTS],
+            "descriptions": [d for _, _, d in RFM_SEGMENTS],
+            "now": now,
+        },
+    )
+
+
 _CATEGORY_TAGS = text(
     "INSERT INTO tags (name, description, source, builtin, created_at)"
     " SELECT DISTINCT 'category:' || i.category,"

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.events import MembersMerged, MembersUnmerged
 from identity.hooks import EventHooks
-from sync.intelligence.builtin_tags import BUILTINS
+from sync.intelligence.builtin_tags import BUILTINS, ensure_builtins
 from sync.intelligence.memberships import (
     Changes,
     refresh_builtin_tag,
@@ -102,6 +102,7 @@ async def refresh_member_intelligence(
 ) -> RefreshReport:
     started = time.perf_counter()
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('intelligence.refresh'))"))
+    await ensure_builtins(session, now=now)
     scored = await refresh_rfm(session, now=now, config=programme.config)
     await refresh_lifecycle(session, now=now, config=programme.config)
     tags, tag_changes = await refresh_tags(session, now=now, programme=programme)

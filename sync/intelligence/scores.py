@@ -76,9 +76,12 @@ _LIFECYCLE = text(
     INSERT INTO member_lifecycle (member_id, stage, computed_at)
     SELECT m.id,
            CASE WHEN b.member_id IS NULL THEN 'PROSPECT'
-                WHEN b.first_at > CAST(:now AS timestamptz) - CAST(:new_days AS interval) THEN 'NEW'
-                WHEN b.last_at > CAST(:now AS timestamptz) - CAST(:active_days AS interval) THEN 'ACTIVE'
-                WHEN b.last_at > CAST(:now AS timestamptz) - CAST(:dormant_days AS interval) THEN 'DORMANT'
+                WHEN b.first_at > CAST(:now AS timestamptz) - CAST(:new_days AS interval)
+                     THEN 'NEW'
+                WHEN b.last_at > CAST(:now AS timestamptz) - CAST(:active_days AS interval)
+                     THEN 'ACTIVE'
+                WHEN b.last_at > CAST(:now AS timestamptz) - CAST(:dormant_days AS interval)
+                     THEN 'DORMANT'
                 ELSE 'CHURNED' END,
            CAST(:now AS timestamptz)
     FROM members m LEFT JOIN bought b ON b.member_id = m.id

@@ -65,8 +65,7 @@ def test_two_schedulers_ticking_at_the_same_moments_fire_each_period_once(
     assert counts == {"every-minute": 150, "hourly": 3, "shanghai-midnight": 2}
     by_name = {s.name: s for s in schedules}
     periods = Counter(
-        (name, period_index(now, by_name[name].every, by_name[name].offset))
-        for name, now in fired
+        (name, period_index(now, by_name[name].every, by_name[name].offset)) for name, now in fired
     )
     assert set(periods.values()) == {1}
     daily = [now for name, now in fired if name == "shanghai-midnight"]
