@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from tests.api.members_graphql import MERGE_MEMBERS, card, created_member, phone
+from tests.statements import counted_statements
 
 MEMBERS = """
 query Members($first: Int, $after: String, $filter: MemberFilter) {
@@ -18,20 +14,6 @@ query Members($first: Int, $after: String, $filter: MemberFilter) {
   }
 }
 """
-
-
-@contextmanager
-def counted_statements(engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 async def test_pages_follow_stable_cursors_and_skip_merged_members(admin):

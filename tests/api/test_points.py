@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import event
-
 from tests.api.members_graphql import card, created_member, phone
 from tests.api.points_graphql import (
     ISSUE_TOKEN,
@@ -16,6 +14,7 @@ from tests.api.points_graphql import (
 )
 from tests.conftest import START
 from tests.graphql_client import GraphQLClient
+from tests.statements import counted_statements
 
 ERASE = """
 mutation Erase($id: ID!) { eraseMember(memberId: $id, reason: "request") { userErrors { code } } }
@@ -206,19 +205,10 @@ async def test_expiring_soon_answers_from_lots(admin, graphql_client, clock):
 
 async def test_points_of_a_member_list_cost_the_same_queries_for_2_or_12(admin, engine):
     async def statements_for_list() -> int:
-        count = 0
-
-        def bump(*_args: object) -> None:
-            nonlocal count
-            count += 1
-
-        event.listen(engine.sync_engine, "before_cursor_execute", bump)
-        try:
+        with counted_statements(engine) as statements:
             data = await admin.data(MEMBERS_POINTS)
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", bump)
         assert all(e["node"]["points"]["available"] == 5 for e in data["members"]["edges"])
-        return count
+        return len(statements)
 
     for n in range(2):
         member = await created_member(admin, "POS", card(f"L-{n}"))
