@@ -127,3 +127,36 @@ async def test_automatic_persisted_queries(http, new_key, clean_redis):
     assert registered.json() == {"data": {"__typename": "Query"}}
     assert known.json() == {"data": {"__typename": "Query"}}
     assert "does not match" in mismatch.json()["errors"][0]["message"]
+
+
+#: member > merges > survivor > … : 2 + 2 x 10 levels, over the default 15.
+DEEP = (
+    "query Deep($id: ID!) { member(id: $id) { "
+    + "merges { survivor { " * 10
+    + "id"
+    + " } }" * 10
+    + " } }"
+)
+
+
+async def test_depth_beyond_the_limit_is_refused_before_execution(http, new_key):
+    key = await new_key("admin")
+
+    response = await post(http, key, {"query": DEEP, "variables": {"id": "TWVtYmVyOjE="}})
+
+    body = response.json()
+    assert "data" not in body
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+
+
+async def test_batched_requests_are_refused(http, new_key):
+    key = await new_key("admin")
+
+    response = await http.post(
+        "/graphql",
+        json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}],
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    assert response.status_code == 400
+    assert "batched requests are not supported" in response.json()["errors"][0]["message"]
