@@ -37,7 +37,8 @@ LOAD = [
     " now() FROM generate_series(1, 8) n",
     "INSERT INTO members (registered_channel, created_at, updated_at)"
     " SELECT (ARRAY['MINI_PROGRAM','MINI_PROGRAM','POS','POS','WEB'])[1 + floor(random() * 5)],"
-    " CAST(:now AS timestamptz) - random() * interval '1095 days', :now FROM generate_series(1, :members)",
+    " CAST(:now AS timestamptz) - random() * interval '1095 days', :now"
+    " FROM generate_series(1, :members)",
     "INSERT INTO purchases (member_id, store_id, receipt_no, channel, amount, refunded_amount,"
     " occurred_at, recorded_at, status, has_promotion, content_hash, rule_version,"
     " business_day, points_earned)"
