@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.database import create_engine, create_session_factory
 from hub.embedded import EmbeddedServices, ensure_services
+from hub.import_commands import import_group
 from hub.job_commands import jobs
 from hub.log import configure_logging
 from hub.settings import Settings
@@ -78,6 +79,7 @@ def main() -> None:
 
 
 main.add_command(jobs)
+main.add_command(import_group)
 main.add_command(stores)
 main.add_command(staff)
 

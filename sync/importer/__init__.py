@@ -1,0 +1,1 @@
+"""Bulk import from another system (members now; see members.py)."""
