@@ -222,13 +222,15 @@ async def _staging(conn: AsyncConnection) -> None:
     async with conn.begin():
         await conn.execute(
             text(
-                "CREATE TEMP TABLE IF NOT EXISTS import_rows (row_no int PRIMARY KEY, member_id bigint,"
+                "CREATE TEMP TABLE IF NOT EXISTS import_rows"
+                " (row_no int PRIMARY KEY, member_id bigint,"
                 " status text NOT NULL DEFAULT 'NEW') ON COMMIT DELETE ROWS"
             )
         )
         await conn.execute(
             text(
-                "CREATE TEMP TABLE IF NOT EXISTS import_identities (row_no int, type text, namespace text,"
+                "CREATE TEMP TABLE IF NOT EXISTS import_identities"
+                " (row_no int, type text, namespace text,"
                 " value text, verified bool, masked text, phone_hash text, lock_key bigint)"
                 " ON COMMIT DELETE ROWS"
             )
