@@ -1,0 +1,330 @@
+"""``memberhub import purchases FILE.csv``: historical purchases from another system.
+
+Streamed a chunk at a time like the member import. Each chunk: the buyers are found by
+their identity (or not: the purchase is kept for analytics without a member), the rows are
+COPYed into a staging table and inserted with one statement that skips receipts the hub
+already has ((store, receipt) is unique, so a re-run inserts nothing), one more inserts
+their item lines and one writes their ``purchase.recorded`` events. With
+``--award-points`` each newly inserted purchase earns by the current earning rules (at the
+base multiplier: the history predates the hub's tiers) as AVAILABLE points that expire
+12 months after the purchase (a lapsed lot expires with the next expiry run), posted
+through the posting path, all of a chunk in one call. Historical points are not judged by
+the anti-fraud rules, which are for live earning.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from identity.errors import IdentityError
+from identity.model import Channel, IdentityConfig, IdentityType, RawIdentity, normalise
+from ledger.earning import EarningRules, Line, purchase_points
+from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig, add_months, business_day
+from ledger.model import Channel as LedgerChannel
+from ledger.posting import post_entries
+from sync.importer.members import CHUNK, RowError, _chunks, _copy
+from sync.ingest import Item, PurchaseRequest, content_hash
+
+COLUMNS = (
+    "store_id",
+    "receipt_no",
+    "channel",
+    "occurred_at",
+    "amount",
+    "phone",
+    "pos_system",
+    "pos_card",
+    "sku",
+    "category",
+    "quantity",
+    "unit_price",
+)
+
+
+@dataclass
+class PurchaseImportSummary:
+    rows_read: int = 0
+    inserted: int = 0
+    already_there: int = 0
+    without_member: int = 0
+    rejected: int = 0
+    points_awarded: int = 0
+
+    def lines(self) -> list[str]:
+        return [
+            f"rows read: {self.rows_read}",
+            f"purchases inserted: {self.inserted}",
+            f"already imported (skipped): {self.already_there}",
+            f"without a known member: {self.without_member}",
+            f"rejected: {self.rejected}",
+            f"points awarded: {self.points_awarded}",
+        ]
+
+
+@dataclass
+class _Purchase:
+    row_no: int
+    request: PurchaseRequest
+    identity: Any | None
+
+
+def parse_purchase(row_no: int, raw: dict[str, str], *, config: IdentityConfig) -> _Purchase:
+    get = lambda name: (raw.get(name) or "").strip()  # noqa: E731
+    try:
+        occurred_at = datetime.fromisoformat(get("occurred_at"))
+        amount = Decimal(get("amount"))
+        items: tuple[Item, ...] = ()
+        if get("sku"):
+            items = (
+                Item(
+                    sku=get("sku"),
+                    quantity=int(get("quantity") or "1"),
+                    unit_price=Decimal(get("unit_price") or get("amount")),
+                    category=get("category") or None,
+                ),
+            )
+        channel = Channel(get("channel") or "POS")
+    except (ValueError, InvalidOperation) as error:
+        raise RowError(f"bad value: {error}") from None
+    if occurred_at.tzinfo is None:
+        raise RowError("occurred_at needs a time zone offset")
+    if not get("store_id") or not get("receipt_no"):
+        raise RowError("store_id and receipt_no are required")
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise RowError("amount must be >= 0 with at most 2 decimals")
+    identity = None
+    try:
+        if get("phone"):
+            identity = normalise(
+                RawIdentity(IdentityType.PHONE, get("phone")), region=config.phone_region
+            )
+        elif get("pos_card"):
+            identity = normalise(
+                RawIdentity(IdentityType.POS_CARD, get("pos_card"), get("pos_system") or None),
+                region=config.phone_region,
+            )
+    except IdentityError as error:
+        raise RowError(f"{'/'.join(error.field or ())}: {error}") from None
+    request = PurchaseRequest(
+        store_id=get("store_id"),
+        receipt_no=get("receipt_no"),
+        channel=channel,
+        occurred_at=occurred_at,
+        amount=amount,
+        items=items,
+    )
+    return _Purchase(row_no, request, identity)
+
+
+async def import_purchases(
+    engine: AsyncEngine,
+    path: Path,
+    *,
+    rejects: Path,
+    identity_config: IdentityConfig,
+    ledger_config: LedgerConfig,
+    earning: EarningRules,
+    award_points: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = CHUNK,
+) -> PurchaseImportSummary:
+    summary = PurchaseImportSummary()
+    with rejects.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["line", *COLUMNS, "reason"])
+        async with engine.connect() as conn:
+            for chunk in _chunks(path, chunk_size):
+                summary.rows_read += len(chunk)
+                parsed = []
+                for row_no, raw in chunk:
+                    try:
+                        parsed.append(parse_purchase(row_no, raw, config=identity_config))
+                    except RowError as error:
+                        summary.rejected += 1
+                        writer.writerow([row_no, *(raw.get(c, "") for c in COLUMNS), error])
+                async with conn.begin():
+                    await _apply(conn, parsed, summary, ledger_config, earning, award_points, now)
+                if progress is not None:
+                    progress(summary.rows_read)
+            async with conn.begin():
+                await conn.execute(text("DROP TABLE IF EXISTS import_purchases"))
+    return summary
+
+
+async def _buyers(conn: AsyncConnection, rows: list[_Purchase]) -> dict[int, int]:
+    keyed = [(r.row_no, r.identity) for r in rows if r.identity is not None]
+    if not keyed:
+        return {}
+    found = await conn.execute(
+        text(
+            "SELECT k.row_no, m.member_id FROM unnest(CAST(:rows AS int[]),"
+            " CAST(:types AS text[]), CAST(:namespaces AS text[]), CAST(:values AS text[]))"
+            " AS k(row_no, type, namespace, value) JOIN member_identities m"
+            " ON m.type = k.type AND m.namespace IS NOT DISTINCT FROM k.namespace"
+            " AND m.value = k.value"
+        ),
+        {
+            "rows": [n for n, _ in keyed],
+            "types": [k.type.value for _, k in keyed],
+            "namespaces": [k.namespace for _, k in keyed],
+            "values": [k.value for _, k in keyed],
+        },
+    )
+    return {row.row_no: row.member_id for row in found}
+
+
+async def _apply(
+    conn: AsyncConnection,
+    rows: list[_Purchase],
+    summary: PurchaseImportSummary,
+    ledger_config: LedgerConfig,
+    earning: EarningRules,
+    award_points: bool,
+    now: datetime,
+) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS import_purchases (row_no int, member_id bigint,"
+            " store_id text, receipt_no text, channel text, occurred_at timestamptz,"
+            " amount numeric(14, 2), content_hash bytea, business_day date, points int,"
+            " promoted bool, sku text, category text, quantity int, unit_price numeric(14, 2))"
+            " ON COMMIT DELETE ROWS"
+        )
+    )
+    buyers = await _buyers(conn, rows)
+    records = []
+    for r in rows:
+        req, member_id = r.request, buyers.get(r.row_no)
+        summary.without_member += member_id is None
+        priced = purchase_points(
+            amount=req.amount,
+            lines=[Line(i.sku, i.category, i.quantity, i.unit_price) for i in req.items],
+            tier_multiplier=Decimal(1),
+            day=business_day(req.occurred_at, ledger_config.zone),
+            rules=earning,
+        )
+        item = req.items[0] if req.items else None
+        records.append(
+            (
+                r.row_no,
+                member_id,
+                req.store_id,
+                req.receipt_no,
+                req.channel.value,
+                req.occurred_at,
+                req.amount,
+                content_hash(req, member_id),
+                business_day(req.occurred_at, ledger_config.zone),
+                priced.points if member_id is not None and award_points else 0,
+                priced.has_promotion,
+                item.sku if item else None,
+                item.category if item else None,
+                item.quantity if item else None,
+                item.unit_price if item else None,
+            )
+        )
+    await _copy(
+        conn,
+        "import_purchases",
+        records,
+        [
+            "row_no",
+            "member_id",
+            "store_id",
+            "receipt_no",
+            "channel",
+            "occurred_at",
+            "amount",
+            "content_hash",
+            "business_day",
+            "points",
+            "promoted",
+            "sku",
+            "category",
+            "quantity",
+            "unit_price",
+        ],
+    )
+    await conn.execute(
+        text(
+            "INSERT INTO stores (id, created_at)"
+            " SELECT DISTINCT store_id, CAST(:now AS timestamptz)"
+            " FROM import_purchases ON CONFLICT (id) DO NOTHING"
+        ),
+        {"now": now},
+    )
+    inserted = (
+        await conn.execute(
+            text(
+                "WITH made AS (INSERT INTO purchases (member_id, store_id, receipt_no, channel,"
+                "  amount, occurred_at, recorded_at, points_earned, status, has_promotion,"
+                "  content_hash, rule_version, business_day)"
+                "  SELECT member_id, store_id, receipt_no, channel, amount, occurred_at,"
+                "  CAST(:now AS timestamptz),"
+                "  points, 'COMPLETED', promoted, content_hash, :rule, business_day"
+                "  FROM import_purchases ORDER BY row_no"
+                "  ON CONFLICT (store_id, receipt_no) DO NOTHING"
+                "  RETURNING id, member_id, store_id, receipt_no, channel, amount, occurred_at,"
+                "  points_earned),"
+                " items AS (INSERT INTO purchase_items (purchase_id, line_no, member_id, sku,"
+                "  category, quantity, unit_price)"
+                "  SELECT m.id, 1, m.member_id, s.sku, s.category, s.quantity, s.unit_price"
+                "  FROM made m JOIN (SELECT DISTINCT ON (store_id, receipt_no) * FROM"
+                "   import_purchases ORDER BY store_id, receipt_no, row_no) s"
+                "  USING (store_id, receipt_no)"
+                "  WHERE s.sku IS NOT NULL),"
+                " events AS (INSERT INTO outbox_events (event_id, event_type, version,"
+                "  member_id, payload, occurred_at)"
+                "  SELECT gen_random_uuid(), 'purchase.recorded', 1, member_id,"
+                "  jsonb_build_object('member_id', member_id, 'purchase_id', id, 'store_id',"
+                "  store_id, 'receipt_no', receipt_no, 'channel', channel, 'amount',"
+                "  amount::text, 'occurred_at', occurred_at, 'points_earned', points_earned,"
+                "  'status', 'COMPLETED'), now() FROM made)"
+                " SELECT id, member_id, store_id, receipt_no, occurred_at, points_earned"
+                " FROM made"
+            ),
+            {"now": now, "rule": earning.version},
+        )
+    ).all()
+    summary.inserted += len(inserted)
+    summary.already_there += len(rows) - len(inserted)
+    awards = [
+        EntryRequest(
+            member_id=p.member_id,
+            kind=EntryKind.EARN,
+            bucket=Bucket.AVAILABLE,
+            amount=p.points_earned,
+            channel=LedgerChannel.ADMIN,
+            store_id=p.store_id,
+            reference=f"purchase {p.store_id}/{p.receipt_no}",
+            reason="imported purchase",
+            expires_at=add_months(p.occurred_at, ledger_config.expiry_months),
+        )
+        for p in inserted
+        if p.member_id is not None and p.points_earned > 0
+    ]
+    if awards:
+        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")
+        await post_entries(
+            session=session,
+            requests=awards,
+            now=now,
+            config=ledger_config,
+            operation="import",
+            require_active=False,
+        )
+        await session.commit()
+        await session.close()
+        summary.points_awarded += sum(a.amount for a in awards)
