@@ -27,6 +27,10 @@ MEMBER_BY_IDENTITY = (
     " ON member_identities.member_id = members.id WHERE member_identities.type = $1::VARCHAR"
     " AND member_identities.namespace IS NULL AND member_identities.value = $2::VARCHAR"
 )
+TIER = (
+    "SELECT member_id, tier_code, since FROM member_tiers"
+    " WHERE member_id = ANY($1::BIGINT[]) AND until IS NULL"
+)
 BALANCES = (
     "SELECT points_balances.member_id, points_balances.bucket, points_balances.balance,"
     " points_accounts.lifetime_earned FROM points_balances JOIN points_accounts"
@@ -55,11 +59,13 @@ def build_app(dsn: str) -> Starlette:
             row = await conn.fetchrow(MEMBER_BY_IDENTITY, "PHONE", phone)
             member = None
             if row is not None:
+                tier = await conn.fetchrow(TIER, [row["id"]])
                 balances = {
                     r["bucket"]: r["balance"] for r in await conn.fetch(BALANCES, row["id"])
                 }
                 member = {
                     "id": base64.b64encode(f"Member:{row['id']}".encode()).decode(),
+                    "tier": {"code": tier["tier_code"] if tier else "REGULAR"},
                     "points": {
                         "available": balances.get("AVAILABLE", 0),
                         "pending": balances.get("PENDING", 0),
