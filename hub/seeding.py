@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.database import create_session_factory
 from hub.settings import Settings
-from hub.wiring import ingest_config, install_domain_hooks
+from hub.wiring import ingest_config, install_domain_hooks, intelligence_programme
 from identity.tables import members
 from ledger.verify import verify_ledger
 from sync.demo import DemoClock, seed_demo
@@ -25,6 +25,7 @@ async def seed_hub(
             sessions,
             members=count,
             ingest_config=ingest_config(settings),
+            intelligence=intelligence_programme(settings),
             random_seed=random_seed,
         )
     finally:

@@ -32,6 +32,7 @@ from ledger.expiry import expire_lots, settle_pending
 from ledger.model import Channel as LedgerChannel
 from ledger.redemption import redeem_points
 from sync.ingest import IngestConfig, Item, PurchaseError, PurchaseRequest, record_purchase
+from sync.intelligence.refresh import Programme, refresh_member_intelligence
 from sync.refunds import RefundRequest, refund_purchase
 from sync.stores import save_store
 
@@ -391,6 +392,7 @@ async def seed_demo(
     *,
     members: int,
     ingest_config: IngestConfig,
+    intelligence: Programme | None = None,
     random_seed: int = 7,
     now: datetime | None = None,
 ) -> DemoSummary:
@@ -418,4 +420,9 @@ async def seed_demo(
     )
     expired = await writer.at(now, lambda s: expire_lots(session=s, now=now, config=ledger_config))
     writer.summary.extra.update({"settlements": settled, "expiries": expired})
+    if intelligence is not None:
+        report = await writer.at(
+            now, lambda s: refresh_member_intelligence(s, now=now, programme=intelligence)
+        )
+        writer.summary.extra["members scored by RFM"] = report.scored_members
     return writer.summary

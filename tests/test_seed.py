@@ -25,6 +25,7 @@ async def test_seed_writes_a_verified_programme_the_api_reads(
     counts = dict(line.split(": ", 1) for line in lines[:-1])
     assert counts["members"] == "60"
     assert int(counts["merges"]) >= 1
+    assert int(counts["purchases"]) > 60 and int(counts["members scored by RFM"]) > 30
     assert lines[-1].startswith("ledger verify: OK")
     statuses = await run_in_transaction(
         lambda s: s.execute(text("SELECT status, count(*) FROM members GROUP BY status"))
