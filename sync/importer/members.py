@@ -291,11 +291,18 @@ async def _apply(
     await conn.execute(
         text(
             # Known on exactly one member, every identity of the row: nothing to do.
-            "WITH owners AS (SELECT i.row_no, count(*) AS identities,"
-            "  count(m.member_id) AS known, min(m.member_id) AS first, max(m.member_id) AS last"
-            "  FROM import_identities i LEFT JOIN member_identities m ON m.type = i.type"
-            "  AND m.namespace IS NOT DISTINCT FROM i.namespace AND m.value = i.value"
-            "  GROUP BY i.row_no)"
+            # Two index-friendly lookups (IS NOT DISTINCT FROM cannot use the unique index).
+            "WITH found AS (SELECT i.row_no, i.type, i.namespace, i.value, m.member_id"
+            "  FROM import_identities i JOIN member_identities m ON m.type = i.type"
+            "  AND m.namespace = i.namespace AND m.value = i.value"
+            "  UNION ALL SELECT i.row_no, i.type, i.namespace, i.value, m.member_id"
+            "  FROM import_identities i JOIN member_identities m ON m.type = i.type"
+            "  AND m.namespace IS NULL AND m.value = i.value WHERE i.namespace IS NULL),"
+            " owners AS (SELECT i.row_no, count(*) AS identities,"
+            "  count(f.member_id) AS known, min(f.member_id) AS first, max(f.member_id) AS last"
+            "  FROM import_identities i LEFT JOIN found f ON f.row_no = i.row_no"
+            "  AND f.type = i.type AND f.namespace IS NOT DISTINCT FROM i.namespace"
+            "  AND f.value = i.value GROUP BY i.row_no)"
             " UPDATE import_rows r SET status = CASE"
             "  WHEN o.known = 0 THEN 'NEW'"
             "  WHEN o.known = o.identities AND o.first = o.last THEN 'MATCHED'"
@@ -309,7 +316,7 @@ async def _apply(
         text(
             "UPDATE import_rows r SET status = 'ONE_BY_ONE' WHERE r.status = 'NEW' AND EXISTS ("
             " SELECT 1 FROM import_identities a JOIN import_identities b ON a.type = b.type"
-            "  AND a.namespace IS NOT DISTINCT FROM b.namespace AND a.value = b.value"
+            "  AND coalesce(a.namespace, '') = coalesce(b.namespace, '') AND a.value = b.value"
             "  AND b.row_no < a.row_no WHERE a.row_no = r.row_no)"
         )
     )

@@ -165,13 +165,19 @@ async def _buyers(conn: AsyncConnection, rows: list[_Purchase]) -> dict[int, int
     keyed = [(r.row_no, r.identity) for r in rows if r.identity is not None]
     if not keyed:
         return {}
+    # Two index-friendly joins: equality never matches a NULL namespace, and
+    # IS NOT DISTINCT FROM cannot use the unique index on (type, namespace, value).
     found = await conn.execute(
         text(
-            "SELECT k.row_no, m.member_id FROM unnest(CAST(:rows AS int[]),"
-            " CAST(:types AS text[]), CAST(:namespaces AS text[]), CAST(:values AS text[]))"
-            " AS k(row_no, type, namespace, value) JOIN member_identities m"
-            " ON m.type = k.type AND m.namespace IS NOT DISTINCT FROM k.namespace"
-            " AND m.value = k.value"
+            "WITH k AS (SELECT * FROM unnest(CAST(:rows AS int[]), CAST(:types AS text[]),"
+            "  CAST(:namespaces AS text[]), CAST(:values AS text[]))"
+            "  AS k(row_no, type, namespace, value))"
+            " SELECT k.row_no, m.member_id FROM k JOIN member_identities m"
+            "  ON m.type = k.type AND m.namespace = k.namespace AND m.value = k.value"
+            " UNION ALL"
+            " SELECT k.row_no, m.member_id FROM k JOIN member_identities m"
+            "  ON m.type = k.type AND m.namespace IS NULL AND m.value = k.value"
+            " WHERE k.namespace IS NULL"
         ),
         {
             "rows": [n for n, _ in keyed],
