@@ -7,9 +7,10 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.api.member_filters import filter_conditions
 from hub.api.member_inputs import (
     IdentifyInput,
     IdentityInput,
@@ -37,7 +38,6 @@ from identity.errors import IdentityError, InvalidIdentity
 from identity.model import Channel, MemberStatus, normalise
 from identity.records import MemberRecord, member_from_row
 from identity.tables import members as members_table
-from sync.tiers import TierProgramme
 
 T = TypeVar("T")
 
@@ -80,61 +80,6 @@ async def attempt(
         return await info.context.transact(work), []
     except IdentityError as error:
         return None, [to_user_error(error, field_prefix=prefix)]
-
-
-def _intelligence_conditions(filter: MemberFilter) -> list[Any]:
-    """Tag, segment, lifecycle and RFM filters, as bound subqueries on the member ID."""
-    found: list[Any] = []
-    ids = members_table.c.id
-    if filter.tag_id:
-        tag = _key(filter.tag_id, "Tag")
-        found.append(
-            ids.in_(
-                text("SELECT member_id FROM member_tags WHERE tag_id = :tag").bindparams(tag=tag)
-            )
-        )
-    if filter.segment_id:
-        segment = _key(filter.segment_id, "Segment")
-        found.append(
-            ids.in_(
-                text("SELECT member_id FROM segment_members WHERE segment_id = :seg").bindparams(
-                    seg=segment
-                )
-            )
-        )
-    if filter.lifecycle:
-        stage = filter.lifecycle.value
-        recorded = text("SELECT member_id FROM member_lifecycle WHERE stage = :stage")
-        found.append(ids.in_(recorded.bindparams(stage=stage)))
-    if filter.rfm_segment:
-        found.append(
-            ids.in_(
-                text("SELECT member_id FROM member_rfm WHERE segment = :rfm").bindparams(
-                    rfm=filter.rfm_segment.value
-                )
-            )
-        )
-    return found
-
-
-def _key(global_id: str, type_name: str) -> int:
-    try:
-        return decode_int_id(str(global_id), type_name)
-    except InvalidGlobalId as error:
-        raise _query_error(str(error)) from None
-
-
-def _in_tier(code: str, programme: TierProgramme) -> Any:
-    """Members whose current tier is ``code`` (no tier row: the lowest tier)."""
-    current = text(
-        "SELECT member_id FROM member_tiers WHERE until IS NULL AND tier_code = :tier_code"
-    ).bindparams(tier_code=code)
-    if code == programme.tiers[0].code:
-        others = text(
-            "SELECT member_id FROM member_tiers WHERE until IS NULL AND tier_code <> :lowest"
-        ).bindparams(lowest=code)
-        return members_table.c.id.not_in(others)
-    return members_table.c.id.in_(current)
 
 
 async def read(info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -206,12 +151,8 @@ class MemberQuery:
         size = 50 if first is None else first
         check_page_size(size)
         conditions: list[Any] = [members_table.c.status != MemberStatus.MERGED.value]
-        if filter and filter.registered_channel:
-            conditions.append(members_table.c.registered_channel == filter.registered_channel.value)
-        if filter and filter.tier_code:
-            conditions.append(_in_tier(filter.tier_code, tier_programme(info.context.settings)))
         if filter:
-            conditions.extend(_intelligence_conditions(filter))
+            conditions.extend(filter_conditions(filter, tier_programme(info.context.settings)))
         total = (
             await info.context.execute(
                 select(func.count()).select_from(members_table).where(*conditions)

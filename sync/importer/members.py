@@ -21,51 +21,26 @@ Bad rows are written to the rejects CSV with the reason; the summary counts ever
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from identity.errors import IdentityError
 from identity.model import (
-    Channel,
-    Gender,
     IdentityConfig,
     IdentityType,
-    RawIdentity,
     mask_value,
-    normalise_claims,
     phone_hash,
 )
 from identity.resolve import Outcome, identify
-from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
-from ledger.model import Channel as LedgerChannel
-from ledger.posting import post_entries
-
-COLUMNS = (
-    "phone",
-    "phone_verified",
-    "wechat_app_id",
-    "wechat_openid",
-    "wechat_unionid",
-    "pos_system",
-    "pos_card",
-    "email",
-    "name",
-    "gender",
-    "birthday",
-    "region",
-    "registered_channel",
-    "registered_at",
-    "points_balance",
-)
-OPENING = "opening balance"
-CHUNK = 2_000
+from ledger.model import LedgerConfig
+from sync.importer.member_rows import COLUMNS, MemberRow, parse_row
+from sync.importer.member_writes import create_new_members, post_opening_balances
+from sync.importer.staging import CHUNK, RowError, copy_records, read_chunks
 
 
 @dataclass
@@ -90,92 +65,6 @@ class ImportSummary:
         ]
 
 
-@dataclass
-class _Row:
-    row_no: int
-    raw: dict[str, str]
-    identities: list[RawIdentity]
-    channel: Channel
-    registered_at: datetime
-    profile: dict[str, Any]
-    points: int
-    claims: list[Any] = field(default_factory=list)
-
-
-class RowError(ValueError):
-    pass
-
-
-def _bool(value: str) -> bool:
-    return value.strip().lower() in ("1", "true", "yes", "y")
-
-
-def parse_row(row_no: int, raw: dict[str, str], *, config: IdentityConfig, now: datetime) -> _Row:
-    """One CSV row, checked; RowError names what is wrong."""
-    get = lambda name: (raw.get(name) or "").strip()  # noqa: E731
-    identities = []
-    if get("phone"):
-        identities.append(
-            RawIdentity(IdentityType.PHONE, get("phone"), None, _bool(get("phone_verified")))
-        )
-    if get("wechat_openid"):
-        identities.append(
-            RawIdentity(
-                IdentityType.WECHAT_OPENID, get("wechat_openid"), get("wechat_app_id") or None, True
-            )
-        )
-    if get("wechat_unionid"):
-        identities.append(
-            RawIdentity(IdentityType.WECHAT_UNIONID, get("wechat_unionid"), None, True)
-        )
-    if get("pos_card"):
-        identities.append(
-            RawIdentity(IdentityType.POS_CARD, get("pos_card"), get("pos_system") or None)
-        )
-    if get("email"):
-        identities.append(RawIdentity(IdentityType.EMAIL, get("email")))
-    if not identities:
-        raise RowError("no identity: give a phone, an OpenID, a UnionID, a card or an e-mail")
-    try:
-        claims = normalise_claims(identities, region=config.phone_region)
-    except IdentityError as error:
-        raise RowError(f"{'/'.join(error.field or ())}: {error}") from None
-    try:
-        channel = Channel(get("registered_channel") or "POS")
-        registered_at = (
-            datetime.fromisoformat(get("registered_at")) if get("registered_at") else now
-        )
-        if registered_at.tzinfo is None:
-            raise RowError("registered_at needs a time zone offset")
-        points = int(Decimal(get("points_balance") or "0"))
-        if points < 0:
-            raise RowError("points_balance must not be negative")
-        profile: dict[str, Any] = {
-            "name": get("name") or None,
-            "gender": Gender(get("gender").upper() or "UNKNOWN").value,
-            "birthday": date.fromisoformat(get("birthday")) if get("birthday") else None,
-            "region": get("region") or None,
-        }
-    except (ValueError, InvalidOperation) as error:
-        if isinstance(error, RowError):
-            raise
-        raise RowError(f"bad value: {error}") from None
-    return _Row(row_no, raw, identities, channel, registered_at, profile, points, claims)
-
-
-def _chunks(path: Path, size: int) -> Iterator[list[tuple[int, dict[str, str]]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        chunk: list[tuple[int, dict[str, str]]] = []
-        for row_no, raw in enumerate(reader, start=2):  # line 1 is the header
-            chunk.append((row_no, raw))
-            if len(chunk) >= size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
-
 async def import_members(
     engine: AsyncEngine,
     path: Path,
@@ -198,7 +87,7 @@ async def import_members(
 
         async with engine.connect() as conn:
             await _staging(conn)
-            for chunk in _chunks(path, chunk_size):
+            for chunk in read_chunks(path, chunk_size):
                 summary.rows_read += len(chunk)
                 rows = []
                 for row_no, raw in chunk:
@@ -237,16 +126,9 @@ async def _staging(conn: AsyncConnection) -> None:
         )
 
 
-async def _copy(
-    conn: AsyncConnection, table: str, records: list[tuple[Any, ...]], columns: list[str]
-) -> None:
-    raw = await conn.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(table, records=records, columns=columns)  # type: ignore[union-attr]
-
-
 async def _apply(
     conn: AsyncConnection,
-    rows: list[_Row],
+    rows: list[MemberRow],
     summary: ImportSummary,
     reject: Callable[[int, dict[str, str], str], None],
     identity_config: IdentityConfig,
@@ -259,8 +141,8 @@ async def _apply(
     # SQLAlchemy begins lazily; COPY goes straight to the driver, so open the transaction
     # first (the staging tables empty themselves at each commit).
     await conn.execute(text("SELECT 1"))
-    await _copy(conn, "import_rows", [(r.row_no,) for r in rows], ["row_no"])
-    await _copy(
+    await copy_records(conn, "import_rows", [(r.row_no,) for r in rows], ["row_no"])
+    await copy_records(
         conn,
         "import_identities",
         [
@@ -320,7 +202,7 @@ async def _apply(
             "  AND b.row_no < a.row_no WHERE a.row_no = r.row_no)"
         )
     )
-    created = await _create_new(conn, by_no)
+    created = await create_new_members(conn, by_no)
     summary.created += created
     summary.matched += int(
         await conn.scalar(text("SELECT count(*) FROM import_rows WHERE status = 'MATCHED'"))
@@ -364,128 +246,7 @@ async def _apply(
             text("UPDATE import_rows SET member_id = :m, status = 'DONE' WHERE row_no = :r"),
             {"m": result.member.id, "r": row_no},
         )
-    summary.balances_posted += await _opening_balances(session, by_no, ledger_config, now)
+    summary.balances_posted += await post_opening_balances(session, by_no, ledger_config, now)
     # Releases the session's savepoint into the chunk's transaction, which the caller commits.
     await session.commit()
     await session.close()
-
-
-async def _create_new(conn: AsyncConnection, by_no: dict[int, _Row]) -> int:
-    new = (
-        (
-            await conn.execute(
-                text("SELECT row_no FROM import_rows WHERE status = 'NEW' ORDER BY row_no")
-            )
-        )
-        .scalars()
-        .all()
-    )
-    if not new:
-        return 0
-    records = [
-        (
-            n,
-            by_no[n].channel.value,
-            by_no[n].profile["name"],
-            by_no[n].profile["gender"],
-            by_no[n].profile["birthday"],
-            by_no[n].profile["region"],
-            by_no[n].registered_at,
-        )
-        for n in new
-    ]
-    await conn.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS import_new (row_no int, channel text, name text,"
-            " gender text, birthday date, region text, registered_at timestamptz)"
-            " ON COMMIT DELETE ROWS"
-        )
-    )
-    await _copy(
-        conn,
-        "import_new",
-        records,
-        ["row_no", "channel", "name", "gender", "birthday", "region", "registered_at"],
-    )
-    await conn.execute(
-        text(
-            "WITH ids AS (SELECT row_no, nextval(pg_get_serial_sequence('members', 'id')) AS id"
-            "  FROM import_new),"
-            " made AS (INSERT INTO members (id, registered_channel, name, gender, birthday,"
-            "  region, created_at, updated_at) OVERRIDING SYSTEM VALUE"
-            "  SELECT ids.id, n.channel, n.name, n.gender, n.birthday, n.region,"
-            "  n.registered_at, n.registered_at FROM ids JOIN import_new n USING (row_no)"
-            "  RETURNING id)"
-            " UPDATE import_rows r SET member_id = ids.id FROM ids WHERE r.row_no = ids.row_no"
-        )
-    )
-    await conn.execute(
-        text(
-            "WITH linked AS (INSERT INTO member_identities (member_id, type, namespace, value,"
-            "  verified, channel, linked_at, last_seen_at)"
-            "  SELECT r.member_id, i.type, i.namespace, i.value, i.verified, n.channel,"
-            "  n.registered_at, n.registered_at FROM import_identities i"
-            "  JOIN import_rows r USING (row_no) JOIN import_new n USING (row_no)"
-            "  RETURNING id, member_id, type, namespace, value, verified, channel)"
-            " INSERT INTO outbox_events (event_id, event_type, version, member_id, payload,"
-            "  occurred_at)"
-            " SELECT gen_random_uuid(), 'identity.linked', 1, l.member_id, jsonb_build_object("
-            "  'member_id', l.member_id, 'identity_type', l.type, 'namespace', l.namespace,"
-            "  'masked_value', i.masked, 'verified', l.verified, 'channel', l.channel,"
-            "  'phone_hash', i.phone_hash, 'identity_id', l.id), now()"
-            " FROM linked l JOIN import_rows r ON r.member_id = l.member_id"
-            " JOIN import_identities i ON i.row_no = r.row_no AND i.type = l.type"
-            "  AND i.namespace IS NOT DISTINCT FROM l.namespace AND i.value = l.value"
-        )
-    )
-    await conn.execute(
-        text(
-            "INSERT INTO outbox_events (event_id, event_type, version, member_id, payload,"
-            " occurred_at) SELECT gen_random_uuid(), 'member.created', 1, r.member_id,"
-            " jsonb_build_object('member_id', r.member_id, 'channel', n.channel,"
-            "  'referrer_id', NULL), now()"
-            " FROM import_rows r JOIN import_new n USING (row_no)"
-        )
-    )
-    return len(new)
-
-
-async def _opening_balances(
-    session: AsyncSession, by_no: dict[int, _Row], config: LedgerConfig, now: datetime
-) -> int:
-    """One ADJUST per member with a balance to carry that has no opening balance yet."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT DISTINCT ON (r.member_id) r.member_id, r.row_no FROM import_rows r"
-                " WHERE r.member_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger_entries e"
-                "  WHERE e.member_id = r.member_id AND e.kind = 'ADJUST'"
-                "  AND e.reference = :opening)"
-                " ORDER BY r.member_id, r.row_no"
-            ),
-            {"opening": OPENING},
-        )
-    ).all()
-    requests = [
-        EntryRequest(
-            member_id=row.member_id,
-            kind=EntryKind.ADJUST,
-            bucket=Bucket.AVAILABLE,
-            amount=by_no[row.row_no].points,
-            channel=LedgerChannel.ADMIN,
-            reference=OPENING,
-            reason="balance carried over from the previous system",
-        )
-        for row in rows
-        if by_no[row.row_no].points > 0
-    ]
-    if requests:
-        await post_entries(
-            session=session,
-            requests=requests,
-            now=now,
-            config=config,
-            operation="import",
-            require_active=False,
-        )
-    return len(requests)

@@ -31,7 +31,7 @@ from ledger.earning import EarningRules, Line, purchase_points
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig, add_months, business_day
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import post_entries
-from sync.importer.members import CHUNK, RowError, _chunks, _copy
+from sync.importer.staging import CHUNK, RowError, copy_records, read_chunks
 from sync.ingest import Item, PurchaseRequest, content_hash
 
 COLUMNS = (
@@ -143,7 +143,7 @@ async def import_purchases(
         writer = csv.writer(out)
         writer.writerow(["line", *COLUMNS, "reason"])
         async with engine.connect() as conn:
-            for chunk in _chunks(path, chunk_size):
+            for chunk in read_chunks(path, chunk_size):
                 summary.rows_read += len(chunk)
                 parsed = []
                 for row_no, raw in chunk:
@@ -241,7 +241,7 @@ async def _apply(
                 item.unit_price if item else None,
             )
         )
-    await _copy(
+    await copy_records(
         conn,
         "import_purchases",
         records,

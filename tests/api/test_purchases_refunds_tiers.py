@@ -19,6 +19,8 @@ from tests.api.purchases_graphql import (
 from tests.conftest import START
 from tests.graphql_client import GraphQLClient
 
+BY_TIER = "query T($filter: MemberFilter) { members(filter: $filter) { edges { node { id } } } }"
+
 
 async def test_a_refund_after_the_points_were_spent_leaves_a_debt_that_blocks_redeeming(
     admin, graphql_client, clock, run_in_transaction
@@ -84,6 +86,11 @@ async def test_an_upgrade_mid_day_prices_the_next_purchase_and_only_review_downg
     assert after["pointsEarned"] == 15  # GOLD, 10 x 1.5
     tier = (await account(admin, member["id"]))["tier"]
     assert tier["code"] == "GOLD" and tier["pointsMultiplier"] == "1.5"
+    other = await created_member(admin, "POS", card("C-30"))
+    gold = (await admin.data(BY_TIER, filter={"tierCode": "GOLD"}))["members"]["edges"]
+    regular = (await admin.data(BY_TIER, filter={"tierCode": "REGULAR"}))["members"]["edges"]
+    assert [e["node"]["id"] for e in gold] == [member["id"]]
+    assert [e["node"]["id"] for e in regular] == [other["id"]]
     assert tier["next"]["code"] == "DIAMOND" and tier["spendToNext"] == "14890.00"
 
     await refund(till, "R-1", "RF-1", "4990.00", at=clock.now())
