@@ -132,3 +132,8 @@ class Loaders:
     @cached_property
     def segment_member_count(self) -> DataLoader[int, int]:
         return DataLoader(partial(intelligence.load_segment_counts, self.execute))
+
+    @cached_property
+    def segment_page(self) -> DataLoader[tuple[int, int, int], intelligence.SegmentPage]:
+        """Pages of a segment's members by (segment, first, after member ID)."""
+        return DataLoader(partial(intelligence.load_segment_pages, self.execute))

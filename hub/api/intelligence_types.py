@@ -144,37 +144,25 @@ class SegmentObject(Node):
     async def members(
         self, info: strawberry.Info, first: int | None = 50, after: str | None = None
     ) -> Annotated[MemberConnection, strawberry.lazy("hub.api.member_types")]:
-        from sqlalchemy import text
-
         from hub.api.member_types import MemberConnection, MemberEdge, member_object
-        from identity.records import member_from_row
 
         if not allowed(info.context.principal, (Scope.MEMBERS_READ,)):
             raise ForbiddenError("this call needs the scope members:read")
         size = 50 if first is None else first
         check_page_size(size)
         after_id = decode_cursor(after, "member") if after else 0
-        params = {"segment": self.record.id, "after": after_id, "limit": size + 1}
-        rows = (
-            await info.context.execute(
-                text(
-                    "SELECT m.* FROM segment_members s JOIN members m ON m.id = s.member_id"
-                    " WHERE s.segment_id = :segment AND m.id > :after ORDER BY m.id LIMIT :limit"
-                ),
-                params,
-            )
-        ).all()
-        page = [member_from_row(r) for r in rows[:size]]
+        loaders = info.context.loaders
+        page = await loaders.segment_page.load((self.record.id, size, after_id))
+        members = [m for m in await loaders.member.load_many(page.member_ids) if m is not None]
         edges = [
-            MemberEdge(node=member_object(m), cursor=encode_cursor("member", m.id)) for m in page
+            MemberEdge(node=member_object(m), cursor=encode_cursor("member", m.id)) for m in members
         ]
-        total = await info.context.loaders.segment_member_count.load(self.record.id)
         return MemberConnection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
             ),
-            total_count=total,
+            total_count=await loaders.segment_member_count.load(self.record.id),
         )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +34,7 @@ from identity.lookup import active_member_id
 from sync.intelligence.dashboard import InvalidRange, build_dashboard
 from sync.intelligence.memberships import refresh_rule_tag, refresh_segment
 from sync.intelligence.queries import segment_from_row, tag_from_row
-from sync.intelligence.refresh import refresh_member_intelligence
+from sync.intelligence.refresh import Programme, refresh_member_intelligence
 from sync.intelligence.rules import RuleError, parse_rule, rule_to_json
 
 
@@ -107,8 +109,6 @@ class SegmentQuery:
         to: date,
         store_id: strawberry.ID | None = None,
     ) -> Dashboard:
-        from graphql import GraphQLError
-
         settings = info.context.settings
         try:
             found = await build_dashboard(
@@ -146,9 +146,12 @@ class SegmentQuery:
 
 
 async def _save_segment(
-    session: AsyncSession, input: SegmentInput, rule: dict, now: datetime, programme
-) -> int:  # type: ignore[no-untyped-def,type-arg]
-    import json
+    session: AsyncSession,
+    input: SegmentInput,
+    rule: dict[str, Any],
+    now: datetime,
+    programme: Programme,
+) -> int:
 
     row = (
         await session.execute(
@@ -194,8 +197,6 @@ class SegmentMutation:
     @strawberry.mutation(description="Create or redefine a tag: a rule tag, or a manual one.")
     @requires(Scope.SEGMENTS_WRITE)
     async def define_tag(self, info: strawberry.Info, input: TagInput) -> TagPayload:
-        import json
-
         context = info.context
         try:
             name = _name(input.name)

@@ -152,3 +152,39 @@ async def load_segment_counts(execute: Any, ids: Sequence[int]) -> list[int]:
     )
     found = {r.segment_id: r.n for r in rows}
     return [found.get(i, 0) for i in ids]
+
+
+@dataclass(frozen=True)
+class SegmentPage:
+    member_ids: tuple[int, ...]
+    has_next: bool
+
+
+async def load_segment_pages(
+    execute: Any, keys: Sequence[tuple[int, int, int]]
+) -> list[SegmentPage]:
+    """Pages of segment members by (segment, first, after member ID), ID order, all in one
+    statement."""
+    rows = await execute(
+        text(
+            "SELECT k.n, q.member_id FROM unnest(CAST(:segments AS bigint[]),"
+            " CAST(:firsts AS int[]), CAST(:afters AS bigint[])) WITH ORDINALITY"
+            " AS k(segment_id, first, after, n)"
+            " CROSS JOIN LATERAL (SELECT s.member_id FROM segment_members s"
+            "  WHERE s.segment_id = k.segment_id AND s.member_id > k.after"
+            "  ORDER BY s.member_id LIMIT k.first + 1) q"
+        ),
+        {
+            "segments": [k[0] for k in keys],
+            "firsts": [k[1] for k in keys],
+            "afters": [k[2] for k in keys],
+        },
+    )
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        grouped[row.n].append(row.member_id)
+    pages = []
+    for n, key in enumerate(keys, start=1):
+        found = grouped.get(n, [])
+        pages.append(SegmentPage(tuple(found[: key[1]]), len(found) > key[1]))
+    return pages
