@@ -31,6 +31,7 @@ from sqlalchemy import text
 from bench.harness import PYTHON, REDIS_URL, free_port, fresh_database, server
 from hub.clients import create_client
 from hub.database import create_engine, create_session_factory
+from hub.ids import decode_int_id, encode_id
 from hub.principal import ClientKind
 
 DATABASE = "memberhub_bench_ingest"
@@ -77,7 +78,7 @@ def purchases(tag: str, count: int, member_ids: list[int], rng: Random) -> list[
                 "channel": "POS",
                 "occurredAt": (now - timedelta(minutes=rng.randint(1, 600))).isoformat(),
                 "amount": str(amount),
-                "memberId": _global_id(rng.choice(member_ids)),
+                "memberId": encode_id("Member", rng.choice(member_ids)),
                 "items": [
                     {
                         "sku": f"SKU-{rng.randint(1, 300)}",
@@ -89,12 +90,6 @@ def purchases(tag: str, count: int, member_ids: list[int], rng: Random) -> list[
             }
         )
     return made
-
-
-def _global_id(member_id: int) -> str:
-    import base64
-
-    return base64.b64encode(f"Member:{member_id}".encode()).decode()
 
 
 async def send_hub(url: str, key: str, batches: list[list[dict]], senders: int) -> float:
@@ -131,9 +126,7 @@ async def send_floor(dsn: str, batches: list[list[dict]], senders: int) -> float
         queue.put_nowait(batch)
 
     async def insert(batch: list[dict]) -> None:
-        import base64
-
-        members = [int(base64.b64decode(p["memberId"]).decode().split(":")[1]) for p in batch]
+        members = [decode_int_id(p["memberId"], "Member") for p in batch]
         amounts = [Decimal(p["amount"]) for p in batch]
         at = [datetime.fromisoformat(p["occurredAt"]) for p in batch]
         async with pool.acquire() as conn, conn.transaction():

@@ -9,19 +9,20 @@ Times: daily jobs run early in the morning in the programme's zone (Asia/Shangha
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.settings import Settings
 from ledger.expiry import expire_lots, settle_pending
 from ledger.idempotency import purge_idempotency_keys
+from ledger.model import LedgerConfig
 from ledger.reminders import send_expiry_reminders
-from sync.intelligence.refresh import refresh_member_intelligence
-from sync.schedule import register_job
-from sync.tiers import review_tiers
+from sync.intelligence.refresh import Programme, refresh_member_intelligence
+from sync.schedule import JobFunction, register_job
+from sync.tiers import TierProgramme, review_tiers
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -34,64 +35,47 @@ def shanghai(hours: int, minutes: int = 0) -> timedelta:
     return (SHANGHAI_MIDNIGHT + timedelta(hours=hours, minutes=minutes)) % DAY
 
 
-#: The settings the jobs run with (the worker's own, set at start by ``register_jobs``).
-_settings: dict[str, Settings] = {}
+@dataclass(frozen=True)
+class JobConfig:
+    """The programme the jobs run with (the worker's own, set at start)."""
+
+    ledger: LedgerConfig
+    tiers: TierProgramme
+    intelligence: Programme
 
 
-def _current() -> Settings:
-    return _settings.get("current") or Settings()
+#: Set by ``register_jobs``; the job functions stay the same objects however often it runs.
+_config: dict[str, JobConfig] = {}
+
+Work = Callable[[AsyncSession, datetime, JobConfig], Awaitable[Any]]
 
 
-async def _serialised(session: AsyncSession, name: str) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
-
-
-def _job(name: str, work: Callable[[AsyncSession, datetime, Settings], Awaitable[Any]]):  # type: ignore[no-untyped-def]
+def _job(name: str, work: Work) -> JobFunction:
     async def run(*, session: AsyncSession, now: datetime) -> Any:
-        await _serialised(session, name)
-        return await work(session, now, _current())
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+        return await work(session, now, _config["current"])
 
     run.__name__ = name.replace(".", "_")
     return run
 
 
-def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
-    from hub.wiring import ledger_config
-
-    return ledger_config(settings)
-
-
-def _tiers(settings: Settings):  # type: ignore[no-untyped-def]
-    from hub.wiring import tier_programme
-
-    return tier_programme(settings)
-
-
 settle_job = _job(
-    "ledger.settle", lambda s, now, cfg: settle_pending(session=s, now=now, config=_ledger(cfg))
+    "ledger.settle", lambda s, now, c: settle_pending(session=s, now=now, config=c.ledger)
 )
 expire_job = _job(
-    "ledger.expire", lambda s, now, cfg: expire_lots(session=s, now=now, config=_ledger(cfg))
+    "ledger.expire", lambda s, now, c: expire_lots(session=s, now=now, config=c.ledger)
 )
-remind_job = _job("ledger.remind", lambda s, now, cfg: send_expiry_reminders(session=s, now=now))
-purge_keys_job = _job("ledger.purge_keys", lambda s, now, cfg: purge_idempotency_keys(s, now=now))
-
-
-def _intelligence(settings: Settings):  # type: ignore[no-untyped-def]
-    from hub.wiring import intelligence_programme
-
-    return intelligence_programme(settings)
-
-
+remind_job = _job("ledger.remind", lambda s, now, c: send_expiry_reminders(session=s, now=now))
+purge_keys_job = _job("ledger.purge_keys", lambda s, now, c: purge_idempotency_keys(s, now=now))
+review_tiers_job = _job(
+    "tiers.review", lambda s, now, c: review_tiers(s, now=now, programme=c.tiers)
+)
 refresh_intelligence_job = _job(
     "intelligence.refresh",
-    lambda s, now, cfg: refresh_member_intelligence(s, now=now, programme=_intelligence(cfg)),
-)
-review_tiers_job = _job(
-    "tiers.review", lambda s, now, cfg: review_tiers(s, now=now, programme=_tiers(cfg))
+    lambda s, now, c: refresh_member_intelligence(s, now=now, programme=c.intelligence),
 )
 
-#: (job, period, offset): what runs when.
+#: (job, name, period, offset): what runs when.
 SCHEDULE = (
     (settle_job, "ledger.settle", HOUR, timedelta(minutes=5)),
     (expire_job, "ledger.expire", DAY, shanghai(0, 10)),
@@ -102,8 +86,8 @@ SCHEDULE = (
 )
 
 
-def register_jobs(settings: Settings) -> None:
-    """Register every periodic job (again is a no-op) with the settings they run with."""
-    _settings["current"] = settings
+def register_jobs(config: JobConfig) -> None:
+    """Register every periodic job (again is a no-op) with the programme they run with."""
+    _config["current"] = config
     for run, name, every, offset in SCHEDULE:
         register_job(name, every=every, run=run, offset=offset)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.clock import Clock
-from hub.scheduled_jobs import register_jobs
+from hub.scheduled_jobs import JobConfig, register_jobs
 from hub.settings import Settings
 from identity.hooks import hooks
 from identity.lookup import active_member_id
@@ -99,7 +99,13 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     subscribe_purchases(hooks)
     subscribe_intelligence(hooks, intelligence_programme(settings))
     subscribe_outbox(hooks)
-    register_jobs(settings)
+    register_jobs(
+        JobConfig(
+            ledger=ledger_config(settings),
+            tiers=tier_programme(settings),
+            intelligence=intelligence_programme(settings),
+        )
+    )
 
 
 async def member_resolver(session: AsyncSession, member_id: int) -> int | None:

@@ -1,14 +1,18 @@
 """Expiry and settlement: plain functions the scheduled jobs call, safe to run any time.
 
-Both work member by member under the member's lock and re-read the lots after locking, so
-a redemption racing with them is never double-counted, and a second run posts nothing.
+Both work a batch of members at a time: lock the batch's accounts (in member order), read
+all their due lots in one statement after locking, and post the batch's entries in one
+posting. A redemption racing with them is never double-counted, and a second run finds
+nothing due.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, LedgerConfig
@@ -17,101 +21,110 @@ from ledger.tables import points_lots
 
 lots = points_lots.c
 
-
-async def expire_lots(*, session: AsyncSession, now: datetime, config: LedgerConfig) -> int:
-    """Post an EXPIRE entry for the unspent rest of every AVAILABLE lot whose expiry has
-    passed; answer how many entries were posted."""
-    posted = 0
-    for member_id in await _members_with(session, Bucket.AVAILABLE, lots.expires_at <= now):
-        await lock_members(session, [member_id])
-        rows = await session.execute(
-            select(lots.entry_id, lots.remaining)
-            .where(
-                lots.member_id == member_id,
-                lots.bucket == Bucket.AVAILABLE.value,
-                lots.remaining > 0,
-                lots.expires_at <= now,
-            )
-            .order_by(lots.expires_at, lots.entry_id)
-        )
-        requests = [
-            EntryRequest(
-                member_id=member_id,
-                kind=EntryKind.EXPIRE,
-                bucket=Bucket.AVAILABLE,
-                amount=-row.remaining,
-                channel=Channel.ADMIN,
-                consumes_lot=row.entry_id,
-                reason="points expired",
-            )
-            for row in rows
-        ]
-        if requests:
-            result = await post_entries(
-                session=session,
-                requests=requests,
-                now=now,
-                config=config,
-                operation="expire",
-                require_active=False,
-            )
-            posted += len(result.entries)
-    return posted
+#: Members per posting: bounds one posting's locks and memory.
+BATCH = 500
 
 
-async def settle_pending(*, session: AsyncSession, now: datetime, config: LedgerConfig) -> int:
-    """Move every PENDING lot that is due to AVAILABLE (a SETTLE pair: pending debit, then
-    available credit forming a new lot); answer how many lots settled."""
-    settled = 0
-    for member_id in await _members_with(session, Bucket.PENDING, lots.available_at <= now):
-        await lock_members(session, [member_id])
-        rows = await session.execute(
-            select(lots.entry_id, lots.remaining)
-            .where(
-                lots.member_id == member_id,
-                lots.bucket == Bucket.PENDING.value,
-                lots.remaining > 0,
-                lots.available_at <= now,
+async def _post_due(
+    session: AsyncSession,
+    *,
+    bucket: Bucket,
+    due: ColumnElement[bool],
+    order: Any,
+    entries_for: Callable[[Any], Sequence[EntryRequest]],
+    operation: str,
+    now: datetime,
+    config: LedgerConfig,
+) -> int:
+    """Post ``entries_for(lot)`` for every lot of ``bucket`` that is ``due``; answers how
+    many lots were handled."""
+    open_due = (lots.bucket == bucket.value, lots.remaining > 0, due)
+    members = list(
+        (
+            await session.execute(
+                select(lots.member_id).where(*open_due).distinct().order_by(lots.member_id)
             )
-            .order_by(lots.available_at, lots.entry_id)
-        )
-        requests: list[EntryRequest] = []
-        for row in rows:
-            common = {"member_id": member_id, "kind": EntryKind.SETTLE, "channel": Channel.ADMIN}
-            requests.append(
-                EntryRequest(
-                    **common,
-                    bucket=Bucket.PENDING,
-                    amount=-row.remaining,
-                    consumes_lot=row.entry_id,
-                )
+        ).scalars()
+    )
+    handled = 0
+    for start in range(0, len(members), BATCH):
+        batch = members[start : start + BATCH]
+        await lock_members(session, batch)
+        rows = (
+            await session.execute(
+                select(lots.member_id, lots.entry_id, lots.remaining)
+                .where(lots.member_id.in_(batch), *open_due)
+                .order_by(lots.member_id, order, lots.entry_id)
             )
-            requests.append(
-                EntryRequest(
-                    **common,
-                    bucket=Bucket.AVAILABLE,
-                    amount=row.remaining,
-                    reference=f"settles lot {row.entry_id}",
-                )
-            )
+        ).all()
+        requests = [request for row in rows for request in entries_for(row)]
         if requests:
             await post_entries(
                 session=session,
                 requests=requests,
                 now=now,
                 config=config,
-                operation="settle",
+                operation=operation,
                 require_active=False,
             )
-            settled += len(requests) // 2
-    return settled
+            handled += len(rows)
+    return handled
 
 
-async def _members_with(session: AsyncSession, bucket: Bucket, due: object) -> list[int]:
-    rows = await session.execute(
-        select(lots.member_id)
-        .where(lots.bucket == bucket.value, lots.remaining > 0, due)  # type: ignore[arg-type]
-        .distinct()
-        .order_by(lots.member_id)
+async def expire_lots(*, session: AsyncSession, now: datetime, config: LedgerConfig) -> int:
+    """Post an EXPIRE entry for the unspent rest of every AVAILABLE lot whose expiry has
+    passed; answer how many entries were posted."""
+
+    def expire(lot: Any) -> list[EntryRequest]:
+        return [
+            EntryRequest(
+                member_id=lot.member_id,
+                kind=EntryKind.EXPIRE,
+                bucket=Bucket.AVAILABLE,
+                amount=-lot.remaining,
+                channel=Channel.ADMIN,
+                consumes_lot=lot.entry_id,
+                reason="points expired",
+            )
+        ]
+
+    return await _post_due(
+        session,
+        bucket=Bucket.AVAILABLE,
+        due=lots.expires_at <= now,
+        order=lots.expires_at,
+        entries_for=expire,
+        operation="expire",
+        now=now,
+        config=config,
     )
-    return list(rows.scalars())
+
+
+async def settle_pending(*, session: AsyncSession, now: datetime, config: LedgerConfig) -> int:
+    """Move every PENDING lot that is due to AVAILABLE (a SETTLE pair: pending debit, then
+    available credit forming a new lot); answer how many lots settled."""
+
+    def settle(lot: Any) -> list[EntryRequest]:
+        common = {"member_id": lot.member_id, "kind": EntryKind.SETTLE, "channel": Channel.ADMIN}
+        return [
+            EntryRequest(
+                **common, bucket=Bucket.PENDING, amount=-lot.remaining, consumes_lot=lot.entry_id
+            ),
+            EntryRequest(
+                **common,
+                bucket=Bucket.AVAILABLE,
+                amount=lot.remaining,
+                reference=f"settles lot {lot.entry_id}",
+            ),
+        ]
+
+    return await _post_due(
+        session,
+        bucket=Bucket.PENDING,
+        due=lots.available_at <= now,
+        order=lots.available_at,
+        entries_for=settle,
+        operation="settle",
+        now=now,
+        config=config,
+    )

@@ -83,15 +83,8 @@ async def window_spend(
     session: AsyncSession, member_id: int, *, at: datetime, programme: TierProgramme
 ) -> Decimal:
     """Spend net of refunds over the qualifying window ending at ``at``."""
-    spend = await session.scalar(
-        text(
-            "SELECT coalesce(sum(amount - refunded_amount), 0) FROM purchases"
-            f" WHERE member_id = :member AND status IN {COUNTED}"
-            " AND occurred_at > :start AND occurred_at <= :at"
-        ),
-        {"member": member_id, "start": add_months(at, -programme.window_months), "at": at},
-    )
-    return Decimal(spend)
+    start = add_months(at, -programme.window_months)
+    return (await load_window_spend(session.execute, [(member_id, start, at)]))[0]
 
 
 async def tier_at(session: AsyncSession, member_id: int, at: datetime) -> str | None:
@@ -179,7 +172,7 @@ async def upgrade_after_purchase(
 
 async def review_tiers(session: AsyncSession, *, now: datetime, programme: TierProgramme) -> int:
     """Set every ACTIVE member's tier to what the window's spend qualifies for (downgrades
-    happen only here); one statement finds the changes. Answers how many changed."""
+    happen only here), with a ``tier.changed`` outbox event each. Answers how many changed."""
     thresholds = [(t.code, t.qualifying_spend, i) for i, t in enumerate(programme.tiers)]
     cases = " ".join(
         f"WHEN s.spend >= :spend_{i} THEN :code_{i}" for _, _, i in reversed(thresholds)
@@ -189,9 +182,13 @@ async def review_tiers(session: AsyncSession, *, now: datetime, programme: TierP
         parameters[f"spend_{i}"] = spend
         parameters[f"code_{i}"] = code
     parameters.update(now=now, lowest=programme.tiers[0].code)
-    rows = await session.execute(
+    # Changes are found once into a scratch table, then closed, opened and announced set-based
+    # (closing and opening in one statement would trip the one-current-tier index).
+    await session.execute(text("DROP TABLE IF EXISTS tier_changes"))
+    await session.execute(
         text(
-            "WITH spend AS ("
+            "CREATE TEMP TABLE tier_changes ON COMMIT DROP AS"
+            " WITH spend AS ("
             "  SELECT m.id AS member_id, coalesce(sum(p.amount - p.refunded_amount), 0) AS spend"
             "  FROM members m LEFT JOIN purchases p ON p.member_id = m.id"
             f"   AND p.status IN {COUNTED} AND p.occurred_at > :start AND p.occurred_at <= :now"
@@ -202,22 +199,31 @@ async def review_tiers(session: AsyncSession, *, now: datetime, programme: TierP
             " FROM target t LEFT JOIN member_tiers c"
             "  ON c.member_id = t.member_id AND c.until IS NULL"
             " WHERE t.code <> coalesce(c.tier_code, :lowest)"
-            " ORDER BY t.member_id"
         ),
         parameters,
     )
-    changed = rows.all()
-    for row in changed:
-        await _change(
-            session,
-            member_id=row.member_id,
-            previous=row.previous,
-            current=row.code,
-            reason="REVIEW",
-            spend=Decimal(row.spend),
-            now=now,
-        )
-    return len(changed)
+    await session.execute(
+        text(
+            "UPDATE member_tiers m SET until = :now FROM tier_changes c"
+            " WHERE m.member_id = c.member_id AND m.until IS NULL"
+        ),
+        {"now": now},
+    )
+    changed = await session.scalar(
+        text(
+            "WITH opened AS (INSERT INTO member_tiers (member_id, tier_code, since, reason)"
+            "  SELECT member_id, code, :now, 'REVIEW' FROM tier_changes RETURNING member_id),"
+            " announced AS (INSERT INTO outbox_events"
+            "  (event_id, event_type, version, member_id, payload, occurred_at)"
+            "  SELECT gen_random_uuid(), 'tier.changed', 1, member_id, jsonb_build_object("
+            "   'member_id', member_id, 'previous', previous, 'current', code,"
+            "   'reason', 'REVIEW', 'spend', spend::text, 'at', CAST(:now AS timestamptz)),"
+            "  now() FROM tier_changes)"
+            " SELECT count(*) FROM opened"
+        ),
+        {"now": now},
+    )
+    return int(changed)
 
 
 async def load_current_tiers(execute: Execute, member_ids: Sequence[int]) -> list[MemberTier]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from hub.api.member_inputs import identity_config
+from hub.ids import decode_int_id
 from hub.wiring import install_domain_hooks, ledger_config
 from ledger.verify import verify_ledger
 from sync.importer.members import COLUMNS, import_members
@@ -116,7 +117,7 @@ async def test_an_import_applies_good_rows_merges_ties_rejects_the_rest_and_reru
     status = await run_in_transaction(
         lambda s: s.execute(
             text("SELECT id, status FROM members WHERE id IN (:a, :b) ORDER BY id"),
-            {"a": int(_key(older["id"])), "b": int(_key(newer["id"]))},
+            {"a": decode_int_id(older["id"], "Member"), "b": decode_int_id(newer["id"], "Member")},
         )
     )
     assert [r.status for r in status] == ["ACTIVE", "MERGED"]
@@ -135,9 +136,3 @@ async def test_an_import_applies_good_rows_merges_ties_rejects_the_rest_and_reru
         )
     )
     assert dict(balances.all()) == {"C-1": 1200, "o-1": 300, "o-existing": 150}
-
-
-def _key(global_id: str) -> str:
-    import base64
-
-    return base64.b64decode(global_id).decode().split(":")[1]
