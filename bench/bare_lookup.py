@@ -1,13 +1,14 @@
 """The floor: Starlette + asyncpg running the hub's SQL for the lookup and the same JSON.
 
 No GraphQL, no ORM, no authentication or rate limit: what the stack costs before the hub
-adds anything. ``python -m bench.bare_lookup DSN PORT``.
+adds anything. ``python -m bench.bare_lookup DSN PORT [WORKERS]``.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator
 
@@ -21,21 +22,19 @@ from starlette.routing import Route
 
 # The statements the hub sends for this query (read off PostgreSQL's statement log).
 MEMBER_BY_IDENTITY = (
-    "SELECT members.id, members.status, members.merged_into, members.registered_channel,"
-    " members.name, members.gender, members.birthday, members.region, members.created_at,"
-    " members.updated_at FROM members JOIN member_identities"
-    " ON member_identities.member_id = members.id WHERE member_identities.type = $1::VARCHAR"
-    " AND member_identities.namespace IS NULL AND member_identities.value = $2::VARCHAR"
+    "SELECT members.* FROM members JOIN member_identities ON member_identities.member_id"
+    " = members.id WHERE member_identities.type = $1"
+    " AND member_identities.namespace IS NULL AND member_identities.value = $2"
 )
 TIER = (
     "SELECT member_id, tier_code, since FROM member_tiers"
-    " WHERE member_id = ANY($1::BIGINT[]) AND until IS NULL"
+    " WHERE member_id = ANY($1) AND until IS NULL"
 )
 BALANCES = (
-    "SELECT points_balances.member_id, points_balances.bucket, points_balances.balance,"
-    " points_accounts.lifetime_earned FROM points_balances JOIN points_accounts"
-    " ON points_accounts.member_id = points_balances.member_id"
-    " WHERE points_balances.member_id IN ($1::BIGINT)"
+    "SELECT b.member_id, b.bucket, b.balance, a.lifetime_earned"
+    " FROM unnest(CAST($1 AS bigint[])) AS k(member_id)"
+    " JOIN points_accounts a ON a.member_id = k.member_id"
+    " JOIN points_balances b ON b.member_id = k.member_id"
 )
 
 
@@ -45,7 +44,7 @@ def build_app(dsn: str) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(dsn, min_size=20, max_size=30)
+        pool = await asyncpg.create_pool(dsn, min_size=4, max_size=20)
         try:
             yield
         finally:
@@ -55,13 +54,14 @@ def build_app(dsn: str) -> Starlette:
         body = orjson.loads(await request.body())
         phone = body["variables"]["phone"]
         assert pool is not None
-        async with pool.acquire() as conn, conn.transaction():
+        # Autocommit, as the hub reads: each statement is its own READ COMMITTED snapshot.
+        async with pool.acquire() as conn:
             row = await conn.fetchrow(MEMBER_BY_IDENTITY, "PHONE", phone)
             member = None
             if row is not None:
                 tier = await conn.fetchrow(TIER, [row["id"]])
                 balances = {
-                    r["bucket"]: r["balance"] for r in await conn.fetch(BALANCES, row["id"])
+                    r["bucket"]: r["balance"] for r in await conn.fetch(BALANCES, [row["id"]])
                 }
                 member = {
                     "id": base64.b64encode(f"Member:{row['id']}".encode()).decode(),
@@ -82,11 +82,26 @@ def build_app(dsn: str) -> Starlette:
     )
 
 
+def app_from_environment() -> Starlette:
+    """For uvicorn's worker processes, which take the DSN from the environment."""
+    return build_app(os.environ["BENCH_BARE_DSN"])
+
+
 if __name__ == "__main__":
-    uvicorn.run(
-        build_app(sys.argv[1]),
-        host="127.0.0.1",
-        port=int(sys.argv[2]),
-        log_level="warning",
-        access_log=False,
-    )
+    dsn, port = sys.argv[1], int(sys.argv[2])
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    if workers == 1:
+        uvicorn.run(
+            build_app(dsn), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        )
+    else:
+        os.environ["BENCH_BARE_DSN"] = dsn
+        uvicorn.run(
+            "bench.bare_lookup:app_from_environment",
+            factory=True,
+            workers=workers,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )

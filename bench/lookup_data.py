@@ -68,6 +68,9 @@ async def load_members(url: str, count: int, *, connections: int = 8) -> str:
                     )
 
         await asyncio.gather(*(post_points() for _ in range(connections)))
+        async with engine.connect() as conn:
+            # Fresh statistics, as autovacuum would leave them on a live database.
+            await conn.execute(text("ANALYZE"))
         return key
     finally:
         await engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from hub.clock import Clock, SystemClock
 from hub.database import create_engine, create_session_factory
 from hub.http import GraphQLEndpoint
 from hub.metrics import Metrics
+from hub.read_pool import ReadPool
 from hub.schema import build_schema
 from hub.settings import Settings
 from hub.wiring import install_domain_hooks, member_resolver
@@ -33,6 +35,7 @@ class HubState:
     settings: Settings
     engine: AsyncEngine
     session_factory: async_sessionmaker[AsyncSession]
+    reads: ReadPool
     redis: Redis
     authenticator: Authenticator
     metrics: Metrics
@@ -82,6 +85,9 @@ def create_app(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
+        reads=ReadPool(
+            engine.url.render_as_string(hide_password=False), size=settings.db_pool_size
+        ),
         redis=redis,
         authenticator=Authenticator(
             session_factory,
@@ -116,7 +122,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Everything built so far lives as long as the process: out of the collector's
+        # sight, full collections stop walking it (they were pauses of ~100 ms under load).
+        gc.collect()
+        gc.freeze()
         yield
+        await state.reads.close()
         if owns_redis:
             await state.redis.aclose()
         if owns_engine:

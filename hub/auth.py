@@ -8,6 +8,7 @@ survivor and an erased member's token stops working).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -48,6 +49,7 @@ class Authenticator:
         self._resolve_member = resolve_member
         self._cache_seconds = cache_seconds
         self._cache: dict[bytes, tuple[float, Principal | None]] = {}
+        self._lookups: dict[bytes, asyncio.Future[Principal | None]] = {}
 
     async def authenticate(self, token: str | None, *, now: datetime) -> Principal | None:
         if token is None:
@@ -61,6 +63,16 @@ class Authenticator:
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        # One lookup per key at a time: when a busy client's entry lapses, its concurrent
+        # requests share the lookup instead of each taking a database connection for it.
+        pending = self._lookups.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._look_up_client(key, digest))
+            self._lookups[digest] = pending
+            pending.add_done_callback(lambda _: self._lookups.pop(digest, None))
+        return await asyncio.shield(pending)
+
+    async def _look_up_client(self, key: str, digest: bytes) -> Principal | None:
         async with self._session_factory() as session:
             client = await find_client_by_key(session, key)
         principal = (

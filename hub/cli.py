@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -97,7 +98,14 @@ main.add_command(staff)
     is_flag=True,
     help="On an empty hub, first write a demo programme of 1,000 members (see `seed`).",
 )
-def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="API processes; one per core serves the most (each has its own pools).",
+)
+def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> None:
     """Run migrations, then serve the API (and, in the embedded default, the worker)."""
     import uvicorn
 
@@ -122,7 +130,23 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool) -> None:
             click.echo("First start: an admin client was created. Its key, shown only now:")
             click.echo(f"  {admin_key}")
         try:
-            uvicorn.run(app, host=host, port=port, log_config=None)
+            if workers == 1:
+                # The hub logs each request itself (``memberhub.request``).
+                uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+            else:
+                # Worker processes read their settings from the environment.
+                assert settings.database_url is not None and settings.redis_url is not None
+                os.environ["MEMBERHUB_DATABASE_URL"] = settings.database_url
+                os.environ["MEMBERHUB_REDIS_URL"] = settings.redis_url
+                uvicorn.run(
+                    "hub.asgi:app_from_environment",
+                    factory=True,
+                    workers=workers,
+                    host=host,
+                    port=port,
+                    log_config=None,
+                    access_log=False,
+                )
         finally:
             if background is not None:
                 background.stop()

@@ -1,4 +1,8 @@
-"""The per-request GraphQL context: one session, the caller, the clock, the loaders."""
+"""The per-request GraphQL context: the caller, the clock, the loaders, a session on demand.
+
+Reads written as ``text()`` run on the read pool; everything else, and every write, on one
+SQLAlchemy session, opened the first time a resolver needs it (most reads never do).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.clock import Clock
+from hub.loaders import Loaders
 from hub.principal import Principal
+from hub.read_pool import ReadPool, runs_raw
 from hub.settings import Settings
-
-if TYPE_CHECKING:
-    from hub.loaders import Loaders
 
 T = TypeVar("T")
 
@@ -41,20 +44,37 @@ def is_retryable(error: BaseException) -> bool:
 
 @dataclass(eq=False)
 class Context:
-    session: AsyncSession
     principal: Principal
     clock: Clock
     settings: Settings
     redis: Redis
-    loaders: Loaders
+    open_session: Callable[[], AsyncSession]
+    reads: ReadPool
+    loaders: Loaders = field(init=False)
     #: One AsyncSession cannot run two statements at once; sibling resolvers take turns.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _session: AsyncSession | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.execute)
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.open_session()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
     def now(self) -> datetime:
         return self.clock.now()
 
     async def execute(self, statement: Any, parameters: dict[str, Any] | None = None) -> Any:
-        """Run a read on the request's session, one statement at a time."""
+        """Run a read: ``text()`` on the read pool, other statements on the session."""
+        if runs_raw(statement):
+            return await self.reads.execute(statement, parameters)
         async with self.lock:
             # Core statements on the session's connection: same transaction, without the
             # ORM's per-statement bookkeeping, which dominated the cost of small reads.

@@ -27,10 +27,10 @@ from graphql import (
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from hub.auth import bearer_token
 from hub.context import Context
+from hub.execution import execute_document
 from hub.graphql_request import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -40,7 +40,6 @@ from hub.graphql_request import (
     read_params,
 )
 from hub.limits import CostExceeded, QueryLimits, limit_rules, query_cost, uses_introspection
-from hub.loaders import Loaders
 from hub.persisted_queries import PersistedQueries, PersistedQueryError
 from hub.principal import Principal
 from hub.rate_limit import Allowance, RateLimiter
@@ -188,25 +187,24 @@ class GraphQLEndpoint:
             self._observe(operation_name, "request_error", started, principal)
             return self._request_error(error, media_type)
 
-        async with self.hub.session_factory() as session:
-            context = Context(
-                session=session,
-                principal=principal,
-                clock=self.hub.clock,
-                settings=self.hub.settings,
-                redis=self.hub.redis,
-                loaders=None,  # type: ignore[arg-type]
-            )
-            context.loaders = Loaders(context.execute)
-            result = await self.hub.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
+        context = Context(
+            principal=principal,
+            clock=self.hub.clock,
+            settings=self.hub.settings,
+            redis=self.hub.redis,
+            open_session=self.hub.session_factory,
+            reads=self.hub.reads,
+        )
+        try:
+            result = await execute_document(
+                self.hub.schema,
+                document,
+                variables=params.variables,
                 operation_name=params.operation_name,
-                allowed_operation_types=(
-                    {StrawberryOperationType.QUERY} if request.method == "GET" else None
-                ),
+                context=context,
             )
+        finally:
+            await context.close()
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [error.formatted for error in result.errors]

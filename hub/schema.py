@@ -1,14 +1,13 @@
 """The served schema, assembled from the area modules. ``memberhub schema`` prints it.
 
 Each area module (``hub/api/<area>.py``) defines ``<Area>Query`` / ``<Area>Mutation`` types;
-they are merged here into the root types, in the order listed.
+they are merged here into the root types, in the order listed. The HTTP layer parses,
+validates (with the query limits), executes and masks faults itself: see ``hub.execution``.
 """
 
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import DisableValidation, MaskErrors, ParserCache
 from strawberry.tools import merge_types
 
 from hub.api.fraud import FraudMutation, FraudQuery
@@ -39,22 +38,10 @@ MUTATIONS: tuple[type, ...] = (
 )
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    # Errors we raise for clients are GraphQLErrors; anything else is a fault: hide it.
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
-
-
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
-        # The HTTP layer validates (cached, with the query limits) before executing.
-        extensions=[
-            DisableValidation,
-            lambda: ParserCache(maxsize=1024),
-            lambda: MaskErrors(should_mask_error=_should_mask),
-        ],
     )
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.model import IdentityKey, MemberStatus
 from identity.records import IdentityRecord, MemberRecord, identity_from_row, member_from_row
 from identity.tables import erased_phones, member_identities, members
+
+#: Runs a statement with its parameters: ``AsyncSession.execute`` or a read path.
+Execute = Callable[..., Awaitable[Any]]
 
 #: Merge chains are short (a member is merged once per undo); this bounds a corrupt one.
 MAX_CHAIN = 64
@@ -34,22 +38,35 @@ async def survivor_id(session: AsyncSession, member_id: int) -> int | None:
     return result.scalar_one_or_none()
 
 
-async def resolve_member(session: AsyncSession, member_id: int) -> MemberRecord | None:
-    """The member ``member_id`` answers as now: its survivor (ACTIVE or ERASED), or None."""
-    found = await survivor_id(session, member_id)
-    return None if found is None else await load_member(session, found)
+#: The member at the end of a merge chain, in one round trip (the ``member(id:)`` lookup).
+_RESOLVED_MEMBER = text(
+    """
+    WITH RECURSIVE chain (id, merged_into, depth) AS (
+        SELECT id, merged_into, 0 FROM members WHERE id = :member_id
+        UNION ALL
+        SELECT m.id, m.merged_into, c.depth + 1
+        FROM members m JOIN chain c ON m.id = c.merged_into
+        WHERE c.depth < :max_chain
+    )
+    SELECT members.* FROM members JOIN chain USING (id) WHERE chain.merged_into IS NULL
+    """
+)
+
+
+async def resolve_member(execute: Execute, member_id: int) -> MemberRecord | None:
+    """The member ``member_id`` answers as now: its survivor (ACTIVE or ERASED), or None.
+
+    ``execute`` is a session's ``execute`` or the request's read path."""
+    result = await execute(_RESOLVED_MEMBER, {"member_id": member_id, "max_chain": MAX_CHAIN})
+    row = result.one_or_none()
+    return None if row is None else member_from_row(row)
 
 
 async def active_member_id(session: AsyncSession, member_id: int) -> int | None:
     """The ACTIVE member ``member_id`` acts as (a merged one: its survivor); None if erased
     or unknown. This validates member tokens."""
-    member = await resolve_member(session, member_id)
+    member = await resolve_member(session.execute, member_id)
     return member.id if member is not None and member.status is MemberStatus.ACTIVE else None
-
-
-async def load_member(session: AsyncSession, member_id: int) -> MemberRecord | None:
-    row = (await session.execute(select(members).where(members.c.id == member_id))).one_or_none()
-    return None if row is None else member_from_row(row)
 
 
 def _matches(keys: Iterable[IdentityKey]):  # type: ignore[no-untyped-def]
@@ -78,31 +95,30 @@ async def find_identities(
     return {record.key: record for record in found}
 
 
-_MEMBER_BY_IDENTITY = select(members).join(
-    member_identities, member_identities.c.member_id == members.c.id
+#: Two shapes, with or without a namespace, so that the unique index on (type, namespace,
+#: value) serves both: this is the lookup every till and mini-program does first.
+_BY_KEY = text(
+    "SELECT members.* FROM members JOIN member_identities ON member_identities.member_id"
+    " = members.id WHERE member_identities.type = :type"
+    " AND member_identities.namespace = :namespace AND member_identities.value = :value"
 )
-#: Prebuilt (this is the lookup every till and mini-program does first): one statement per
-#: shape, with or without a namespace, so the unique index on (type, namespace, value) serves.
-_BY_KEY = _MEMBER_BY_IDENTITY.where(
-    member_identities.c.type == bindparam("type"),
-    member_identities.c.namespace == bindparam("namespace"),
-    member_identities.c.value == bindparam("value"),
-)
-_BY_KEY_WITHOUT_NAMESPACE = _MEMBER_BY_IDENTITY.where(
-    member_identities.c.type == bindparam("type"),
-    member_identities.c.namespace.is_(None),
-    member_identities.c.value == bindparam("value"),
+_BY_KEY_WITHOUT_NAMESPACE = text(
+    "SELECT members.* FROM members JOIN member_identities ON member_identities.member_id"
+    " = members.id WHERE member_identities.type = :type"
+    " AND member_identities.namespace IS NULL AND member_identities.value = :value"
 )
 
 
-async def member_by_identity(session: AsyncSession, key: IdentityKey) -> MemberRecord | None:
-    """The member holding ``key`` (identities only ever sit on ACTIVE members)."""
+async def member_by_identity(execute: Execute, key: IdentityKey) -> MemberRecord | None:
+    """The member holding ``key`` (identities only ever sit on ACTIVE members).
+
+    ``execute`` is a session's ``execute`` or the request's read path."""
     parameters = {"type": key.type.value, "value": key.value}
     if key.namespace is None:
         statement = _BY_KEY_WITHOUT_NAMESPACE
     else:
         statement, parameters["namespace"] = _BY_KEY, key.namespace
-    row = (await session.execute(statement, parameters)).one_or_none()
+    row = (await execute(statement, parameters)).one_or_none()
     return None if row is None else member_from_row(row)
 
 

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 
@@ -91,6 +92,7 @@ class RawIdentity:
     verified: bool = False
 
 
+@lru_cache(maxsize=16_384)
 def normalise_phone(value: str, region: str) -> str:
     """E.164 for any spelling of a valid number; numbers without ``+`` are in ``region``."""
     try:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.model import Balances, Bucket, Channel, EntryKind, LedgerEntry
-from ledger.tables import ledger_entries, points_accounts, points_balances, points_lots
+from ledger.tables import ledger_entries, points_lots
 
 Execute = Callable[..., Awaitable[Any]]
 
@@ -65,15 +65,13 @@ async def balances_of(session: AsyncSession, member_id: int) -> Balances:
 
 #: Built once: every points field of every request runs it, and a prebuilt statement skips
 #: SQLAlchemy's per-call construction and cache-key work.
-_BALANCES = (
-    select(
-        points_balances.c.member_id,
-        points_balances.c.bucket,
-        points_balances.c.balance,
-        points_accounts.c.lifetime_earned,
-    )
-    .join(points_accounts, points_accounts.c.member_id == points_balances.c.member_id)
-    .where(points_balances.c.member_id.in_(bindparam("member_ids", expanding=True)))
+#: Joined through unnest so that the cached generic plan stays on the indexes: with
+#: ``= ANY(array)`` it estimated a thousand rows and hashed all of points_accounts.
+_BALANCES = text(
+    "SELECT b.member_id, b.bucket, b.balance, a.lifetime_earned"
+    " FROM unnest(CAST(:member_ids AS bigint[])) AS k(member_id)"
+    " JOIN points_accounts a ON a.member_id = k.member_id"
+    " JOIN points_balances b ON b.member_id = k.member_id"
 )
 
 

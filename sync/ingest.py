@@ -188,9 +188,10 @@ async def _known_buyer(
         return await active_member_id(session, request.member_id)
     for raw in request.identities:
         try:
-            found = await member_by_identity(session, normalise(raw, region=config.phone_region))
+            key = normalise(raw, region=config.phone_region)
         except InvalidIdentity:
             continue
+        found = await member_by_identity(session.execute, key)
         if found is not None:
             return found.id
     return None

@@ -177,8 +177,10 @@ def settings(database_url: str, redis_url: str, redis_namespace: str) -> Setting
 
 
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, redis: Redis, clock: SettableClock):  # type: ignore[no-untyped-def]
-    return create_app(settings, engine=engine, redis=redis, clock=clock)
+async def app(settings: Settings, engine: AsyncEngine, redis: Redis, clock: SettableClock):  # type: ignore[no-untyped-def]
+    app = create_app(settings, engine=engine, redis=redis, clock=clock)
+    yield app
+    await app.state.hub.reads.close()
 
 
 @pytest.fixture

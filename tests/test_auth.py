@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import timedelta
 
 from sqlalchemy import text
 
+from hub.auth import Authenticator
 from hub.member_tokens import issue_member_token, verify_member_token
+from hub.wiring import member_resolver
+from tests.statements import counted_statements
 
 
 async def test_key_is_stored_only_as_its_hash(new_key, engine):
@@ -35,3 +39,25 @@ def test_member_token_round_trip_and_expiry(clock):
     assert claims is not None and claims.member_id == 42 and claims.client_id == 3
     assert claims.expires_at == expires_at
     assert expired is None and wrong_secret is None and tampered is None
+
+
+async def test_concurrent_requests_with_a_lapsed_key_share_one_lookup(
+    new_key, engine, session_factory, clock
+):
+    key = await new_key("partner", name="busy-partner")
+    authenticator = Authenticator(
+        session_factory,
+        token_secret=b"secret",
+        resolve_member=member_resolver,
+        cache_seconds=5,
+    )
+
+    with counted_statements(engine) as statements:
+        principals = await asyncio.gather(
+            *(authenticator.authenticate(key, now=clock.now()) for _ in range(64))
+        )
+    lookups = [s for s in statements if "api_clients" in s]
+
+    assert {p.name for p in principals if p is not None} == {"busy-partner"}
+    assert len(principals) == 64 and None not in principals
+    assert len(lookups) == 1

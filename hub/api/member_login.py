@@ -8,7 +8,7 @@ import strawberry
 
 from hub.api.member_inputs import ProfileInput, identity_config
 from hub.api.member_types import MemberObject, member_object
-from hub.api.members import attempt, member_key, read
+from hub.api.members import attempt, member_key
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.member_tokens import issue_member_token
 from hub.permissions import requires
@@ -66,7 +66,7 @@ class MemberTokenMutation:
             key = member_key(member_id, "memberId")
         except IdentityError as error:
             return MemberTokenPayload(user_errors=[to_user_error(error)])
-        member = await read(info, lambda s: lookup.resolve_member(s, key))
+        member = await lookup.resolve_member(info.context.execute, key)
         if member is None:
             error = user_error(ErrorCode.NOT_FOUND, "no such member", ["memberId"])
             return MemberTokenPayload(user_errors=[error])

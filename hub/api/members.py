@@ -82,12 +82,6 @@ async def attempt(
         return None, [to_user_error(error, field_prefix=prefix)]
 
 
-async def read(info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """A domain read on the request's session, taking turns with sibling resolvers."""
-    async with info.context.lock:
-        return await work(info.context.session)
-
-
 def actor(info: strawberry.Info) -> str:
     return info.context.principal.name
 
@@ -104,7 +98,7 @@ class MemberQuery:
         member_id = info.context.principal.member_id
         if member_id is None:
             return None
-        found = await read(info, lambda s: lookup.resolve_member(s, member_id))
+        found = await lookup.resolve_member(info.context.execute, member_id)
         return None if found is None else member_object(found)
 
     @strawberry.field(
@@ -129,13 +123,13 @@ class MemberQuery:
                 key = normalise(identity.to_raw(), region=config.phone_region)
             except InvalidIdentity as error:
                 raise _query_error(str(error)) from None
-            found = await read(info, lambda s: lookup.member_by_identity(s, key))
+            found = await lookup.member_by_identity(info.context.execute, key)
         else:
             try:
                 member_id = decode_int_id(str(id), "Member")
             except InvalidGlobalId as error:
                 raise _query_error(str(error)) from None
-            found = await read(info, lambda s: lookup.resolve_member(s, member_id))
+            found = await lookup.resolve_member(info.context.execute, member_id)
         return None if found is None else member_object(found)
 
     @strawberry.field
@@ -350,7 +344,7 @@ class MemberMutation:
 
 
 async def _reload(session: AsyncSession, member_id: int) -> MemberRecord:
-    found = await lookup.resolve_member(session, member_id)
+    found = await lookup.resolve_member(session.execute, member_id)
     assert found is not None  # the service just changed it, inside this transaction
     return found
 

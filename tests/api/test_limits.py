@@ -87,6 +87,7 @@ async def limited_http(settings, engine, redis, clean_redis):
         transport=httpx.ASGITransport(app=app), base_url="http://hub"
     ) as client:
         yield client
+    await app.state.hub.reads.close()
 
 
 async def test_rate_limit_answers_429_with_retry_after_and_counts_it(limited_http, new_key):

@@ -78,6 +78,7 @@ async def burst_admin(
         ) as http:
             yield GraphQLClient(http, await new_key("admin", name="ops"))
     finally:
+        await app.state.hub.reads.close()
         await burst_engine.dispose()
 
 

@@ -1,0 +1,65 @@
+"""Executing a parsed, validated document against the schema, with faults masked.
+
+The HTTP layer parses and validates once per query text (``DocumentCache``), so execution
+goes straight to graphql-core with strawberry's execution context: the per-request
+extension machinery of ``strawberry.Schema.execute`` (its own parse, validate and mask
+hooks) would only repeat that work.
+"""
+
+from __future__ import annotations
+
+from inspect import isawaitable
+from typing import Any
+
+import strawberry
+from graphql import DocumentNode, ExecutionResult, GraphQLError, execute
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.utils.logging import StrawberryLogger
+
+#: What a client sees instead of a fault's message.
+MASKED_MESSAGE = "Unexpected error."
+
+
+def is_fault(error: GraphQLError) -> bool:
+    """Errors raised for clients are GraphQLErrors; anything else is a fault to hide."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+    )
+
+
+async def execute_document(
+    schema: strawberry.Schema,
+    document: DocumentNode,
+    *,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    context: Any,
+) -> ExecutionResult:
+    """Run ``document``; faults are logged with their traceback and answered masked."""
+    result = execute(
+        schema._schema,
+        document,
+        variable_values=variables,
+        operation_name=operation_name,
+        context_value=context,
+        is_awaitable=optimized_is_awaitable,
+        executor_class=schema.execution_context_class,
+        operation_extensions=None,
+    )
+    if isawaitable(result):
+        result = await result
+    assert isinstance(result, ExecutionResult)
+    if result.errors:
+        for error in result.errors:
+            StrawberryLogger.error(error)
+        result.errors = [_masked(e) if is_fault(e) else e for e in result.errors]
+    return result
