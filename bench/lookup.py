@@ -1,11 +1,13 @@
 """Lookup benchmark: the hub against the bare stack, side by side on one database.
 
     python -m bench.lookup [--members 10000] [--seconds 15] [--runs 3] [--connections 64]
+                           [--workers 1]
 
 Loads members with phones and points into a scratch database, starts the hub
 (``memberhub serve``) and the bare endpoint (``bench.bare_lookup``) as child processes,
 warms both up, then alternates wrk runs of the same lookup against each and reports the
 median requests/s, p50 and p99 of each, their ratio, and the hub's peak RSS under load.
+``--workers N`` runs both servers with N processes each.
 Needs ``wrk`` (Debian: apt-get install wrk).
 """
 
@@ -45,6 +47,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--query", default=QUERY)
+    parser.add_argument("--workers", type=int, default=1, help="processes per server")
     args = parser.parse_args()
 
     url = asyncio.run(fresh_database(DATABASE))
@@ -68,8 +71,10 @@ def main() -> None:
         "--no-migrate",
         "--port",
         str(hub_port),
+        "--workers",
+        str(args.workers),
     ]
-    bare_argv = [PYTHON, "-m", "bench.bare_lookup", url, str(bare_port)]
+    bare_argv = [PYTHON, "-m", "bench.bare_lookup", url, str(bare_port), str(args.workers)]
     with (
         server("hub", hub_argv, hub_env, hub_port) as hub,
         server("bare", bare_argv, {"PYTHONPATH": os.getcwd()}, bare_port) as bare,
@@ -96,8 +101,8 @@ def main() -> None:
 
     hub_result, bare_result = median_result(results["hub"]), median_result(results["bare"])
     print(
-        f"members {args.members}, {args.connections} connections, {args.runs} runs of "
-        f"{args.seconds}s, medians"
+        f"members {args.members}, {args.connections} connections, {args.workers} worker(s) "
+        f"per server, {args.runs} runs of {args.seconds}s, medians"
     )
     print(f"{'':6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")
     for name, result in (("hub", hub_result), ("bare", bare_result)):
