@@ -18,8 +18,8 @@ Execute = Callable[..., Awaitable[Any]]
 #: Merge chains are short (a member is merged once per undo); this bounds a corrupt one.
 MAX_CHAIN = 64
 
-_SURVIVOR = text(
-    """
+#: The merge chain from ``:member_id`` on; its survivor is the row not merged into another.
+_CHAIN = """
     WITH RECURSIVE chain (id, merged_into, depth) AS (
         SELECT id, merged_into, 0 FROM members WHERE id = :member_id
         UNION ALL
@@ -27,9 +27,8 @@ _SURVIVOR = text(
         FROM members m JOIN chain c ON m.id = c.merged_into
         WHERE c.depth < :max_chain
     )
-    SELECT id FROM chain WHERE merged_into IS NULL
-    """
-)
+"""
+_SURVIVOR = text(_CHAIN + "SELECT id FROM chain WHERE merged_into IS NULL")
 
 
 async def survivor_id(session: AsyncSession, member_id: int) -> int | None:
@@ -40,16 +39,7 @@ async def survivor_id(session: AsyncSession, member_id: int) -> int | None:
 
 #: The member at the end of a merge chain, in one round trip (the ``member(id:)`` lookup).
 _RESOLVED_MEMBER = text(
-    """
-    WITH RECURSIVE chain (id, merged_into, depth) AS (
-        SELECT id, merged_into, 0 FROM members WHERE id = :member_id
-        UNION ALL
-        SELECT m.id, m.merged_into, c.depth + 1
-        FROM members m JOIN chain c ON m.id = c.merged_into
-        WHERE c.depth < :max_chain
-    )
-    SELECT members.* FROM members JOIN chain USING (id) WHERE chain.merged_into IS NULL
-    """
+    _CHAIN + "SELECT members.* FROM members JOIN chain USING (id) WHERE chain.merged_into IS NULL"
 )
 
 
