@@ -16,11 +16,11 @@ from ledger.earning import EarningRules, Promotion
 from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig
 from ledger.subscriptions import subscribe_ledger
-from sync.ingest import IngestConfig
 from sync.intelligence.refresh import Programme, subscribe_intelligence
 from sync.intelligence.rules import TierRanks
 from sync.intelligence.scores import IntelligenceConfig
 from sync.outbox import subscribe_outbox
+from sync.purchase_requests import IngestConfig
 from sync.purchase_subscriptions import subscribe_purchases
 from sync.tiers import TierDefinition, TierProgramme
 

@@ -10,7 +10,7 @@ here; ``identity`` itself never imports them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -50,6 +50,7 @@ def _jsonable(value: Any) -> Any:
 
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 
 
 class EventHooks:
@@ -57,17 +58,43 @@ class EventHooks:
 
     def __init__(self) -> None:
         self._handlers: dict[type[DomainEvent], list[Handler]] = {}
+        self._batch_forms: dict[Handler, BatchHandler] = {}
 
     def subscribe(
-        self, event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]
+        self,
+        event_type: type[E],
+        handler: Callable[[AsyncSession, E], Awaitable[None]],
+        *,
+        many: Callable[[AsyncSession, Sequence[E]], Awaitable[None]] | None = None,
     ) -> None:
+        """Run ``handler`` for each published ``event_type``; ``many``, when given, takes a
+        whole ``publish_many`` of them in one call (one statement instead of one per event)."""
         handlers = self._handlers.setdefault(event_type, [])
         if handler not in handlers:
             handlers.append(handler)
+        if many is not None:
+            self._batch_forms[handler] = many
+
+    def _handlers_of(self, event: DomainEvent) -> list[Handler]:
+        return [h for cls in type(event).__mro__ for h in self._handlers.get(cls, ())]
 
     async def publish(self, session: AsyncSession, event: DomainEvent) -> None:
-        for cls in type(event).__mro__:
-            for handler in self._handlers.get(cls, ()):
+        for handler in self._handlers_of(event):
+            await handler(session, event)
+
+    async def publish_many(self, session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+        """Publish ``events`` in order: each handler sees them in that order, a handler with
+        a batch form all of its share in one call."""
+        shares: dict[Handler, list[DomainEvent]] = {}
+        for event in events:
+            for handler in self._handlers_of(event):
+                shares.setdefault(handler, []).append(event)
+        for handler, share in shares.items():
+            many = self._batch_forms.get(handler)
+            if many is not None:
+                await many(session, share)
+                continue
+            for event in share:
                 await handler(session, event)
 
 

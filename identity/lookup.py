@@ -59,6 +59,30 @@ async def active_member_id(session: AsyncSession, member_id: int) -> int | None:
     return member.id if member is not None and member.status is MemberStatus.ACTIVE else None
 
 
+_ACTIVE_SURVIVORS = text(
+    """
+    WITH RECURSIVE chain (origin, id, merged_into, status, depth) AS (
+        SELECT id, id, merged_into, status, 0 FROM members
+        WHERE id = ANY(CAST(:member_ids AS bigint[]))
+        UNION ALL
+        SELECT c.origin, m.id, m.merged_into, m.status, c.depth + 1
+        FROM members m JOIN chain c ON m.id = c.merged_into
+        WHERE c.depth < :max_chain
+    )
+    SELECT origin, id FROM chain WHERE merged_into IS NULL AND status = 'ACTIVE'
+    """
+)
+
+
+async def active_member_ids(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, int]:
+    """``active_member_id`` of many members in one query: each ID that acts as an ACTIVE
+    member, mapped to that member; erased and unknown IDs are left out."""
+    rows = await session.execute(
+        _ACTIVE_SURVIVORS, {"member_ids": sorted(set(member_ids)), "max_chain": MAX_CHAIN}
+    )
+    return {row.origin: row.id for row in rows}
+
+
 def _matches(keys: Iterable[IdentityKey]):  # type: ignore[no-untyped-def]
     return or_(
         *(

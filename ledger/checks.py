@@ -11,6 +11,11 @@ fire. The strictest outcome wins: REJECTED over HELD over ACCEPTED.
 - HELD: credits are posted to the HELD bucket (``held_for`` names where they were going,
   ``hold_reasons`` the rules); debits are posted as asked, so held points cannot be spent
   twice. Releasing or cancelling a hold is done by appending entries.
+
+A check may also have a batch form, ``check_many(session, postings)``, that judges many
+postings of one operation at once, each as if the ones before it in the batch had been
+posted (one query for the history instead of one per posting). A posting with no entries
+in a batch (a purchase that earns nothing) is not judged but is seen by the later ones.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ class Posting:
 
 
 Check = Callable[[AsyncSession, Posting], Awaitable[CheckResult | None]]
+BatchCheck = Callable[[AsyncSession, Sequence[Posting]], Awaitable[Sequence[CheckResult | None]]]
 
 
 @dataclass(frozen=True)
@@ -76,17 +82,28 @@ class _Registered:
     code: str
     check: Check
     operations: frozenset[str] | None
+    check_many: BatchCheck | None = None
+
+    def judges(self, operation: str) -> bool:
+        return self.operations is None or operation in self.operations
 
 
 class CheckRegistry:
     def __init__(self) -> None:
         self._checks: dict[str, _Registered] = {}
 
-    def register(self, code: str, check: Check, *, operations: Sequence[str] | None = None) -> None:
+    def register(
+        self,
+        code: str,
+        check: Check,
+        *,
+        operations: Sequence[str] | None = None,
+        check_many: BatchCheck | None = None,
+    ) -> None:
         """Register (or replace) the check named ``code``; ``operations`` limits which
-        postings it judges (all when None)."""
+        postings it judges (all when None); ``check_many`` is its batch form."""
         self._checks[code] = _Registered(
-            code, check, frozenset(operations) if operations is not None else None
+            code, check, frozenset(operations) if operations is not None else None, check_many
         )
 
     def codes(self) -> tuple[str, ...]:
@@ -95,12 +112,40 @@ class CheckRegistry:
     async def decide(self, session: AsyncSession, posting: Posting) -> Decision:
         results: list[CheckResult] = []
         for registered in self._checks.values():
-            if registered.operations is not None and posting.operation not in registered.operations:
+            if not registered.judges(posting.operation):
                 continue
             result = await registered.check(session, posting)
             if result is not None and result.outcome is not FraudOutcome.ACCEPTED:
                 results.append(result)
         return strictest(results)
+
+    async def decide_many(
+        self, session: AsyncSession, operation: str, postings: Sequence[Posting]
+    ) -> list[Decision] | None:
+        """The decisions for ``postings`` of ``operation``, judged in order as ``decide``
+        would judge them one after another; a posting with no entries is ACCEPTED unjudged.
+
+        None when a check of the operation has no batch form, or when a posting before the
+        last is REJECTED: nothing of it would be posted, which the batch forms cannot see,
+        so the caller posts one by one instead."""
+        applicable = [r for r in self._checks.values() if r.judges(operation)]
+        if any(r.check_many is None for r in applicable):
+            return None
+        results: list[list[CheckResult]] = [[] for _ in postings]
+        for registered in applicable:
+            assert registered.check_many is not None
+            answers = await registered.check_many(session, postings)
+            for found, posting, result in zip(results, postings, answers, strict=True):
+                if (
+                    posting.entries
+                    and result is not None
+                    and result.outcome is not FraudOutcome.ACCEPTED
+                ):
+                    found.append(result)
+        decisions = [strictest(found) for found in results]
+        if any(d.outcome is FraudOutcome.REJECTED for d in decisions[:-1]):
+            return None
+        return decisions
 
 
 def strictest(results: Sequence[CheckResult]) -> Decision:

@@ -8,12 +8,18 @@ staff and identity tables by SQL (the ledger still knows a member only by its ID
 
 DUPLICATE_RECEIPT is enforced before any posting, by the unique (store, receipt) of
 purchases: see ``sync.ingest``.
+
+Each purchase rule also has a batch form for an offline batch (see ``ledger.checks``): one
+query reads the history from before the batch (the batch's own purchases, named by
+``batch_purchase_ids``, left out), then the postings are folded in order, each seeing the
+earlier ones, so the batch is judged exactly as its purchases one by one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -40,12 +46,30 @@ def _held(code: str, message: str) -> CheckResult:
     return CheckResult(FraudOutcome.HELD, code, message)
 
 
+def _occurred(posting: Posting) -> datetime:
+    return posting.attributes.get("occurred_at", posting.now)
+
+
 def _earned(posting: Posting) -> int:
     return sum(e.amount for e in posting.entries if e.amount > 0)
 
 
 def _member(posting: Posting) -> int:
-    return posting.entries[0].member_id
+    member_id = posting.attributes.get("member_id")
+    return int(member_id) if member_id is not None else posting.entries[0].member_id
+
+
+def _day(posting: Posting) -> date:
+    day = posting.attributes.get("business_day")
+    return day if day is not None else business_day(posting.now, posting.config.zone)
+
+
+def _batch_ids(postings: Sequence[Posting]) -> list[int]:
+    return list(postings[0].attributes.get("batch_purchase_ids", ())) if postings else []
+
+
+def _judged(posting: Posting, result: CheckResult | None) -> CheckResult | None:
+    return result if posting.entries else None
 
 
 def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks) -> None:
@@ -61,17 +85,50 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
                 ),
                 {
                     "member": _member(posting),
-                    "day": posting.attributes.get("business_day")
-                    or business_day(posting.now, posting.config.zone),
+                    "day": _day(posting),
                     "purchase": posting.attributes.get("purchase_id", 0),
                 },
             )
         ).one()
-        if row.purchases + 1 > config.max_purchases_per_day:
-            return _held("VELOCITY_MEMBER_DAY", f"{row.purchases + 1} earning purchases today")
-        if row.points + _earned(posting) > config.max_points_per_day:
-            return _held("VELOCITY_MEMBER_DAY", f"{row.points + _earned(posting)} points today")
+        return _velocity(row.purchases, row.points, _earned(posting))
+
+    def _velocity(purchases: int, points: int, earned: int) -> CheckResult | None:
+        if purchases + 1 > config.max_purchases_per_day:
+            return _held("VELOCITY_MEMBER_DAY", f"{purchases + 1} earning purchases today")
+        if points + earned > config.max_points_per_day:
+            return _held("VELOCITY_MEMBER_DAY", f"{points + earned} points today")
         return None
+
+    async def velocity_many(
+        session: AsyncSession, postings: Sequence[Posting]
+    ) -> list[CheckResult | None]:
+        keys = sorted({(_member(p), _day(p)) for p in postings})
+        rows = await session.execute(
+            text(
+                "SELECT k.member_id, k.day, count(p.id) AS purchases,"
+                " coalesce(sum(p.points_earned), 0) AS points"
+                " FROM unnest(CAST(:members AS bigint[]), CAST(:days AS date[]))"
+                "  AS k(member_id, day)"
+                " LEFT JOIN purchases p ON p.member_id = k.member_id AND p.business_day = k.day"
+                " AND p.id <> ALL(CAST(:batch AS bigint[])) AND p.points_earned > 0"
+                " AND p.status <> 'REJECTED' GROUP BY k.member_id, k.day"
+            ),
+            {
+                "members": [k[0] for k in keys],
+                "days": [k[1] for k in keys],
+                "batch": _batch_ids(postings),
+            },
+        )
+        so_far = {(r.member_id, r.day): [r.purchases, r.points] for r in rows}
+        answers: list[CheckResult | None] = []
+        for posting in postings:
+            counts = so_far[(_member(posting), _day(posting))]
+            earned = _earned(posting)
+            answers.append(_judged(posting, _velocity(counts[0], counts[1], earned)))
+            if earned > 0:
+                counts[0] += 1
+                counts[1] += earned
+        return answers
 
     async def large_amount(session: AsyncSession, posting: Posting) -> CheckResult | None:
         if "amount" not in posting.attributes:
@@ -81,6 +138,11 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
             return _held("LARGE_AMOUNT", f"a purchase of {amount} yuan")
         return None
 
+    async def large_amount_many(
+        session: AsyncSession, postings: Sequence[Posting]
+    ) -> list[CheckResult | None]:
+        return [_judged(p, await large_amount(session, p)) for p in postings]
+
     async def staff_self_dealing(session: AsyncSession, posting: Posting) -> CheckResult | None:
         operator = posting.attributes.get("operator_id")
         if not operator:
@@ -89,16 +151,41 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
             text("SELECT member_id FROM staff WHERE operator_id = :operator"),
             {"operator": operator},
         )
+        return _self_dealing(operator, cashier, posting)
+
+    def _self_dealing(operator: str, cashier: int | None, posting: Posting) -> CheckResult | None:
         if cashier == _member(posting):
             return _held("STAFF_SELF_DEALING", f"cashier {operator} rang up their own purchase")
         return None
+
+    async def staff_self_dealing_many(
+        session: AsyncSession, postings: Sequence[Posting]
+    ) -> list[CheckResult | None]:
+        operators = sorted(
+            {p.attributes["operator_id"] for p in postings if p.attributes.get("operator_id")}
+        )
+        cashiers = {}
+        if operators:
+            rows = await session.execute(
+                text(
+                    "SELECT operator_id, member_id FROM staff WHERE operator_id = ANY(:operators)"
+                ),
+                {"operators": operators},
+            )
+            cashiers = {r.operator_id: r.member_id for r in rows}
+        answers: list[CheckResult | None] = []
+        for posting in postings:
+            operator = posting.attributes.get("operator_id")
+            found = _self_dealing(operator, cashiers.get(operator), posting) if operator else None
+            answers.append(_judged(posting, found))
+        return answers
 
     async def impossible_travel(session: AsyncSession, posting: Posting) -> CheckResult | None:
         city = posting.attributes.get("city")
         if not city:
             return None
         window = timedelta(minutes=config.travel_minutes)
-        at = posting.attributes.get("occurred_at", posting.now)
+        at = _occurred(posting)
         other = await session.scalar(
             text(
                 "SELECT s.city FROM purchases p JOIN stores s ON s.id = p.store_id"
@@ -115,12 +202,64 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
                 "latest": at + window,
             },
         )
-        if other is not None:
-            return _held(
-                "IMPOSSIBLE_TRAVEL",
-                f"purchases in {other} and {city} less than {config.travel_minutes} min apart",
-            )
-        return None
+        return _travel(other, city)
+
+    def _travel(other: str | None, city: str) -> CheckResult | None:
+        if other is None:
+            return None
+        return _held(
+            "IMPOSSIBLE_TRAVEL",
+            f"purchases in {other} and {city} less than {config.travel_minutes} min apart",
+        )
+
+    async def impossible_travel_many(
+        session: AsyncSession, postings: Sequence[Posting]
+    ) -> list[CheckResult | None]:
+        window = timedelta(minutes=config.travel_minutes)
+        judged = [(n, p) for n, p in enumerate(postings) if p.entries and p.attributes.get("city")]
+        rows = await session.execute(
+            text(
+                "SELECT DISTINCT ON (k.n) k.n, s.city FROM unnest(CAST(:ns AS int[]),"
+                " CAST(:members AS bigint[]), CAST(:cities AS text[]),"
+                " CAST(:ats AS timestamptz[])) AS k(n, member_id, city, at)"
+                " JOIN purchases p ON p.member_id = k.member_id"
+                "  AND p.id <> ALL(CAST(:batch AS bigint[])) AND p.status <> 'REJECTED'"
+                "  AND p.occurred_at > k.at - CAST(:window AS interval)"
+                "  AND p.occurred_at < k.at + CAST(:window AS interval)"
+                " JOIN stores s ON s.id = p.store_id AND s.city IS NOT NULL AND s.city <> k.city"
+                " ORDER BY k.n"
+            ),
+            {
+                "ns": [n for n, _ in judged],
+                "members": [_member(p) for _, p in judged],
+                "cities": [p.attributes["city"] for _, p in judged],
+                "ats": [_occurred(p) for _, p in judged],
+                "window": window,
+                "batch": _batch_ids(postings),
+            },
+        )
+        other_city: dict[int, str] = {r.n: r.city for r in rows}
+        answers: list[CheckResult | None] = []
+        for n, posting in enumerate(postings):
+            city = posting.attributes.get("city")
+            if not posting.entries or not city:
+                answers.append(None)
+                continue
+            other = other_city.get(n)
+            if other is None:
+                at = _occurred(posting)
+                other = next(
+                    (
+                        e.attributes["city"]
+                        for e in postings[:n]
+                        if _member(e) == _member(posting)
+                        and e.attributes.get("city") not in (None, city)
+                        and abs(_occurred(e) - at) < window
+                    ),
+                    None,
+                )
+            answers.append(_travel(other, city))
+        return answers
 
     async def new_identity_redeem(session: AsyncSession, posting: Posting) -> CheckResult | None:
         points = -sum(e.amount for e in posting.entries if e.amount < 0)
@@ -143,8 +282,23 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
             )
         return None
 
-    registry.register("VELOCITY_MEMBER_DAY", velocity, operations=[PURCHASE])
-    registry.register("LARGE_AMOUNT", large_amount, operations=[PURCHASE])
-    registry.register("STAFF_SELF_DEALING", staff_self_dealing, operations=[PURCHASE])
-    registry.register("IMPOSSIBLE_TRAVEL", impossible_travel, operations=[PURCHASE])
+    purchases = [PURCHASE]
+    registry.register(
+        "VELOCITY_MEMBER_DAY", velocity, operations=purchases, check_many=velocity_many
+    )
+    registry.register(
+        "LARGE_AMOUNT", large_amount, operations=purchases, check_many=large_amount_many
+    )
+    registry.register(
+        "STAFF_SELF_DEALING",
+        staff_self_dealing,
+        operations=purchases,
+        check_many=staff_self_dealing_many,
+    )
+    registry.register(
+        "IMPOSSIBLE_TRAVEL",
+        impossible_travel,
+        operations=purchases,
+        check_many=impossible_travel_many,
+    )
     registry.register("NEW_IDENTITY_REDEEM", new_identity_redeem, operations=[REDEEM])

@@ -11,7 +11,7 @@ The CHECK constraints of the balances table are the last word on overdrafts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,7 +66,7 @@ class PostingResult:
 
 
 @dataclass
-class _Account:
+class Account:
     member_id: int
     last_seq: int
     head_hash: bytes
@@ -93,7 +93,7 @@ async def post_entries(
     Business refusals (INSUFFICIENT_POINTS, a rule's REJECTED) are answered in the result
     and recorded under the key.
     """
-    _validate(requests)
+    validate_requests(requests)
     member_ids = sorted({r.member_id for r in requests})
     if idempotency is not None:
         stored = await claim_key(
@@ -106,8 +106,8 @@ async def post_entries(
                 replayed=True,
                 refusal=stored.refusal,
             )
-    await _check_members(session, member_ids, require_active=require_active)
-    accounts = await _lock_accounts(session, member_ids)
+    await check_members(session, member_ids, require_active=require_active)
+    accounts = await lock_accounts(session, member_ids)
     posting = Posting(
         operation=operation,
         entries=tuple(requests),
@@ -121,7 +121,7 @@ async def post_entries(
         rejection = decision.rejection
         refusal = refusal_from(rejection.error_code, rejection.message or rejection.code)
     else:
-        refusal = _overdraft(accounts, requests)
+        refusal = overdraft(accounts, requests)
     entries: tuple[LedgerEntry, ...] = ()
     if refusal is None:
         key = idempotency.key if idempotency is not None else None
@@ -131,7 +131,7 @@ async def post_entries(
                 for r in requests
             ]
         )
-        await _save_accounts(session, accounts.values())
+        await save_accounts(session, accounts.values())
     review_id = None
     if decision.outcome is FraudOutcome.HELD and entries:
         review_id = await open_review(
@@ -148,7 +148,7 @@ async def post_entries(
     return PostingResult(entries=entries, decision=decision, refusal=refusal, review_id=review_id)
 
 
-def _validate(requests: Sequence[EntryRequest]) -> None:
+def validate_requests(requests: Sequence[EntryRequest]) -> None:
     if not requests:
         raise InvalidRequest("nothing to post")
     for r in requests:
@@ -162,7 +162,7 @@ def _validate(requests: Sequence[EntryRequest]) -> None:
             raise InvalidRequest("the HELD bucket is debited only, naming what was held for")
 
 
-async def _check_members(
+async def check_members(
     session: AsyncSession, member_ids: list[int], *, require_active: bool
 ) -> None:
     # The members table is identity's; the ledger reads only existence and status.
@@ -182,10 +182,10 @@ async def _check_members(
 async def lock_members(session: AsyncSession, member_ids: Sequence[int]) -> None:
     """Lock the members' accounts for this transaction, for work that must read lots or
     balances before it composes the entries it posts (expiry, settlement, merges)."""
-    await _lock_accounts(session, sorted(set(member_ids)))
+    await lock_accounts(session, sorted(set(member_ids)))
 
 
-async def _lock_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, _Account]:
+async def lock_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, Account]:
     """Lock (creating when new) each member's account row, in member order."""
     accounts = await _select_accounts(session, member_ids)
     missing = [m for m in member_ids if m not in accounts]
@@ -216,7 +216,7 @@ async def _lock_accounts(session: AsyncSession, member_ids: list[int]) -> dict[i
     return accounts
 
 
-async def _select_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, _Account]:
+async def _select_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, Account]:
     rows = await session.execute(
         select(points_accounts)
         .where(points_accounts.c.member_id.in_(member_ids))
@@ -224,7 +224,7 @@ async def _select_accounts(session: AsyncSession, member_ids: list[int]) -> dict
         .with_for_update()
     )
     return {
-        row.member_id: _Account(
+        row.member_id: Account(
             member_id=row.member_id,
             last_seq=row.last_seq,
             head_hash=bytes(row.head_hash),
@@ -234,9 +234,7 @@ async def _select_accounts(session: AsyncSession, member_ids: list[int]) -> dict
     }
 
 
-def _overdraft(
-    accounts: Mapping[int, _Account], requests: Sequence[EntryRequest]
-) -> Refusal | None:
+def overdraft(accounts: Mapping[int, Account], requests: Sequence[EntryRequest]) -> Refusal | None:
     """INSUFFICIENT_POINTS when a debit would take a bucket below zero (debt kinds aside)."""
     running = {(m, b): bal for m, a in accounts.items() for b, bal in a.balances.items()}
     for r in requests:
@@ -251,30 +249,29 @@ def _overdraft(
     return None
 
 
-async def _append(
-    session: AsyncSession,
-    account: _Account,
+def compose_entry(
+    account: Account,
     request: EntryRequest,
     decision: Decision,
     now: datetime,
     config: LedgerConfig,
     idempotency_key: str | None,
-) -> LedgerEntry:
+) -> tuple[dict[str, Any], int]:
+    """The row of ``account``'s next entry, hash-chained, and its bucket's balance before
+    it; advances the account past it."""
     held = decision.outcome is FraudOutcome.HELD and request.amount > 0
     bucket = Bucket.HELD if held else request.bucket
     expires_at = request.expires_at
     if request.bucket is Bucket.AVAILABLE and request.amount > 0 and expires_at is None:
         expires_at = add_months(now, config.expiry_months)
     before = account.balances.get(bucket, 0)
-    balance_after = before + request.amount
-    seq = account.last_seq + 1
     values: dict[str, Any] = {
         "member_id": account.member_id,
-        "seq": seq,
+        "seq": account.last_seq + 1,
         "kind": request.kind.value,
         "bucket": bucket.value,
         "amount": request.amount,
-        "balance_after": balance_after,
+        "balance_after": before + request.amount,
         "channel": request.channel.value,
         "store_id": request.store_id,
         "reference": request.reference,
@@ -295,44 +292,47 @@ async def _append(
         "created_at": now,
     }
     digest = chain_hash(account.head_hash, canonical_entry(**values))
+    values.update(prev_hash=account.head_hash, hash=digest)
+    account.balances[bucket] = before + request.amount
+    account.last_seq += 1
+    account.head_hash = digest
+    account.lifetime_earned += lifetime_delta(request.kind, bucket, request.amount)
+    return values, before
+
+
+async def _append(
+    session: AsyncSession,
+    account: Account,
+    request: EntryRequest,
+    decision: Decision,
+    now: datetime,
+    config: LedgerConfig,
+    idempotency_key: str | None,
+) -> LedgerEntry:
+    values, before = compose_entry(account, request, decision, now, config, idempotency_key)
     row = (
-        await session.execute(
-            insert(ledger_entries)
-            .values(**values, prev_hash=account.head_hash, hash=digest)
-            .returning(*ledger_entries.c)
-        )
+        await session.execute(insert(ledger_entries).values(**values).returning(*ledger_entries.c))
     ).one()
     entry = entry_from_row(row)
-    if bucket is not Bucket.HELD:
+    if entry.bucket is not Bucket.HELD:
         await _move_lots(session, entry, before)
     await session.execute(
         update(points_balances)
-        .where(points_balances.c.member_id == entry.member_id, points_balances.c.bucket == bucket)
-        .values(balance=balance_after, last_kind=entry.kind.value, last_amount=entry.amount)
+        .where(
+            points_balances.c.member_id == entry.member_id,
+            points_balances.c.bucket == entry.bucket.value,
+        )
+        .values(balance=entry.balance_after, last_kind=entry.kind.value, last_amount=entry.amount)
     )
-    account.balances[bucket] = balance_after
-    account.last_seq = seq
-    account.head_hash = digest
-    account.lifetime_earned += lifetime_delta(entry.kind, bucket, entry.amount)
-    await hooks.publish(session, _event(entry))
+    await hooks.publish(session, entry_event(entry))
     return entry
 
 
 async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: int) -> None:
     if entry.amount > 0:
-        points = lot_amount_of_credit(balance_before, entry.amount)
-        if points > 0:
-            await session.execute(
-                insert(points_lots).values(
-                    member_id=entry.member_id,
-                    entry_id=entry.id,
-                    bucket=entry.bucket.value,
-                    amount=points,
-                    remaining=points,
-                    expires_at=entry.expires_at if entry.bucket is Bucket.AVAILABLE else None,
-                    available_at=entry.available_at if entry.bucket is Bucket.PENDING else None,
-                )
-            )
+        lot = credit_lot(entry, balance_before)
+        if lot is not None:
+            await session.execute(insert(points_lots).values(**lot))
         return
     lots = points_lots.c
     query = select(points_lots).where(lots.member_id == entry.member_id)
@@ -363,20 +363,42 @@ async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: 
         )
 
 
-async def _save_accounts(session: AsyncSession, accounts: Any) -> None:
-    for account in accounts:
-        await session.execute(
-            update(points_accounts)
-            .where(points_accounts.c.member_id == account.member_id)
-            .values(
-                last_seq=account.last_seq,
-                head_hash=account.head_hash,
-                lifetime_earned=account.lifetime_earned,
-            )
-        )
+def credit_lot(entry: LedgerEntry, balance_before: int) -> dict[str, Any] | None:
+    """The lot a credit opens: what is left of it once a debt in its bucket is repaid."""
+    points = lot_amount_of_credit(balance_before, entry.amount)
+    if points <= 0:
+        return None
+    return {
+        "member_id": entry.member_id,
+        "entry_id": entry.id,
+        "bucket": entry.bucket.value,
+        "amount": points,
+        "remaining": points,
+        "expires_at": entry.expires_at if entry.bucket is Bucket.AVAILABLE else None,
+        "available_at": entry.available_at if entry.bucket is Bucket.PENDING else None,
+    }
 
 
-def _event(entry: LedgerEntry) -> PointsCredited | PointsDebited | PointsExpired:
+async def save_accounts(session: AsyncSession, accounts: Iterable[Account]) -> None:
+    """Write the accounts' chain heads and lifetime totals, in one statement."""
+    accounts = list(accounts)
+    await session.execute(
+        text(
+            "UPDATE points_accounts a SET last_seq = v.seq, head_hash = v.head,"
+            " lifetime_earned = v.lifetime FROM unnest(CAST(:members AS bigint[]),"
+            " CAST(:seqs AS bigint[]), CAST(:heads AS bytea[]), CAST(:lifetimes AS bigint[]))"
+            " AS v(member_id, seq, head, lifetime) WHERE a.member_id = v.member_id"
+        ),
+        {
+            "members": [a.member_id for a in accounts],
+            "seqs": [a.last_seq for a in accounts],
+            "heads": [a.head_hash for a in accounts],
+            "lifetimes": [a.lifetime_earned for a in accounts],
+        },
+    )
+
+
+def entry_event(entry: LedgerEntry) -> PointsCredited | PointsDebited | PointsExpired:
     common: dict[str, Any] = {
         "member_id": entry.member_id,
         "entry_id": entry.id,

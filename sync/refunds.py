@@ -20,8 +20,8 @@ from identity.hooks import DomainEvent, hooks
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import lock_members, post_entries
-from sync.ingest import InvalidPurchase, PurchaseError, ReceiptRecordedConcurrently
 from sync.purchase_records import PurchaseRecord, purchase_from_row
+from sync.purchase_requests import InvalidPurchase, PurchaseError, ReceiptRecordedConcurrently
 from sync.purchase_tables import purchases
 
 

@@ -6,6 +6,7 @@ IMPOSSIBLE_TRAVEL skips it until an operator gives it one).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,16 +28,25 @@ class Store:
 
 async def ensure_store(session: AsyncSession, store_id: str, *, now: datetime) -> Store:
     """The store ``store_id``, registered (without a city) when first named."""
+    return (await ensure_stores(session, [store_id], now=now))[store_id]
+
+
+async def ensure_stores(
+    session: AsyncSession, store_ids: Iterable[str], *, now: datetime
+) -> dict[str, Store]:
+    """The stores named, by ID, each registered (without a city) when first named."""
+    ids = sorted(set(store_ids))
     await session.execute(
-        text("INSERT INTO stores (id, created_at) VALUES (:id, :now) ON CONFLICT (id) DO NOTHING"),
-        {"id": store_id, "now": now},
+        text(
+            "INSERT INTO stores (id, created_at) SELECT unnest(CAST(:ids AS text[])), :now"
+            " ON CONFLICT (id) DO NOTHING"
+        ),
+        {"ids": ids, "now": now},
     )
-    row = (
-        await session.execute(
-            text("SELECT id, name, city, time_zone FROM stores WHERE id = :id"), {"id": store_id}
-        )
-    ).one()
-    return Store(row.id, row.name, row.city, row.time_zone)
+    rows = await session.execute(
+        text("SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)"), {"ids": ids}
+    )
+    return {row.id: Store(row.id, row.name, row.city, row.time_zone) for row in rows}
 
 
 async def save_store(

@@ -6,7 +6,7 @@ lowest tier), so the tier at any past moment, which prices a late purchase, is a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -79,95 +79,100 @@ class MemberTier:
     since: datetime | None
 
 
-async def window_spend(
-    session: AsyncSession, member_id: int, *, at: datetime, programme: TierProgramme
-) -> Decimal:
-    """Spend net of refunds over the qualifying window ending at ``at``."""
-    start = add_months(at, -programme.window_months)
-    return (await load_window_spend(session.execute, [(member_id, start, at)]))[0]
-
-
 async def tier_at(session: AsyncSession, member_id: int, at: datetime) -> str | None:
     """The member's tier code at ``at``; None before any tier row (the lowest tier)."""
-    return await session.scalar(
-        text(
-            "SELECT tier_code FROM member_tiers WHERE member_id = :member AND since <= :at"
-            " AND (until IS NULL OR until > :at) ORDER BY since DESC LIMIT 1"
-        ),
-        {"member": member_id, "at": at},
-    )
+    return (await tiers_at(session, [(member_id, at)]))[0]
 
 
-async def _change(
-    session: AsyncSession,
-    *,
-    member_id: int,
-    previous: str,
-    current: str,
-    reason: str,
-    spend: Decimal,
-    now: datetime,
-) -> None:
-    await session.execute(
-        text("UPDATE member_tiers SET until = :now WHERE member_id = :member AND until IS NULL"),
-        {"member": member_id, "now": now},
-    )
-    await session.execute(
+async def tiers_at(
+    session: AsyncSession, moments: Sequence[tuple[int, datetime]]
+) -> list[str | None]:
+    """``tier_at`` of many (member, moment) pairs in one query, in their order."""
+    rows = await session.execute(
         text(
-            "INSERT INTO member_tiers (member_id, tier_code, since, reason)"
-            " VALUES (:member, :code, :now, :reason)"
+            "SELECT k.n, (SELECT t.tier_code FROM member_tiers t WHERE t.member_id = k.member_id"
+            "  AND t.since <= k.at AND (t.until IS NULL OR t.until > k.at)"
+            "  ORDER BY t.since DESC LIMIT 1) AS tier_code"
+            " FROM unnest(CAST(:members AS bigint[]), CAST(:ats AS timestamptz[]))"
+            " WITH ORDINALITY AS k(member_id, at, n)"
         ),
-        {"member": member_id, "code": current, "now": now, "reason": reason},
+        {"members": [m for m, _ in moments], "ats": [at for _, at in moments]},
     )
-    await hooks.publish(
-        session,
-        TierChanged(
-            member_id=member_id,
-            previous=previous,
-            current=current,
-            reason=reason,
-            spend=spend,
-            at=now,
-        ),
-    )
+    found = {row.n: row.tier_code for row in rows}
+    return [found.get(n) for n in range(1, len(moments) + 1)]
+
+
+async def upgrade_after_purchases(
+    session: AsyncSession, member_ids: Iterable[int], *, now: datetime, programme: TierProgramme
+) -> dict[int, str]:
+    """Upgrade each member whose spend up to now qualifies for a higher tier (never
+    downgrades), with a ``tier.changed`` event each; answers the new codes by member. The
+    caller holds the members' locks."""
+    ids = sorted(set(member_ids))
+    start = add_months(now, -programme.window_months)
+    current = await load_current_tiers(session.execute, ids)
+    spends = await load_window_spend(session.execute, [(m, start, now) for m in ids])
+    lowest = programme.tiers[0].code
+    opened: list[TierChanged] = []
+    replaced: dict[int, str] = {}
+    for tier, spend in zip(current, spends, strict=True):
+        code, target = tier.code or lowest, programme.qualifying(spend)
+        if programme.rank(target.code) <= programme.rank(code):
+            continue
+        if tier.since is not None and tier.since >= now:
+            # Two upgrades at one instant: the later one replaces the first.
+            replaced[tier.member_id] = target.code
+            continue
+        opened.append(
+            TierChanged(
+                member_id=tier.member_id,
+                previous=code,
+                current=target.code,
+                reason="UPGRADE",
+                spend=spend,
+                at=now,
+            )
+        )
+    if replaced:
+        await session.execute(
+            text(
+                "UPDATE member_tiers t SET tier_code = v.code FROM unnest(CAST(:members AS"
+                " bigint[]), CAST(:codes AS text[])) AS v(member_id, code)"
+                " WHERE t.member_id = v.member_id AND t.until IS NULL"
+            ),
+            {"members": list(replaced), "codes": list(replaced.values())},
+        )
+    if opened:
+        # Closing and opening in one statement would trip the one-current-tier index.
+        await session.execute(
+            text(
+                "UPDATE member_tiers SET until = :now"
+                " WHERE member_id = ANY(CAST(:members AS bigint[])) AND until IS NULL"
+            ),
+            {"members": [e.member_id for e in opened], "now": now},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO member_tiers (member_id, tier_code, since, reason)"
+                " SELECT member_id, code, :now, 'UPGRADE' FROM unnest(CAST(:members AS"
+                " bigint[]), CAST(:codes AS text[])) AS v(member_id, code)"
+            ),
+            {
+                "members": [e.member_id for e in opened],
+                "codes": [e.current for e in opened],
+                "now": now,
+            },
+        )
+        await hooks.publish_many(session, opened)
+    return {**replaced, **{e.member_id: e.current for e in opened if e.member_id is not None}}
 
 
 async def upgrade_after_purchase(
     session: AsyncSession, member_id: int, *, now: datetime, programme: TierProgramme
 ) -> str | None:
-    """Upgrade when the spend up to now qualifies for a higher tier (never downgrades);
-    answers the new code, or None when unchanged. The caller holds the member's lock."""
-    current = await session.execute(
-        text(
-            "SELECT tier_code, since FROM member_tiers WHERE member_id = :member AND until IS NULL"
-        ),
-        {"member": member_id},
-    )
-    row = current.one_or_none()
-    code = row.tier_code if row else programme.tiers[0].code
-    spend = await window_spend(session, member_id, at=now, programme=programme)
-    target = programme.qualifying(spend)
-    if programme.rank(target.code) <= programme.rank(code):
-        return None
-    if row is not None and row.since >= now:
-        # Two upgrades at one instant: the later one replaces the first.
-        await session.execute(
-            text(
-                "UPDATE member_tiers SET tier_code = :code WHERE member_id = :m AND until IS NULL"
-            ),
-            {"code": target.code, "m": member_id},
-        )
-    else:
-        await _change(
-            session,
-            member_id=member_id,
-            previous=code,
-            current=target.code,
-            reason="UPGRADE",
-            spend=spend,
-            now=now,
-        )
-    return target.code
+    """``upgrade_after_purchases`` of one member: its new code, or None when unchanged."""
+    upgraded = await upgrade_after_purchases(session, [member_id], now=now, programme=programme)
+    return upgraded.get(member_id)
 
 
 async def review_tiers(session: AsyncSession, *, now: datetime, programme: TierProgramme) -> int:

@@ -31,8 +31,9 @@ from hub.wiring import ingest_config, ledger_config, tier_programme
 from identity import model as identity_model
 from identity.errors import IdentityError
 from ledger.errors import LedgerError
-from sync.ingest import Item, PurchaseError, PurchaseRequest, record_purchase
+from sync.ingest import record_purchase
 from sync.purchase_queries import purchase_by_receipt
+from sync.purchase_requests import Item, PurchaseError, PurchaseRequest
 from sync.refunds import RefundRequest, refund_purchase
 
 MAX_BATCH = 500

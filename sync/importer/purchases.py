@@ -32,7 +32,7 @@ from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig, add_mont
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import post_entries
 from sync.importer.staging import CHUNK, RowError, copy_records, read_chunks
-from sync.ingest import Item, PurchaseRequest, content_hash
+from sync.purchase_requests import Item, PurchaseRequest, content_hash
 
 COLUMNS = (
     "store_id",

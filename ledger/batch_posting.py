@@ -1,0 +1,160 @@
+"""Posting a batch of operations at once: an offline till's purchases, say.
+
+``post_batch`` answers exactly what ``post_entries`` would answer for each operation posted
+one after another in the caller's transaction, but with a fixed number of statements for
+the whole batch: one lock of every account, one query per check (its batch form), one
+multi-row INSERT each for the entries and the lots, one UPDATE each for the balances and
+the accounts, one INSERT for the events. Credits only: a debit plans its lots one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.hooks import hooks
+from ledger.checks import CheckRegistry, FraudOutcome, Posting, checks
+from ledger.errors import InvalidRequest, refusal_from
+from ledger.model import Bucket, EntryRequest, LedgerConfig, LedgerEntry
+from ledger.posting import (
+    PostingResult,
+    check_members,
+    compose_entry,
+    credit_lot,
+    entry_event,
+    lock_accounts,
+    overdraft,
+    save_accounts,
+    validate_requests,
+)
+from ledger.queries import entry_from_row
+from ledger.reviews import open_review
+from ledger.tables import ledger_entries, points_lots
+
+
+@dataclass(frozen=True)
+class BatchOperation:
+    #: The credits of one operation; none for one that posts nothing but that the checks of
+    #: later operations must see (a purchase that earns no points).
+    requests: tuple[EntryRequest, ...]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def post_batch(
+    *,
+    session: AsyncSession,
+    operations: Sequence[BatchOperation],
+    now: datetime,
+    config: LedgerConfig,
+    operation: str,
+    registry: CheckRegistry = checks,
+) -> list[PostingResult] | None:
+    """One result per operation, in order; None when the checks cannot judge the batch as
+    a whole (see ``CheckRegistry.decide_many``) and the caller must post one by one.
+
+    Raises InvalidRequest, MemberNotFound and MemberNotActive before writing anything.
+    """
+    for op in operations:
+        if op.requests:
+            validate_requests(op.requests)
+        if any(r.amount < 0 for r in op.requests):
+            raise InvalidRequest("a batch posts credits only")
+    member_ids = sorted({r.member_id for op in operations for r in op.requests})
+    if not member_ids:
+        return [PostingResult() for _ in operations]
+    await check_members(session, member_ids, require_active=True)
+    accounts = await lock_accounts(session, member_ids)
+    postings = [
+        Posting(
+            operation=operation,
+            entries=op.requests,
+            now=now,
+            config=config,
+            attributes=op.attributes,
+        )
+        for op in operations
+    ]
+    decisions = await registry.decide_many(session, operation, postings)
+    if decisions is None:
+        return None
+    rows: list[dict[str, Any]] = []
+    balances_before: list[int] = []
+    owners: list[int] = []
+    results: list[PostingResult] = []
+    for n, (op, decision) in enumerate(zip(operations, decisions, strict=True)):
+        refusal = None
+        if decision.rejection is not None:
+            refusal = refusal_from(
+                decision.rejection.error_code, decision.rejection.message or decision.rejection.code
+            )
+        elif op.requests:
+            refusal = overdraft(accounts, op.requests)
+        results.append(PostingResult(decision=decision, refusal=refusal))
+        if refusal is not None:
+            continue
+        for request in op.requests:
+            values, before = compose_entry(
+                accounts[request.member_id], request, decision, now, config, None
+            )
+            rows.append(values)
+            balances_before.append(before)
+            owners.append(n)
+    if not rows:
+        return results
+    inserted = await session.execute(
+        insert(ledger_entries).returning(*ledger_entries.c, sort_by_parameter_order=True), rows
+    )
+    entries = [entry_from_row(row) for row in inserted]
+    lots = [
+        lot
+        for entry, before in zip(entries, balances_before, strict=True)
+        if entry.bucket is not Bucket.HELD and (lot := credit_lot(entry, before)) is not None
+    ]
+    if lots:
+        await session.execute(insert(points_lots), lots)
+    await _save_balances(session, entries)
+    await save_accounts(session, (accounts[m] for m in member_ids))
+    await hooks.publish_many(session, [entry_event(e) for e in entries])
+    by_operation: dict[int, list[LedgerEntry]] = {}
+    for owner, entry in zip(owners, entries, strict=True):
+        by_operation.setdefault(owner, []).append(entry)
+    for n, posted in by_operation.items():
+        review_id = None
+        decision = results[n].decision
+        if decision.outcome is FraudOutcome.HELD:
+            # Held purchases are the exception; each opens its own review case.
+            review_id = await open_review(
+                session,
+                operation=operation,
+                reasons=decision.reasons,
+                entries=tuple(posted),
+                now=now,
+            )
+        results[n] = PostingResult(entries=tuple(posted), decision=decision, review_id=review_id)
+    return results
+
+
+async def _save_balances(session: AsyncSession, entries: Sequence[LedgerEntry]) -> None:
+    """Each touched (member, bucket) takes its last entry's balance, kind and amount."""
+    last = {(e.member_id, e.bucket.value): e for e in entries}
+    await session.execute(
+        text(
+            "UPDATE points_balances b SET balance = v.balance, last_kind = v.kind,"
+            " last_amount = v.amount FROM unnest(CAST(:members AS bigint[]),"
+            " CAST(:buckets AS text[]), CAST(:balances AS bigint[]), CAST(:kinds AS text[]),"
+            " CAST(:amounts AS bigint[])) AS v(member_id, bucket, balance, kind, amount)"
+            " WHERE b.member_id = v.member_id AND b.bucket = v.bucket"
+        ),
+        {
+            "members": [m for m, _ in last],
+            "buckets": [b for _, b in last],
+            "balances": [e.balance_after for e in last.values()],
+            "kinds": [e.kind.value for e in last.values()],
+            "amounts": [e.amount for e in last.values()],
+        },
+    )
