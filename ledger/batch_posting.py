@@ -106,10 +106,10 @@ async def post_batch(
             owners.append(n)
     if not rows:
         return results
-    inserted = await session.execute(
-        insert(ledger_entries).returning(*ledger_entries.c, sort_by_parameter_order=True), rows
-    )
-    entries = [entry_from_row(row) for row in inserted]
+    inserted = await session.execute(insert(ledger_entries).returning(*ledger_entries.c), rows)
+    # One multi-row INSERT answers its rows in no promised order; (member, seq) places them.
+    stored = {(e.member_id, e.seq): e for e in map(entry_from_row, inserted)}
+    entries = [stored[(row["member_id"], row["seq"])] for row in rows]
     lots = [
         lot
         for entry, before in zip(entries, balances_before, strict=True)

@@ -106,6 +106,9 @@ class CheckRegistry:
             code, check, frozenset(operations) if operations is not None else None, check_many
         )
 
+    def unregister(self, code: str) -> None:
+        self._checks.pop(code, None)
+
     def codes(self) -> tuple[str, ...]:
         return tuple(self._checks)
 

@@ -211,5 +211,3 @@ async def record_purchase(
     record = purchase_from_row(row)
     await hooks.publish(session, recorded_event(record))
     return PurchaseOutcome(record, decision)
-
-

@@ -2,12 +2,14 @@
 
 A POS client writes only its own store; a member token records online orders (mini-program
 or web) for its own member only; partners need the ``purchases:write`` scope.
-``recordPurchases`` runs each purchase in its own transaction, in input order, so one bad
-purchase never loses the others.
+``recordPurchases`` answers each purchase as ``recordPurchase`` would, in input order, and
+one bad purchase never loses the others: runs of purchases bought by a member ID are
+recorded a run per transaction (``sync.purchase_batch``), the rest one per transaction.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 
@@ -23,6 +25,7 @@ from hub.api.purchase_types import (
     purchase_object,
     tier_definition,
 )
+from hub.context import Context
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.permissions import ForbiddenError, acts_for_self, allowed, requires
@@ -32,9 +35,12 @@ from identity import model as identity_model
 from identity.errors import IdentityError
 from ledger.errors import LedgerError
 from sync.ingest import record_purchase
+from sync.purchase_batch import RunNotJudgeable, plan_runs, record_purchase_run
 from sync.purchase_queries import purchase_by_receipt
-from sync.purchase_requests import Item, PurchaseError, PurchaseRequest
+from sync.purchase_requests import Item, PurchaseError, PurchaseOutcome, PurchaseRequest
 from sync.refunds import RefundRequest, refund_purchase
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 ONLINE = {identity_model.Channel.MINI_PROGRAM, identity_model.Channel.WEB}
@@ -87,11 +93,18 @@ class RefundInput:
 @strawberry.type
 class RecordPurchasePayload:
     purchase: PurchaseObject | None = None
-    member: MemberObject | None = None
     points_earned: int = 0
     decision: FraudDecision | None = None
     replayed: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    member_id: strawberry.Private[int | None] = None
+
+    @strawberry.field
+    async def member(self, info: strawberry.Info) -> MemberObject | None:
+        if self.member_id is None:
+            return None
+        found = await info.context.loaders.member.load(self.member_id)
+        return member_object(found) if found is not None else None
 
 
 @strawberry.type
@@ -157,18 +170,33 @@ def _request(input: PurchaseInput) -> PurchaseRequest:
     )
 
 
-async def _record(info: strawberry.Info, input: PurchaseInput) -> RecordPurchasePayload:
-    context = info.context
-    principal: Principal = context.principal
+def _answer(answer: PurchaseOutcome | Exception) -> RecordPurchasePayload:
+    if isinstance(answer, DOMAIN_ERRORS):
+        return RecordPurchasePayload(user_errors=[to_user_error(answer, field_prefix=("input",))])
+    assert isinstance(answer, PurchaseOutcome)
+    purchase = answer.purchase
+    return RecordPurchasePayload(
+        purchase=purchase_object(purchase),
+        member_id=purchase.member_id,
+        points_earned=purchase.points_earned,
+        decision=fraud_decision(answer.decision, purchase.review_id),
+        replayed=answer.replayed,
+    )
+
+
+def _accepted(principal: Principal, input: PurchaseInput) -> PurchaseRequest | UserError:
+    """The request of ``input``, or why this caller may not send it."""
     refused = _caller_error(principal, input)
     if refused is not None:
-        return RecordPurchasePayload(user_errors=[refused])
+        return refused
     try:
-        request = _request(input)
+        return _request(input)
     except InvalidGlobalId as error:
-        return RecordPurchasePayload(
-            user_errors=[to_user_error(error, field_prefix=("input", "memberId"))]
-        )
+        return to_user_error(error, field_prefix=("input", "memberId"))
+
+
+async def _record_one(context: Context, request: PurchaseRequest) -> RecordPurchasePayload:
+    principal = context.principal
     config = ingest_config(context.settings)
     may_enrol = allowed(principal, (Scope.MEMBERS_WRITE,))
     try:
@@ -183,19 +211,57 @@ async def _record(info: strawberry.Info, input: PurchaseInput) -> RecordPurchase
             )
         )
     except DOMAIN_ERRORS as error:
-        return RecordPurchasePayload(user_errors=[to_user_error(error, field_prefix=("input",))])
-    purchase = outcome.purchase
-    member = None
-    if purchase.member_id is not None:
-        found = await context.loaders.member.load(purchase.member_id)
-        member = member_object(found) if found is not None else None
-    return RecordPurchasePayload(
-        purchase=purchase_object(purchase),
-        member=member,
-        points_earned=purchase.points_earned,
-        decision=fraud_decision(outcome.decision, purchase.review_id),
-        replayed=outcome.replayed,
-    )
+        return _answer(error)
+    return _answer(outcome)
+
+
+async def _record_run(
+    context: Context, requests: list[PurchaseRequest]
+) -> list[RecordPurchasePayload] | None:
+    """The run recorded in one transaction; None when it must go one by one instead."""
+    config = ingest_config(context.settings)
+    try:
+        answers = await context.transact(
+            lambda session: record_purchase_run(session, requests, now=context.now(), config=config)
+        )
+    except RunNotJudgeable:
+        return None
+    except Exception:
+        # One purchase may have tripped a fault: one by one, it fails alone.
+        log.warning(
+            "a run of %d purchases failed; recording them one by one", len(requests), exc_info=True
+        )
+        return None
+    return [_answer(answer) for answer in answers]
+
+
+async def _record_batch(
+    context: Context, inputs: list[PurchaseInput]
+) -> list[RecordPurchasePayload]:
+    payloads: dict[int, RecordPurchasePayload] = {}
+    requests: dict[int, PurchaseRequest] = {}
+    for n, input in enumerate(inputs):
+        accepted = _accepted(context.principal, input)
+        if isinstance(accepted, UserError):
+            payloads[n] = RecordPurchasePayload(user_errors=[accepted])
+        else:
+            requests[n] = accepted
+    positions = list(requests)
+    for group in plan_runs(list(requests.values()), now=context.now()):
+        chosen = [positions[i] for i in group]
+        answered = (
+            await _record_run(context, [requests[n] for n in chosen]) if len(chosen) > 1 else None
+        )
+        if answered is None:
+            answered = [await _record_one(context, requests[n]) for n in chosen]
+        payloads.update(zip(chosen, answered, strict=True))
+    answers = [payloads[n] for n in range(len(inputs))]
+    for index, payload in enumerate(answers):
+        for error in payload.user_errors:
+            # Each error names its purchase: ["inputs", "3", ...] instead of ["input", ...].
+            if error.field and error.field[0] == "input":
+                error.field = ["inputs", str(index), *error.field[1:]]
+    return answers
 
 
 @strawberry.type
@@ -225,11 +291,14 @@ class PurchaseMutation:
     async def record_purchase(
         self, info: strawberry.Info, input: PurchaseInput
     ) -> RecordPurchasePayload:
-        return await _record(info, input)
+        accepted = _accepted(info.context.principal, input)
+        if isinstance(accepted, UserError):
+            return RecordPurchasePayload(user_errors=[accepted])
+        return await _record_one(info.context, accepted)
 
     @strawberry.mutation(
-        description=f"An offline batch of up to {MAX_BATCH} purchases, each in its own "
-        "transaction, answered in input order."
+        description=f"An offline batch of up to {MAX_BATCH} purchases, each processed and "
+        "answered on its own, in input order."
     )
     @requires(Scope.PURCHASES_WRITE, Scope.SELF)
     async def record_purchases(
@@ -242,15 +311,7 @@ class PurchaseMutation:
                 ["inputs"],
             )
             return [RecordPurchasePayload(user_errors=[error])]
-        answers = []
-        for index, input in enumerate(inputs):
-            payload = await _record(info, input)
-            for error in payload.user_errors:
-                # Each error names its purchase: ["inputs", "3", ...] instead of ["input", ...].
-                if error.field and error.field[0] == "input":
-                    error.field = ["inputs", str(index), *error.field[1:]]
-            answers.append(payload)
-        return answers
+        return await _record_batch(info.context, inputs)
 
     @strawberry.mutation(description="Refund part or all of a purchase; claws back its points.")
     @requires(Scope.PURCHASES_WRITE)

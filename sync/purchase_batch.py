@@ -1,0 +1,304 @@
+"""Recording an offline batch of purchases a run at a time.
+
+``record_purchase_run`` answers for a run of purchases what ``record_purchase`` answers for
+each of them one after another, in one transaction and a fixed number of statements: one
+read each of the receipts already stored and of the buyers, the stores, the members' locks
+and their tiers, then the ledger's ``post_batch`` (every anti-fraud rule, in its batch
+form), one INSERT for the purchases and one for their items, the tier upgrades and one
+INSERT for the events. A purchase refused (bad input, unknown member, a receipt claimed
+with other content) writes nothing and leaves the others be.
+
+``plan_runs`` cuts a batch into runs and the purchases that go one by one: those naming
+identities (which may enrol or link a member), those dated at or after ``now`` (an upgrade
+in the run would price them), and a receipt repeated in the batch (which replays the first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.errors import IdentityError
+from identity.errors import MemberNotFound as UnknownMember
+from identity.hooks import hooks
+from identity.lookup import active_member_ids
+from ledger.batch_posting import BatchOperation, post_batch
+from ledger.checks import ACCEPTED
+from ledger.earning import Earning
+from ledger.fraud import PURCHASE
+from ledger.model import business_day
+from ledger.posting import PostingResult, lock_members
+from sync.purchase_records import PurchaseRecord, purchase_from_row
+from sync.purchase_requests import (
+    DuplicateReceipt,
+    IngestConfig,
+    PurchaseError,
+    PurchaseOutcome,
+    PurchaseRequest,
+    ReceiptRecordedConcurrently,
+    content_hash,
+    validate_purchase,
+)
+from sync.purchase_rows import (
+    earn_entry,
+    fraud_facts,
+    item_rows,
+    price_purchase,
+    recorded_event,
+    settled,
+    stored_decision,
+    tier_code_of,
+)
+from sync.purchase_tables import purchase_items, purchases
+from sync.stores import ensure_stores
+from sync.tiers import tiers_at, upgrade_after_purchases
+
+#: What a purchase of a run is answered: its outcome, or why it was refused.
+Answer = PurchaseOutcome | PurchaseError | IdentityError
+
+
+class RunNotJudgeable(Exception):
+    """The anti-fraud checks cannot judge the run as a whole: record it one by one."""
+
+
+def plan_runs(requests: Sequence[PurchaseRequest], *, now: datetime) -> list[list[int]]:
+    """The batch's positions in groups, in order: a group of two or more is a run, a group
+    of one goes through ``record_purchase``."""
+    groups: list[list[int]] = []
+    run: list[int] = []
+    receipts: set[tuple[str, str]] = set()
+    for n, request in enumerate(requests):
+        receipt = (request.store_id.strip(), request.receipt_no.strip())
+        alone = (
+            bool(request.identities)
+            or request.occurred_at.tzinfo is None
+            or request.occurred_at >= now
+            or receipt in receipts
+        )
+        if alone:
+            if run:
+                groups.append(run)
+            groups.append([n])
+            run, receipts = [], set()
+            continue
+        run.append(n)
+        receipts.add(receipt)
+    if run:
+        groups.append(run)
+    return groups
+
+
+async def record_purchase_run(
+    session: AsyncSession,
+    requests: Sequence[PurchaseRequest],
+    *,
+    now: datetime,
+    config: IngestConfig,
+) -> list[Answer]:
+    """Record a run (see ``plan_runs``) in the caller's transaction; one answer per request.
+
+    Raises RunNotJudgeable before writing anything when the checks cannot judge the run as
+    a whole, and ReceiptRecordedConcurrently (retryable) when another transaction stored
+    one of its receipts first.
+    """
+    answers: list[Answer | None] = [None] * len(requests)
+    cleaned: dict[int, PurchaseRequest] = {}
+    for n, request in enumerate(requests):
+        try:
+            cleaned[n] = validate_purchase(request, now=now)
+        except PurchaseError as error:
+            answers[n] = error
+    stored = await _stored_receipts(session, cleaned.values())
+    buyers = await active_member_ids(
+        session, (r.member_id for r in cleaned.values() if r.member_id is not None)
+    )
+    fresh: dict[int, int | None] = {}
+    for n, request in cleaned.items():
+        buyer = buyers.get(request.member_id) if request.member_id is not None else None
+        earlier = stored.get((request.store_id, request.receipt_no))
+        if earlier is not None:
+            answers[n] = _replay(earlier, request, buyer)
+        elif request.member_id is not None and buyer is None:
+            answers[n] = UnknownMember(f"no active member {request.member_id}", field=("memberId",))
+        else:
+            fresh[n] = buyer
+    if fresh:
+        recorded = await _record_fresh(session, cleaned, fresh, now=now, config=config)
+        for n, outcome in recorded.items():
+            answers[n] = outcome
+    done = [answer for answer in answers if answer is not None]
+    assert len(done) == len(requests), "every purchase of a run is answered"
+    return done
+
+
+def _replay(earlier: PurchaseRecord, request: PurchaseRequest, buyer: int | None) -> Answer:
+    if earlier.content_hash != content_hash(request, buyer):
+        return DuplicateReceipt(
+            f"receipt {request.store_id}/{request.receipt_no} was already claimed"
+            " with other content",
+            field=("receiptNo",),
+        )
+    return PurchaseOutcome(earlier, stored_decision(earlier), replayed=True)
+
+
+async def _stored_receipts(
+    session: AsyncSession, requests: Iterable[PurchaseRequest]
+) -> dict[tuple[str, str], PurchaseRecord]:
+    keys = [(r.store_id, r.receipt_no) for r in requests]
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(purchases).where(tuple_(purchases.c.store_id, purchases.c.receipt_no).in_(keys))
+    )
+    return {(row.store_id, row.receipt_no): purchase_from_row(row) for row in rows}
+
+
+@dataclass
+class _Fresh:
+    """A new purchase of the run, as it is priced and judged."""
+
+    request: PurchaseRequest
+    buyer: int | None
+    day: date
+    city: str | None = None
+    tier_code: str | None = None
+    earning: Earning | None = None
+    posted: PostingResult | None = None
+
+    @property
+    def points(self) -> int:
+        assert self.earning is not None
+        return self.earning.points
+
+
+async def _record_fresh(
+    session: AsyncSession,
+    cleaned: dict[int, PurchaseRequest],
+    buyers: dict[int, int | None],
+    *,
+    now: datetime,
+    config: IngestConfig,
+) -> dict[int, PurchaseOutcome]:
+    """Store the run's new purchases; the checks see them in input order."""
+    fresh = {
+        n: _Fresh(cleaned[n], buyer, business_day(cleaned[n].occurred_at, config.ledger.zone))
+        for n, buyer in buyers.items()
+    }
+    stores = await ensure_stores(session, {f.request.store_id for f in fresh.values()}, now=now)
+    members = sorted({f.buyer for f in fresh.values() if f.buyer is not None})
+    if members:
+        # The members' purchases queue here, as in record_purchase.
+        await lock_members(session, members)
+    bought = [f for f in fresh.values() if f.buyer is not None]
+    codes = await tiers_at(session, [(f.buyer, f.request.occurred_at) for f in bought])
+    for f, code in zip(bought, codes, strict=True):
+        f.tier_code = code
+    for f in fresh.values():
+        f.city = stores[f.request.store_id].city
+        f.earning = price_purchase(f.request, config.tiers.get(f.tier_code), f.day, config)
+    if bought:
+        await _post_points(session, bought, now=now, config=config)
+    records = await _insert_purchases(session, list(fresh.values()), now=now, config=config)
+    items = [
+        row
+        for f, record in zip(fresh.values(), records, strict=True)
+        for row in item_rows(record.id, f.buyer, f.request)
+    ]
+    if items:
+        await session.execute(insert(purchase_items), items)
+    completed = {
+        r.member_id for r in records if r.member_id is not None and r.status == "COMPLETED"
+    }
+    if completed:
+        await upgrade_after_purchases(session, completed, now=now, programme=config.tiers)
+    await hooks.publish_many(session, [recorded_event(r) for r in records])
+    return {
+        n: PurchaseOutcome(record, f.posted.decision if f.posted is not None else ACCEPTED)
+        for (n, f), record in zip(fresh.items(), records, strict=True)
+    }
+
+
+async def _post_points(
+    session: AsyncSession, bought: list[_Fresh], *, now: datetime, config: IngestConfig
+) -> None:
+    operations = []
+    for f in bought:
+        assert f.buyer is not None
+        credit = (earn_entry(f.request, f.buyer, f.points, config),) if f.points > 0 else ()
+        facts = fraud_facts(f.request, member_id=f.buyer, purchase_id=None, day=f.day, city=f.city)
+        operations.append(BatchOperation(requests=credit, attributes=facts))
+    results = await post_batch(
+        session=session, operations=operations, now=now, config=config.ledger, operation=PURCHASE
+    )
+    if results is None:
+        raise RunNotJudgeable()
+    for f, result in zip(bought, results, strict=True):
+        if f.points > 0:
+            f.posted = result
+
+
+_INSERT_PURCHASES = text(
+    "INSERT INTO purchases (member_id, store_id, receipt_no, channel, operator_id, amount,"
+    " occurred_at, recorded_at, status, has_promotion, content_hash, rule_version, tier_code,"
+    " business_day, points_earned, review_id, fraud_reasons)"
+    " SELECT member_id, store_id, receipt_no, channel, operator_id, amount, occurred_at, :now,"
+    " status, has_promotion, content_hash, rule_version, tier_code, business_day, points,"
+    " review_id, string_to_array(reasons, ',')"
+    " FROM unnest(CAST(:members AS bigint[]), CAST(:stores AS text[]),"
+    " CAST(:receipts AS text[]), CAST(:channels AS text[]), CAST(:operators AS text[]),"
+    " CAST(:amounts AS numeric[]), CAST(:occurred AS timestamptz[]), CAST(:statuses AS text[]),"
+    " CAST(:promotions AS boolean[]), CAST(:hashes AS bytea[]), CAST(:rules AS text[]),"
+    " CAST(:tiers AS text[]), CAST(:days AS date[]), CAST(:points AS int[]),"
+    " CAST(:reviews AS bigint[]), CAST(:reasons AS text[]))"
+    " AS v(member_id, store_id, receipt_no, channel, operator_id, amount, occurred_at, status,"
+    " has_promotion, content_hash, rule_version, tier_code, business_day, points, review_id,"
+    " reasons)"
+    # Receipts in key order, so two runs sharing receipts cannot deadlock on them.
+    " ORDER BY store_id, receipt_no"
+    " ON CONFLICT (store_id, receipt_no) DO NOTHING RETURNING *"
+)
+
+
+def _purchase_values(f: _Fresh, config: IngestConfig) -> dict[str, object]:
+    request, earning = f.request, f.earning
+    assert earning is not None
+    decision = f.posted.decision if f.posted is not None else ACCEPTED
+    points, status = settled(decision, f.points if f.buyer is not None else 0)
+    return {
+        "members": f.buyer,
+        "stores": request.store_id,
+        "receipts": request.receipt_no,
+        "channels": request.channel.value,
+        "operators": request.operator_id,
+        "amounts": request.amount,
+        "occurred": request.occurred_at,
+        "statuses": status,
+        "promotions": earning.has_promotion,
+        "hashes": content_hash(request, f.buyer),
+        "rules": earning.rule_version,
+        "tiers": tier_code_of(config.tiers, f.tier_code, f.buyer),
+        "days": f.day,
+        "points": points,
+        "reviews": f.posted.review_id if f.posted is not None else None,
+        "reasons": ",".join(decision.reasons),
+    }
+
+
+async def _insert_purchases(
+    session: AsyncSession, fresh: list[_Fresh], *, now: datetime, config: IngestConfig
+) -> list[PurchaseRecord]:
+    """The purchases stored with their final points and status, in ``fresh``'s order."""
+    values = [_purchase_values(f, config) for f in fresh]
+    columns = {key: [v[key] for v in values] for key in values[0]}
+    rows = await session.execute(_INSERT_PURCHASES, {"now": now, **columns})
+    stored = {(row.store_id, row.receipt_no): purchase_from_row(row) for row in rows}
+    if len(stored) < len(fresh):
+        taken = next(
+            f.request for f in fresh if (f.request.store_id, f.request.receipt_no) not in stored
+        )
+        raise ReceiptRecordedConcurrently(f"{taken.store_id}/{taken.receipt_no}")
+    return [stored[(f.request.store_id, f.request.receipt_no)] for f in fresh]

@@ -1,0 +1,225 @@
+"""An offline batch answers exactly as its purchases sent one by one, in a fixed number of
+statements, and concurrent batches keep the ledger exact."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from hub.ids import decode_int_id, encode_id
+from ledger.checks import CheckResult, FraudOutcome, checks
+from ledger.fraud import PURCHASE
+from sync.stores import save_staff, save_store
+from tests.api.members_graphql import card, created_member
+from tests.api.purchases_graphql import (
+    assert_ledger_verifies,
+    count,
+    purchase_input,
+    record,
+)
+from tests.conftest import START
+from tests.graphql_client import GraphQLClient
+from tests.statements import counted_statements
+
+ANSWER = """
+    purchase { receiptNo status pointsEarned }
+    pointsEarned
+    decision { outcome reasons }
+    replayed
+    userErrors { code field }
+"""
+RECORD_ONE = (
+    f"mutation One($input: PurchaseInput!) {{ recordPurchase(input: $input) {{ {ANSWER} }} }}"
+)
+RECORD_MANY = (
+    "mutation Many($inputs: [PurchaseInput!]!) {"
+    f" recordPurchases(inputs: $inputs) {{ {ANSWER} }} }}"
+)
+MEMBER = "query M($id: ID!) { member(id: $id) { tier { code } points { available pending } } }"
+
+
+async def _scenario(
+    admin: GraphQLClient, run_in_transaction: Any, world: str
+) -> tuple[list[dict], list[str]]:
+    """A till's day with every rule firing once, bad input, replays and an enrolment."""
+    people = {}
+    for name in ("busy", "big", "cashier", "customer", "traveller", "plain"):
+        people[name] = (await created_member(admin, "POS", card(f"{world}-{name}")))["id"]
+    operator = f"OP-{world}"
+    await run_in_transaction(
+        lambda s: save_staff(
+            s,
+            operator_id=operator,
+            member_id=decode_int_id(people["cashier"], "Member"),
+            store_id="S001",
+            now=START,
+        )
+    )
+    await record(
+        admin, f"{world}-PRE", "20.00", memberId=people["plain"], at=START - timedelta(hours=2)
+    )
+
+    def bought(receipt: str, amount: str, who: str | None, minutes_ago: int, **extra: Any) -> dict:
+        buyer = {"memberId": people[who]} if who else {}
+        at = START - timedelta(minutes=minutes_ago)
+        return purchase_input(f"{world}-{receipt}", amount, at=at, **buyer, **extra)
+
+    inputs = [bought(f"V-{n}", "10.00", "busy", 90 - n) for n in range(11)]
+    inputs[11:] = [
+        {**bought("BAD", "10.00", "busy", 60), "amount": "-1.00"},
+        bought("BIG-1", "19000.00", "big", 59),
+        bought("BIG-2", "19000.00", "big", 58),
+        bought("BIG-3", "19000.00", "big", 57),
+        bought("LARGE", "20000.01", "plain", 56),
+        bought("OWN", "100.00", "cashier", 55, operatorId=operator),
+        bought("SERVED", "100.00", "customer", 54, operatorId=operator),
+        bought("T-SH", "50.00", "traveller", 50, store="SH-1"),
+        bought("T-BJ", "50.00", "traveller", 30, store="BJ-1"),
+        bought("T-SMALL", "0.50", "traveller", 10, store="SH-1"),
+        bought("T-BJ-2", "50.00", "traveller", 5, store="BJ-1"),
+        bought("ANON", "30.00", None, 4),
+        bought("V-0", "10.00", "busy", 90),  # a repeat in the batch itself
+        {**bought("V-1", "10.00", "busy", 89), "amount": "11.00"},  # other content
+        {**bought("GHOST", "10.00", None, 3), "memberId": encode_id("Member", 10**9)},
+        bought("NEW", "40.00", None, 2, identities=[card(f"{world}-new")]),
+        bought("V-11", "10.00", "busy", 1),
+        bought("PRE", "20.00", "plain", 120),  # stored before the batch
+    ]
+    return inputs, [people[name] for name in sorted(people)]
+
+
+def _seen(answer: dict) -> tuple:
+    if answer["userErrors"]:
+        return ("ERROR", answer["userErrors"][0]["code"])
+    purchase = answer["purchase"]
+    decision = answer["decision"]
+    return (
+        purchase["receiptNo"].split("-", 1)[1],
+        purchase["status"],
+        answer["pointsEarned"],
+        decision["outcome"],
+        tuple(decision["reasons"]),
+        answer["replayed"],
+    )
+
+
+async def _members(admin: GraphQLClient, ids: list[str]) -> list[dict]:
+    return [(await admin.data(MEMBER, id=i))["member"] for i in ids]
+
+
+async def test_a_batch_answers_as_its_purchases_one_by_one(admin, run_in_transaction, engine):
+    for store, city in (("SH-1", "Shanghai"), ("BJ-1", "Beijing")):
+        await run_in_transaction(
+            lambda s, store=store, city=city: save_store(
+                s, store_id=store, name=None, city=city, time_zone=None, now=START
+            )
+        )
+    singles, single_people = await _scenario(admin, run_in_transaction, "A")
+    batch, batch_people = await _scenario(admin, run_in_transaction, "B")
+
+    one_by_one = [(await admin.data(RECORD_ONE, input=i))["recordPurchase"] for i in singles]
+    with counted_statements(engine) as statements:
+        together = (await admin.data(RECORD_MANY, inputs=batch))["recordPurchases"]
+
+    assert [_seen(a) for a in together] == [_seen(a) for a in one_by_one]
+    seen = [_seen(a) for a in together]
+    assert [s[1] for s in seen[:11]] == ["COMPLETED"] * 10 + ["HELD"]
+    assert seen[11] == ("ERROR", "INVALID_INPUT")
+    assert together[11]["userErrors"][0]["field"] == ["inputs", "11", "amount"]
+    assert [s[1:5] for s in seen[12:15]] == [
+        ("COMPLETED", 1900, "ACCEPTED", ()),
+        ("COMPLETED", 1900, "ACCEPTED", ()),
+        ("HELD", 1900, "HELD", ("VELOCITY_MEMBER_DAY",)),
+    ]
+    assert seen[15][4] == ("LARGE_AMOUNT",)
+    assert [s[4] for s in seen[16:18]] == [("STAFF_SELF_DEALING",), ()]
+    assert [s[4] for s in seen[18:22]] == [(), ("IMPOSSIBLE_TRAVEL",), (), ("IMPOSSIBLE_TRAVEL",)]
+    assert seen[20][1:3] == ("COMPLETED", 0)
+    assert seen[22][1:3] == ("COMPLETED", 0)
+    assert seen[23] == ("V-0", "COMPLETED", 1, "ACCEPTED", (), True)
+    assert [seen[24], seen[25]] == [("ERROR", "DUPLICATE_RECEIPT"), ("ERROR", "NOT_FOUND")]
+    assert seen[26][1] == "COMPLETED" and seen[27][4] == ("VELOCITY_MEMBER_DAY",)
+    assert seen[28][0] == "PRE" and seen[28][5] is True
+    assert await _members(admin, batch_people) == await _members(admin, single_people)
+    big = (await _members(admin, [batch_people[0]]))[0]
+    assert big["tier"]["code"] == "DIAMOND" and big["points"]["pending"] == 3800
+    # The runs cost a fixed number of statements, not ~25 per purchase.
+    assert len(statements) < 150
+    await assert_ledger_verifies(run_in_transaction)
+
+
+async def _batch_of(admin: GraphQLClient, tag: str, buyers: list[str], size: int) -> list[dict]:
+    return [
+        purchase_input(
+            f"{tag}-{n}",
+            f"{20 + n}.00",
+            memberId=buyers[n % len(buyers)],
+            at=START - timedelta(hours=3, minutes=n),
+        )
+        for n in range(size)
+    ]
+
+
+async def test_a_batch_of_100_costs_the_statements_of_a_batch_of_10(admin, engine):
+    buyers = [(await created_member(admin, "POS", card(f"S-{n}")))["id"] for n in range(100)]
+
+    with counted_statements(engine) as ten:
+        small = await admin.data(RECORD_MANY, inputs=await _batch_of(admin, "T", buyers, 10))
+    with counted_statements(engine) as hundred:
+        large = await admin.data(RECORD_MANY, inputs=await _batch_of(admin, "H", buyers, 100))
+
+    answers = small["recordPurchases"] + large["recordPurchases"]
+    assert [a["purchase"]["status"] for a in answers] == ["COMPLETED"] * 110
+    assert len(hundred) == len(ten)
+
+
+async def test_concurrent_batches_on_shared_members_keep_the_ledger_exact(
+    admin, graphql_client, run_in_transaction
+):
+    till = await graphql_client("pos", store="S001")
+    buyers = [(await created_member(admin, "POS", card(f"K-{n}")))["id"] for n in range(8)]
+    batches = [await _batch_of(admin, f"K{b}", buyers, 40) for b in range(8)]
+    # Each batch twice at once: a till resending while the first upload is in flight.
+    sent = [till.data(RECORD_MANY, inputs=batch) for batch in batches + batches]
+
+    answers = [a for data in await asyncio.gather(*sent) for a in data["recordPurchases"]]
+
+    assert all(a["userErrors"] == [] for a in answers)
+    assert sum(not a["replayed"] for a in answers) == 320
+    assert await count(run_in_transaction, "purchases") == 320
+    earned = sum(a["pointsEarned"] for a in answers if not a["replayed"])
+    pending = sum(m["points"]["pending"] for m in await _members(admin, buyers))
+    held = sum(
+        a["pointsEarned"]
+        for a in answers
+        if not a["replayed"] and a["purchase"]["status"] == "HELD"
+    )
+    assert pending == earned - held
+    await assert_ledger_verifies(run_in_transaction)
+
+
+async def test_a_rule_without_a_batch_form_still_judges_every_purchase(admin, run_in_transaction):
+    async def lucky(session: Any, posting: Any) -> CheckResult | None:
+        if posting.attributes.get("amount") == "77.77":
+            return CheckResult(FraudOutcome.REJECTED, "LUCKY", "a lucky number")
+        return None
+
+    buyer = (await created_member(admin, "POS", card("L-1")))["id"]
+    inputs = [
+        purchase_input(f"L-{n}", amount, memberId=buyer, at=START - timedelta(minutes=n + 1))
+        for n, amount in enumerate(["10.00", "77.77", "20.00"])
+    ]
+    checks.register("LUCKY", lucky, operations=[PURCHASE])
+    try:
+        answers = (await admin.data(RECORD_MANY, inputs=inputs))["recordPurchases"]
+    finally:
+        checks.unregister("LUCKY")
+
+    assert [(a["purchase"]["status"], a["decision"]["reasons"]) for a in answers] == [
+        ("COMPLETED", []),
+        ("REJECTED", ["LUCKY"]),
+        ("COMPLETED", []),
+    ]
+    assert (await admin.data(MEMBER, id=buyer))["member"]["points"]["pending"] == 3
+    await assert_ledger_verifies(run_in_transaction)
