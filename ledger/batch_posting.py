@@ -22,18 +22,18 @@ from ledger.checks import CheckRegistry, FraudOutcome, Posting, checks
 from ledger.errors import InvalidRequest, refusal_from
 from ledger.model import Bucket, EntryRequest, LedgerConfig, LedgerEntry
 from ledger.posting import (
+    Account,
     PostingResult,
     check_members,
     compose_entry,
     credit_lot,
     entry_event,
     lock_accounts,
-    overdraft,
     save_accounts,
     validate_requests,
 )
 from ledger.queries import entry_from_row
-from ledger.reviews import open_review
+from ledger.reviews import HeldCase, open_reviews
 from ledger.tables import ledger_entries, points_lots
 
 
@@ -52,12 +52,15 @@ async def post_batch(
     now: datetime,
     config: LedgerConfig,
     operation: str,
+    locked: Mapping[int, Account] | None = None,
     registry: CheckRegistry = checks,
 ) -> list[PostingResult] | None:
     """One result per operation, in order; None when the checks cannot judge the batch as
     a whole (see ``CheckRegistry.decide_many``) and the caller must post one by one.
 
-    Raises InvalidRequest, MemberNotFound and MemberNotActive before writing anything.
+    ``locked`` are the accounts as ``lock_members`` answered them earlier in the
+    transaction, when the caller took the locks itself. Raises InvalidRequest,
+    MemberNotFound and MemberNotActive before writing anything.
     """
     for op in operations:
         if op.requests:
@@ -68,7 +71,10 @@ async def post_batch(
     if not member_ids:
         return [PostingResult() for _ in operations]
     await check_members(session, member_ids, require_active=True)
-    accounts = await lock_accounts(session, member_ids)
+    if locked is not None and locked.keys() >= set(member_ids):
+        accounts = {m: locked[m] for m in member_ids}
+    else:
+        accounts = await lock_accounts(session, member_ids)
     postings = [
         Posting(
             operation=operation,
@@ -87,13 +93,11 @@ async def post_batch(
     owners: list[int] = []
     results: list[PostingResult] = []
     for n, (op, decision) in enumerate(zip(operations, decisions, strict=True)):
+        # Credits never overdraw: a rule's rejection is the only refusal.
         refusal = None
         if decision.rejection is not None:
-            refusal = refusal_from(
-                decision.rejection.error_code, decision.rejection.message or decision.rejection.code
-            )
-        elif op.requests:
-            refusal = overdraft(accounts, op.requests)
+            rejection = decision.rejection
+            refusal = refusal_from(rejection.error_code, rejection.message or rejection.code)
         results.append(PostingResult(decision=decision, refusal=refusal))
         if refusal is not None:
             continue
@@ -123,19 +127,24 @@ async def post_batch(
     by_operation: dict[int, list[LedgerEntry]] = {}
     for owner, entry in zip(owners, entries, strict=True):
         by_operation.setdefault(owner, []).append(entry)
+    held = [n for n in by_operation if results[n].decision.outcome is FraudOutcome.HELD]
+    review_ids = (
+        await open_reviews(
+            session,
+            [
+                HeldCase(operation, results[n].decision.reasons, tuple(by_operation[n]))
+                for n in held
+            ],
+            now=now,
+        )
+        if held
+        else []
+    )
+    reviews = dict(zip(held, review_ids, strict=True))
     for n, posted in by_operation.items():
-        review_id = None
-        decision = results[n].decision
-        if decision.outcome is FraudOutcome.HELD:
-            # Held purchases are the exception; each opens its own review case.
-            review_id = await open_review(
-                session,
-                operation=operation,
-                reasons=decision.reasons,
-                entries=tuple(posted),
-                now=now,
-            )
-        results[n] = PostingResult(entries=tuple(posted), decision=decision, review_id=review_id)
+        results[n] = PostingResult(
+            entries=tuple(posted), decision=results[n].decision, review_id=reviews.get(n)
+        )
     return results
 
 

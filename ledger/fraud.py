@@ -9,10 +9,10 @@ staff and identity tables by SQL (the ledger still knows a member only by its ID
 DUPLICATE_RECEIPT is enforced before any posting, by the unique (store, receipt) of
 purchases: see ``sync.ingest``.
 
-Each purchase rule also has a batch form for an offline batch (see ``ledger.checks``): one
-query reads the history from before the batch (the batch's own purchases, named by
-``batch_purchase_ids``, left out), then the postings are folded in order, each seeing the
-earlier ones, so the batch is judged exactly as its purchases one by one.
+Each purchase rule also has a batch form for an offline batch (see ``ledger.checks``),
+called before the batch's purchases are stored: one query reads the history, then the
+postings are folded in order, each seeing the earlier ones, so the batch is judged exactly
+as its purchases one by one.
 """
 
 from __future__ import annotations
@@ -64,10 +64,6 @@ def _day(posting: Posting) -> date:
     return day if day is not None else business_day(posting.now, posting.config.zone)
 
 
-def _batch_ids(postings: Sequence[Posting]) -> list[int]:
-    return list(postings[0].attributes.get("batch_purchase_ids", ())) if postings else []
-
-
 def _judged(posting: Posting, result: CheckResult | None) -> CheckResult | None:
     return result if posting.entries else None
 
@@ -105,18 +101,17 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
         keys = sorted({(_member(p), _day(p)) for p in postings})
         rows = await session.execute(
             text(
-                "SELECT k.member_id, k.day, count(p.id) AS purchases,"
-                " coalesce(sum(p.points_earned), 0) AS points"
+                # LATERAL: one index probe per member, whatever the table's size.
+                "SELECT k.member_id, k.day, c.purchases, c.points"
                 " FROM unnest(CAST(:members AS bigint[]), CAST(:days AS date[]))"
-                "  AS k(member_id, day)"
-                " LEFT JOIN purchases p ON p.member_id = k.member_id AND p.business_day = k.day"
-                " AND p.id <> ALL(CAST(:batch AS bigint[])) AND p.points_earned > 0"
-                " AND p.status <> 'REJECTED' GROUP BY k.member_id, k.day"
+                "  AS k(member_id, day) CROSS JOIN LATERAL ("
+                "  SELECT count(*) AS purchases, coalesce(sum(p.points_earned), 0) AS points"
+                "  FROM purchases p WHERE p.member_id = k.member_id AND p.business_day = k.day"
+                "  AND p.points_earned > 0 AND p.status <> 'REJECTED') AS c"
             ),
             {
                 "members": [k[0] for k in keys],
                 "days": [k[1] for k in keys],
-                "batch": _batch_ids(postings),
             },
         )
         so_far = {(r.member_id, r.day): [r.purchases, r.points] for r in rows}
@@ -219,15 +214,15 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
         judged = [(n, p) for n, p in enumerate(postings) if p.entries and p.attributes.get("city")]
         rows = await session.execute(
             text(
-                "SELECT DISTINCT ON (k.n) k.n, s.city FROM unnest(CAST(:ns AS int[]),"
+                "SELECT k.n, o.city FROM unnest(CAST(:ns AS int[]),"
                 " CAST(:members AS bigint[]), CAST(:cities AS text[]),"
                 " CAST(:ats AS timestamptz[])) AS k(n, member_id, city, at)"
-                " JOIN purchases p ON p.member_id = k.member_id"
-                "  AND p.id <> ALL(CAST(:batch AS bigint[])) AND p.status <> 'REJECTED'"
+                " CROSS JOIN LATERAL (SELECT s.city FROM purchases p"
+                "  JOIN stores s ON s.id = p.store_id"
+                "  WHERE p.member_id = k.member_id AND p.status <> 'REJECTED'"
                 "  AND p.occurred_at > k.at - CAST(:window AS interval)"
                 "  AND p.occurred_at < k.at + CAST(:window AS interval)"
-                " JOIN stores s ON s.id = p.store_id AND s.city IS NOT NULL AND s.city <> k.city"
-                " ORDER BY k.n"
+                "  AND s.city IS NOT NULL AND s.city <> k.city LIMIT 1) AS o"
             ),
             {
                 "ns": [n for n, _ in judged],
@@ -235,30 +230,21 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
                 "cities": [p.attributes["city"] for _, p in judged],
                 "ats": [_occurred(p) for _, p in judged],
                 "window": window,
-                "batch": _batch_ids(postings),
             },
         )
         other_city: dict[int, str] = {r.n: r.city for r in rows}
         answers: list[CheckResult | None] = []
+        # Each member's earlier purchases in the batch: (city, time).
+        earlier: dict[int, list[tuple[str, datetime]]] = {}
         for n, posting in enumerate(postings):
-            city = posting.attributes.get("city")
-            if not posting.entries or not city:
-                answers.append(None)
-                continue
+            city, at = posting.attributes.get("city"), _occurred(posting)
+            seen = earlier.setdefault(_member(posting), [])
             other = other_city.get(n)
-            if other is None:
-                at = _occurred(posting)
-                other = next(
-                    (
-                        e.attributes["city"]
-                        for e in postings[:n]
-                        if _member(e) == _member(posting)
-                        and e.attributes.get("city") not in (None, city)
-                        and abs(_occurred(e) - at) < window
-                    ),
-                    None,
-                )
-            answers.append(_travel(other, city))
+            if other is None and city:
+                other = next((c for c, t in seen if c != city and abs(t - at) < window), None)
+            answers.append(_travel(other, city) if posting.entries and city else None)
+            if city:
+                seen.append((city, at))
         return answers
 
     async def new_identity_redeem(session: AsyncSession, posting: Posting) -> CheckResult | None:

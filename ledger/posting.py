@@ -179,10 +179,11 @@ async def check_members(
             )
 
 
-async def lock_members(session: AsyncSession, member_ids: Sequence[int]) -> None:
+async def lock_members(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Account]:
     """Lock the members' accounts for this transaction, for work that must read lots or
-    balances before it composes the entries it posts (expiry, settlement, merges)."""
-    await lock_accounts(session, sorted(set(member_ids)))
+    balances before it composes the entries it posts (expiry, settlement, merges, a batch
+    of purchases); answers the accounts as locked."""
+    return await lock_accounts(session, sorted(set(member_ids)))
 
 
 async def lock_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, Account]:

@@ -8,6 +8,7 @@ operator, the note and the time.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,15 @@ def review_from_row(row: Any) -> Review:
     )
 
 
+@dataclass(frozen=True)
+class HeldCase:
+    """What a HELD decision posted, for its review case."""
+
+    operation: str
+    reasons: tuple[str, ...]
+    entries: tuple[LedgerEntry, ...]
+
+
 async def open_review(
     session: AsyncSession,
     *,
@@ -98,35 +108,54 @@ async def open_review(
     now: datetime,
 ) -> int:
     """Record a case for the entries a HELD decision posted."""
-    first = entries[0]
-    points = sum(abs(e.amount) for e in entries)
-    summary = f"{first.reference or operation}, {points:,} points"
-    review_id = await session.scalar(
+    return (await open_reviews(session, [HeldCase(operation, reasons, entries)], now=now))[0]
+
+
+async def open_reviews(
+    session: AsyncSession, cases: Sequence[HeldCase], *, now: datetime
+) -> list[int]:
+    """Record a case for each, in one statement; answers their IDs in order."""
+    summaries = [
+        f"{c.entries[0].reference or c.operation}, {sum(abs(e.amount) for e in c.entries):,} points"
+        for c in cases
+    ]
+    rows = await session.execute(
         text(
             "INSERT INTO fraud_reviews"
             " (member_id, operation, reasons, summary, entry_ids, created_at)"
-            " VALUES (:member, :operation, :reasons, :summary, :entries, :now) RETURNING id"
+            " SELECT member_id, operation, string_to_array(reasons, ','), summary,"
+            " CAST(string_to_array(entry_ids, ',') AS bigint[]), :now"
+            " FROM unnest(CAST(:members AS bigint[]), CAST(:operations AS text[]),"
+            " CAST(:reasons AS text[]), CAST(:summaries AS text[]), CAST(:entry_ids AS text[]))"
+            " AS c(member_id, operation, reasons, summary, entry_ids)"
+            " RETURNING id, entry_ids[1] AS first_entry"
         ),
         {
-            "member": first.member_id,
-            "operation": operation,
-            "reasons": list(reasons),
-            "summary": summary,
-            "entries": [e.id for e in entries],
+            "members": [c.entries[0].member_id for c in cases],
+            "operations": [c.operation for c in cases],
+            "reasons": [",".join(c.reasons) for c in cases],
+            "summaries": summaries,
+            "entry_ids": [",".join(str(e.id) for e in c.entries) for c in cases],
             "now": now,
         },
     )
-    await hooks.publish(
+    # Entry IDs are unique, so a case's first one names it among the returned rows.
+    by_first_entry = {row.first_entry: row.id for row in rows}
+    review_ids = [int(by_first_entry[c.entries[0].id]) for c in cases]
+    await hooks.publish_many(
         session,
-        FraudHeld(
-            member_id=first.member_id,
-            review_id=review_id,
-            operation=operation,
-            reasons=reasons,
-            summary=summary,
-        ),
+        [
+            FraudHeld(
+                member_id=c.entries[0].member_id,
+                review_id=review_id,
+                operation=c.operation,
+                reasons=c.reasons,
+                summary=summary,
+            )
+            for c, review_id, summary in zip(cases, review_ids, summaries, strict=True)
+        ],
     )
-    return int(review_id)
+    return review_ids
 
 
 async def decide_review(

@@ -6,11 +6,12 @@ never lost for one that committed.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import DomainEvent, EventHooks
@@ -32,9 +33,22 @@ async def append_event(session: AsyncSession, event: DomainEvent) -> None:
 
 
 async def append_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
-    """Many events in one multi-row INSERT, in their order."""
+    """Many events in one INSERT, in their order (one statement text for any number)."""
     await session.execute(
-        insert(outbox_events).values([{**_row(e), "occurred_at": func.now()} for e in events])
+        text(
+            "INSERT INTO outbox_events"
+            " (event_id, event_type, version, member_id, payload, occurred_at)"
+            " SELECT gen_random_uuid(), t, v, m, CAST(p AS jsonb), now()"
+            " FROM unnest(CAST(:types AS text[]), CAST(:versions AS int[]),"
+            " CAST(:members AS bigint[]), CAST(:payloads AS text[])) WITH ORDINALITY"
+            " AS e(t, v, m, p, n) ORDER BY n"
+        ),
+        {
+            "types": [e.event_type for e in events],
+            "versions": [e.version for e in events],
+            "members": [e.member_id for e in events],
+            "payloads": [json.dumps(e.payload(), separators=(",", ":")) for e in events],
+        },
     )
 
 

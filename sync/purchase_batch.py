@@ -15,11 +15,11 @@ in the run would price them), and a receipt repeated in the batch (which replays
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.errors import IdentityError
@@ -31,7 +31,7 @@ from ledger.checks import ACCEPTED
 from ledger.earning import Earning
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
-from ledger.posting import PostingResult, lock_members
+from ledger.posting import Account, PostingResult, lock_members
 from sync.purchase_records import PurchaseRecord, purchase_from_row
 from sync.purchase_requests import (
     DuplicateReceipt,
@@ -53,7 +53,7 @@ from sync.purchase_rows import (
     stored_decision,
     tier_code_of,
 )
-from sync.purchase_tables import purchase_items, purchases
+from sync.purchase_tables import purchase_items
 from sync.stores import ensure_stores
 from sync.tiers import tiers_at, upgrade_after_purchases
 
@@ -151,8 +151,13 @@ async def _stored_receipts(
     keys = [(r.store_id, r.receipt_no) for r in requests]
     if not keys:
         return {}
+    # A join on unnest, not a row IN list: that one the planner scanned the table for.
     rows = await session.execute(
-        select(purchases).where(tuple_(purchases.c.store_id, purchases.c.receipt_no).in_(keys))
+        text(
+            "SELECT p.* FROM unnest(CAST(:stores AS text[]), CAST(:receipts AS text[]))"
+            " AS k(store_id, receipt_no) JOIN purchases p USING (store_id, receipt_no)"
+        ),
+        {"stores": [k[0] for k in keys], "receipts": [k[1] for k in keys]},
     )
     return {(row.store_id, row.receipt_no): purchase_from_row(row) for row in rows}
 
@@ -190,9 +195,8 @@ async def _record_fresh(
     }
     stores = await ensure_stores(session, {f.request.store_id for f in fresh.values()}, now=now)
     members = sorted({f.buyer for f in fresh.values() if f.buyer is not None})
-    if members:
-        # The members' purchases queue here, as in record_purchase.
-        await lock_members(session, members)
+    # The members' purchases queue here, as in record_purchase.
+    accounts = await lock_members(session, members) if members else {}
     bought = [f for f in fresh.values() if f.buyer is not None]
     codes = await tiers_at(session, [(f.buyer, f.request.occurred_at) for f in bought])
     for f, code in zip(bought, codes, strict=True):
@@ -201,7 +205,7 @@ async def _record_fresh(
         f.city = stores[f.request.store_id].city
         f.earning = price_purchase(f.request, config.tiers.get(f.tier_code), f.day, config)
     if bought:
-        await _post_points(session, bought, now=now, config=config)
+        await _post_points(session, bought, accounts, now=now, config=config)
     records = await _insert_purchases(session, list(fresh.values()), now=now, config=config)
     items = [
         row
@@ -223,7 +227,12 @@ async def _record_fresh(
 
 
 async def _post_points(
-    session: AsyncSession, bought: list[_Fresh], *, now: datetime, config: IngestConfig
+    session: AsyncSession,
+    bought: list[_Fresh],
+    accounts: Mapping[int, Account],
+    *,
+    now: datetime,
+    config: IngestConfig,
 ) -> None:
     operations = []
     for f in bought:
@@ -232,7 +241,12 @@ async def _post_points(
         facts = fraud_facts(f.request, member_id=f.buyer, purchase_id=None, day=f.day, city=f.city)
         operations.append(BatchOperation(requests=credit, attributes=facts))
     results = await post_batch(
-        session=session, operations=operations, now=now, config=config.ledger, operation=PURCHASE
+        session=session,
+        operations=operations,
+        now=now,
+        config=config.ledger,
+        operation=PURCHASE,
+        locked=accounts,
     )
     if results is None:
         raise RunNotJudgeable()
