@@ -1,6 +1,7 @@
 """POS ingest benchmark: ``recordPurchases`` against plain multi-row INSERTs.
 
     python -m bench.ingest [--members 2000] [--batches 20] [--batch-size 100] [--senders 4]
+                           [--workers 1]
 
 The hub (``memberhub serve``, a child process) gets batches of purchases from a till, every
 anti-fraud rule on, each purchase priced, stored with its items and its points posted
@@ -183,6 +184,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="hub processes")
     args = parser.parse_args()
     url = asyncio.run(fresh_database(DATABASE))
     key, member_ids = asyncio.run(prepare(url, args.members))
@@ -194,7 +196,15 @@ def main() -> None:
         "MEMBERHUB_LOG_LEVEL": "WARNING",
         "MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": {"rate": 1e9, "burst": 10**9}}),
     }
-    argv = [str(Path(PYTHON).with_name("memberhub")), "serve", "--no-migrate", "--port", str(port)]
+    argv = [
+        str(Path(PYTHON).with_name("memberhub")),
+        "serve",
+        "--no-migrate",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+    ]
     hub_rates, floor_rates = [], []
     with server("hub", argv, env, port) as hub:
         warm = [purchases("warm", args.batch_size, member_ids, rng)]
@@ -211,7 +221,7 @@ def main() -> None:
     hub_rate, floor_rate = statistics.median(hub_rates), statistics.median(floor_rates)
     print(
         f"{args.batches} batches of {args.batch_size}, {args.senders} in flight, "
-        f"{args.runs} runs, medians"
+        f"{args.workers} hub worker(s), {args.runs} runs, medians"
     )
     print(
         f"hub recordPurchases: {hub_rate:8.0f} purchases/s  (runs: "

@@ -43,8 +43,8 @@ from sync.purchase_rows import (
     item_rows,
     price_purchase,
     recorded_event,
+    replay,
     settled,
-    stored_decision,
     tier_code_of,
 )
 from sync.purchase_tables import purchase_items, purchases
@@ -133,13 +133,10 @@ async def record_purchase(
     existing = await _existing(session, request)
     if existing is not None:
         buyer = await _known_buyer(session, request, config.identity)
-        if bytes(existing.content_hash) != content_hash(request, buyer):
-            raise DuplicateReceipt(
-                f"receipt {request.store_id}/{request.receipt_no} was already claimed"
-                " with other content",
-                field=("receiptNo",),
-            )
-        return PurchaseOutcome(existing, stored_decision(existing), replayed=True)
+        answer = replay(existing, request, buyer)
+        if isinstance(answer, DuplicateReceipt):
+            raise answer
+        return answer
 
     member_id = await _buyer(
         session, request, may_enrol=may_enrol, actor=actor, now=now, config=config.identity

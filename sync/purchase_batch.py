@@ -34,7 +34,6 @@ from ledger.model import business_day
 from ledger.posting import Account, PostingResult, lock_members
 from sync.purchase_records import PurchaseRecord, purchase_from_row
 from sync.purchase_requests import (
-    DuplicateReceipt,
     IngestConfig,
     PurchaseError,
     PurchaseOutcome,
@@ -49,8 +48,8 @@ from sync.purchase_rows import (
     item_rows,
     price_purchase,
     recorded_event,
+    replay,
     settled,
-    stored_decision,
     tier_code_of,
 )
 from sync.purchase_tables import purchase_items
@@ -121,7 +120,7 @@ async def record_purchase_run(
         buyer = buyers.get(request.member_id) if request.member_id is not None else None
         earlier = stored.get((request.store_id, request.receipt_no))
         if earlier is not None:
-            answers[n] = _replay(earlier, request, buyer)
+            answers[n] = replay(earlier, request, buyer)
         elif request.member_id is not None and buyer is None:
             answers[n] = UnknownMember(f"no active member {request.member_id}", field=("memberId",))
         else:
@@ -133,16 +132,6 @@ async def record_purchase_run(
     done = [answer for answer in answers if answer is not None]
     assert len(done) == len(requests), "every purchase of a run is answered"
     return done
-
-
-def _replay(earlier: PurchaseRecord, request: PurchaseRequest, buyer: int | None) -> Answer:
-    if earlier.content_hash != content_hash(request, buyer):
-        return DuplicateReceipt(
-            f"receipt {request.store_id}/{request.receipt_no} was already claimed"
-            " with other content",
-            field=("receiptNo",),
-        )
-    return PurchaseOutcome(earlier, stored_decision(earlier), replayed=True)
 
 
 async def _stored_receipts(

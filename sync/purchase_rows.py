@@ -13,7 +13,14 @@ from ledger.earning import Earning, Line, purchase_points, settles_at
 from ledger.model import Bucket, EntryKind, EntryRequest
 from ledger.model import Channel as LedgerChannel
 from sync.purchase_records import PurchaseRecord
-from sync.purchase_requests import IngestConfig, PurchaseRecorded, PurchaseRequest
+from sync.purchase_requests import (
+    DuplicateReceipt,
+    IngestConfig,
+    PurchaseOutcome,
+    PurchaseRecorded,
+    PurchaseRequest,
+    content_hash,
+)
 from sync.tiers import TierDefinition, TierProgramme
 
 
@@ -119,3 +126,17 @@ def stored_decision(purchase: PurchaseRecord) -> Decision:
     if purchase.review_id is not None:
         return Decision(FraudOutcome.HELD, purchase.reasons)
     return ACCEPTED
+
+
+def replay(
+    earlier: PurchaseRecord, request: PurchaseRequest, buyer: int | None
+) -> PurchaseOutcome | DuplicateReceipt:
+    """A receipt submitted again: the first result when the content is the same, else
+    DUPLICATE_RECEIPT (nothing is written either way)."""
+    if earlier.content_hash != content_hash(request, buyer):
+        return DuplicateReceipt(
+            f"receipt {request.store_id}/{request.receipt_no} was already claimed"
+            " with other content",
+            field=("receiptNo",),
+        )
+    return PurchaseOutcome(earlier, stored_decision(earlier), replayed=True)
