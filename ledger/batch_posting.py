@@ -19,15 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import hooks
 from ledger.checks import CheckRegistry, FraudOutcome, Posting, checks
+from ledger.entries import Account, compose_entry, credit_lot, entry_event
 from ledger.errors import InvalidRequest, refusal_from
 from ledger.model import Bucket, EntryRequest, LedgerConfig, LedgerEntry
 from ledger.posting import (
-    Account,
     PostingResult,
     check_members,
-    compose_entry,
-    credit_lot,
-    entry_event,
     lock_accounts,
     save_accounts,
     validate_requests,

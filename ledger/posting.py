@@ -12,7 +12,7 @@ The CHECK constraints of the balances table are the last word on overdrafts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +20,8 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import hooks
-from ledger.chain import canonical_entry, chain_hash
 from ledger.checks import ACCEPTED, CheckRegistry, Decision, FraudOutcome, Posting, checks
+from ledger.entries import Account, compose_entry, credit_lot, entry_event
 from ledger.errors import (
     InsufficientPoints,
     InvalidRequest,
@@ -30,19 +30,15 @@ from ledger.errors import (
     Refusal,
     refusal_from,
 )
-from ledger.events import PointsCredited, PointsDebited, PointsExpired
 from ledger.idempotency import claim_key, record_outcome
-from ledger.lots import OpenLot, lot_amount_of_credit, plan_debit
+from ledger.lots import OpenLot, plan_debit
 from ledger.model import (
     DEBT_KINDS,
     Bucket,
-    EntryKind,
     EntryRequest,
     IdempotencyKey,
     LedgerConfig,
     LedgerEntry,
-    add_months,
-    lifetime_delta,
 )
 from ledger.queries import entries_by_ids, entry_from_row
 from ledger.reviews import open_review
@@ -63,15 +59,6 @@ class PostingResult:
     @property
     def entry(self) -> LedgerEntry | None:
         return self.entries[0] if self.entries else None
-
-
-@dataclass
-class Account:
-    member_id: int
-    last_seq: int
-    head_hash: bytes
-    lifetime_earned: int
-    balances: dict[Bucket, int] = field(default_factory=dict)
 
 
 async def post_entries(
@@ -250,57 +237,6 @@ def overdraft(accounts: Mapping[int, Account], requests: Sequence[EntryRequest])
     return None
 
 
-def compose_entry(
-    account: Account,
-    request: EntryRequest,
-    decision: Decision,
-    now: datetime,
-    config: LedgerConfig,
-    idempotency_key: str | None,
-) -> tuple[dict[str, Any], int]:
-    """The row of ``account``'s next entry, hash-chained, and its bucket's balance before
-    it; advances the account past it."""
-    held = decision.outcome is FraudOutcome.HELD and request.amount > 0
-    bucket = Bucket.HELD if held else request.bucket
-    expires_at = request.expires_at
-    if request.bucket is Bucket.AVAILABLE and request.amount > 0 and expires_at is None:
-        expires_at = add_months(now, config.expiry_months)
-    before = account.balances.get(bucket, 0)
-    values: dict[str, Any] = {
-        "member_id": account.member_id,
-        "seq": account.last_seq + 1,
-        "kind": request.kind.value,
-        "bucket": bucket.value,
-        "amount": request.amount,
-        "balance_after": before + request.amount,
-        "channel": request.channel.value,
-        "store_id": request.store_id,
-        "reference": request.reference,
-        "reason": request.reason,
-        "idempotency_key": idempotency_key,
-        "expires_at": expires_at,
-        "available_at": request.available_at,
-        "reverses_id": request.reverses_id,
-        "consumes_lot": request.consumes_lot,
-        "held_for": (
-            request.bucket.value
-            if held
-            else request.held_for.value
-            if bucket is Bucket.HELD and request.held_for is not None
-            else None
-        ),
-        "hold_reasons": list(decision.reasons) if held else None,
-        "created_at": now,
-    }
-    digest = chain_hash(account.head_hash, canonical_entry(**values))
-    values.update(prev_hash=account.head_hash, hash=digest)
-    account.balances[bucket] = before + request.amount
-    account.last_seq += 1
-    account.head_hash = digest
-    account.lifetime_earned += lifetime_delta(request.kind, bucket, request.amount)
-    return values, before
-
-
 async def _append(
     session: AsyncSession,
     account: Account,
@@ -364,22 +300,6 @@ async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: 
         )
 
 
-def credit_lot(entry: LedgerEntry, balance_before: int) -> dict[str, Any] | None:
-    """The lot a credit opens: what is left of it once a debt in its bucket is repaid."""
-    points = lot_amount_of_credit(balance_before, entry.amount)
-    if points <= 0:
-        return None
-    return {
-        "member_id": entry.member_id,
-        "entry_id": entry.id,
-        "bucket": entry.bucket.value,
-        "amount": points,
-        "remaining": points,
-        "expires_at": entry.expires_at if entry.bucket is Bucket.AVAILABLE else None,
-        "available_at": entry.available_at if entry.bucket is Bucket.PENDING else None,
-    }
-
-
 async def save_accounts(session: AsyncSession, accounts: Iterable[Account]) -> None:
     """Write the accounts' chain heads and lifetime totals, in one statement."""
     accounts = list(accounts)
@@ -397,23 +317,3 @@ async def save_accounts(session: AsyncSession, accounts: Iterable[Account]) -> N
             "lifetimes": [a.lifetime_earned for a in accounts],
         },
     )
-
-
-def entry_event(entry: LedgerEntry) -> PointsCredited | PointsDebited | PointsExpired:
-    common: dict[str, Any] = {
-        "member_id": entry.member_id,
-        "entry_id": entry.id,
-        "kind": entry.kind.value,
-        "bucket": entry.bucket.value,
-        "amount": entry.amount,
-        "balance_after": entry.balance_after,
-        "channel": entry.channel.value,
-        "store_id": entry.store_id,
-        "reference": entry.reference,
-        "created_at": entry.created_at,
-    }
-    if entry.amount > 0:
-        return PointsCredited(**common, expires_at=entry.expires_at)
-    if entry.kind is EntryKind.EXPIRE:
-        return PointsExpired(**common)
-    return PointsDebited(**common)

@@ -29,9 +29,10 @@ from identity.lookup import active_member_ids
 from ledger.batch_posting import BatchOperation, post_batch
 from ledger.checks import ACCEPTED
 from ledger.earning import Earning
+from ledger.entries import Account
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
-from ledger.posting import Account, PostingResult, lock_members
+from ledger.posting import PostingResult, lock_members
 from sync.purchase_records import PurchaseRecord, purchase_from_row
 from sync.purchase_requests import (
     IngestConfig,

@@ -1,0 +1,119 @@
+"""What the posting path writes, as values: an account's next hash-chained entry, the lot
+a credit opens, the event an entry announces. ``post_entries`` and ``post_batch`` compose
+with these and differ only in how many statements carry the rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ledger.chain import canonical_entry, chain_hash
+from ledger.checks import Decision, FraudOutcome
+from ledger.events import PointsCredited, PointsDebited, PointsExpired
+from ledger.lots import lot_amount_of_credit
+from ledger.model import (
+    Bucket,
+    EntryKind,
+    EntryRequest,
+    LedgerConfig,
+    LedgerEntry,
+    add_months,
+    lifetime_delta,
+)
+
+
+@dataclass
+class Account:
+    member_id: int
+    last_seq: int
+    head_hash: bytes
+    lifetime_earned: int
+    balances: dict[Bucket, int] = field(default_factory=dict)
+
+
+def compose_entry(
+    account: Account,
+    request: EntryRequest,
+    decision: Decision,
+    now: datetime,
+    config: LedgerConfig,
+    idempotency_key: str | None,
+) -> tuple[dict[str, Any], int]:
+    """The row of ``account``'s next entry, hash-chained, and its bucket's balance before
+    it; advances the account past it."""
+    held = decision.outcome is FraudOutcome.HELD and request.amount > 0
+    bucket = Bucket.HELD if held else request.bucket
+    expires_at = request.expires_at
+    if request.bucket is Bucket.AVAILABLE and request.amount > 0 and expires_at is None:
+        expires_at = add_months(now, config.expiry_months)
+    before = account.balances.get(bucket, 0)
+    values: dict[str, Any] = {
+        "member_id": account.member_id,
+        "seq": account.last_seq + 1,
+        "kind": request.kind.value,
+        "bucket": bucket.value,
+        "amount": request.amount,
+        "balance_after": before + request.amount,
+        "channel": request.channel.value,
+        "store_id": request.store_id,
+        "reference": request.reference,
+        "reason": request.reason,
+        "idempotency_key": idempotency_key,
+        "expires_at": expires_at,
+        "available_at": request.available_at,
+        "reverses_id": request.reverses_id,
+        "consumes_lot": request.consumes_lot,
+        "held_for": (
+            request.bucket.value
+            if held
+            else request.held_for.value
+            if bucket is Bucket.HELD and request.held_for is not None
+            else None
+        ),
+        "hold_reasons": list(decision.reasons) if held else None,
+        "created_at": now,
+    }
+    digest = chain_hash(account.head_hash, canonical_entry(**values))
+    values.update(prev_hash=account.head_hash, hash=digest)
+    account.balances[bucket] = before + request.amount
+    account.last_seq += 1
+    account.head_hash = digest
+    account.lifetime_earned += lifetime_delta(request.kind, bucket, request.amount)
+    return values, before
+
+
+def credit_lot(entry: LedgerEntry, balance_before: int) -> dict[str, Any] | None:
+    """The lot a credit opens: what is left of it once a debt in its bucket is repaid."""
+    points = lot_amount_of_credit(balance_before, entry.amount)
+    if points <= 0:
+        return None
+    return {
+        "member_id": entry.member_id,
+        "entry_id": entry.id,
+        "bucket": entry.bucket.value,
+        "amount": points,
+        "remaining": points,
+        "expires_at": entry.expires_at if entry.bucket is Bucket.AVAILABLE else None,
+        "available_at": entry.available_at if entry.bucket is Bucket.PENDING else None,
+    }
+
+
+def entry_event(entry: LedgerEntry) -> PointsCredited | PointsDebited | PointsExpired:
+    common: dict[str, Any] = {
+        "member_id": entry.member_id,
+        "entry_id": entry.id,
+        "kind": entry.kind.value,
+        "bucket": entry.bucket.value,
+        "amount": entry.amount,
+        "balance_after": entry.balance_after,
+        "channel": entry.channel.value,
+        "store_id": entry.store_id,
+        "reference": entry.reference,
+        "created_at": entry.created_at,
+    }
+    if entry.amount > 0:
+        return PointsCredited(**common, expires_at=entry.expires_at)
+    if entry.kind is EntryKind.EXPIRE:
+        return PointsExpired(**common)
+    return PointsDebited(**common)
