@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.errors import IdentityConflict, InvalidIdentity
@@ -27,7 +27,8 @@ from ledger.checks import ACCEPTED
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import lock_members, post_entries
-from sync.purchase_records import PurchaseRecord, purchase_from_row
+from sync.purchase_queries import purchase_by_receipt
+from sync.purchase_records import purchase_from_row
 from sync.purchase_requests import (
     DuplicateReceipt,
     IngestConfig,
@@ -50,18 +51,6 @@ from sync.purchase_rows import (
 from sync.purchase_tables import purchase_items, purchases
 from sync.stores import ensure_store
 from sync.tiers import tier_at, upgrade_after_purchase
-
-
-async def _existing(session: AsyncSession, request: PurchaseRequest) -> PurchaseRecord | None:
-    row = (
-        await session.execute(
-            select(purchases).where(
-                purchases.c.store_id == request.store_id,
-                purchases.c.receipt_no == request.receipt_no,
-            )
-        )
-    ).one_or_none()
-    return None if row is None else purchase_from_row(row)
 
 
 async def _known_buyer(
@@ -130,7 +119,7 @@ async def record_purchase(
     before writing anything.
     """
     request = validate_purchase(request, now=now)
-    existing = await _existing(session, request)
+    existing = await purchase_by_receipt(session.execute, request.store_id, request.receipt_no)
     if existing is not None:
         buyer = await _known_buyer(session, request, config.identity)
         answer = replay(existing, request, buyer)

@@ -15,7 +15,7 @@ in the run would price them), and a receipt repeated in the batch (which replays
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -33,6 +33,7 @@ from ledger.entries import Account
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import PostingResult, lock_members
+from sync.purchase_queries import purchases_by_receipts
 from sync.purchase_records import PurchaseRecord, purchase_from_row
 from sync.purchase_requests import (
     IngestConfig,
@@ -112,7 +113,9 @@ async def record_purchase_run(
             cleaned[n] = validate_purchase(request, now=now)
         except PurchaseError as error:
             answers[n] = error
-    stored = await _stored_receipts(session, cleaned.values())
+    stored = await purchases_by_receipts(
+        session.execute, [(r.store_id, r.receipt_no) for r in cleaned.values()]
+    )
     buyers = await active_member_ids(
         session, (r.member_id for r in cleaned.values() if r.member_id is not None)
     )
@@ -133,23 +136,6 @@ async def record_purchase_run(
     done = [answer for answer in answers if answer is not None]
     assert len(done) == len(requests), "every purchase of a run is answered"
     return done
-
-
-async def _stored_receipts(
-    session: AsyncSession, requests: Iterable[PurchaseRequest]
-) -> dict[tuple[str, str], PurchaseRecord]:
-    keys = [(r.store_id, r.receipt_no) for r in requests]
-    if not keys:
-        return {}
-    # A join on unnest, not a row IN list: that one the planner scanned the table for.
-    rows = await session.execute(
-        text(
-            "SELECT p.* FROM unnest(CAST(:stores AS text[]), CAST(:receipts AS text[]))"
-            " AS k(store_id, receipt_no) JOIN purchases p USING (store_id, receipt_no)"
-        ),
-        {"stores": [k[0] for k in keys], "receipts": [k[1] for k in keys]},
-    )
-    return {(row.store_id, row.receipt_no): purchase_from_row(row) for row in rows}
 
 
 @dataclass

@@ -136,3 +136,20 @@ async def purchase_by_receipt(
     )
     row = rows.one_or_none()
     return None if row is None else purchase_from_row(row)
+
+
+async def purchases_by_receipts(
+    execute: Execute, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], PurchaseRecord]:
+    """The purchases stored under these (store, receipt) keys, by key."""
+    if not keys:
+        return {}
+    # A join on unnest, not a row IN list: that one the planner scanned the table for.
+    rows = await execute(
+        text(
+            "SELECT p.* FROM unnest(CAST(:stores AS text[]), CAST(:receipts AS text[]))"
+            " AS k(store_id, receipt_no) JOIN purchases p USING (store_id, receipt_no)"
+        ),
+        {"stores": [k[0] for k in keys], "receipts": [k[1] for k in keys]},
+    )
+    return {(row.store_id, row.receipt_no): purchase_from_row(row) for row in rows}
