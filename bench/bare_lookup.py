@@ -20,21 +20,24 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-# The statements the hub sends for this query (read off PostgreSQL's statement log).
-MEMBER_BY_IDENTITY = (
-    "SELECT members.* FROM members JOIN member_identities ON member_identities.member_id"
-    " = members.id WHERE member_identities.type = $1"
-    " AND member_identities.namespace IS NULL AND member_identities.value = $2"
-)
-TIER = (
-    "SELECT member_id, tier_code, since FROM member_tiers"
-    " WHERE member_id = ANY($1) AND until IS NULL"
-)
-BALANCES = (
-    "SELECT b.member_id, b.bucket, b.balance, a.lifetime_earned"
-    " FROM unnest(CAST($1 AS bigint[])) AS k(member_id)"
-    " JOIN points_accounts a ON a.member_id = k.member_id"
-    " JOIN points_balances b ON b.member_id = k.member_id"
+# The statement the hub sends for this query (read off PostgreSQL's statement log): the
+# member by identity with its current tier and balances (``hub.member_lookup``).
+LOOKUP = (
+    "SELECT members.*, tier.tier_code AS current_tier_code, tier.since AS current_tier_since,"
+    " account.lifetime_earned AS account_lifetime_earned,"
+    " buckets.available AS account_available, buckets.pending AS account_pending,"
+    " buckets.held AS account_held"
+    " FROM member_identities"
+    " JOIN members ON members.id = member_identities.member_id"
+    " LEFT JOIN member_tiers tier ON tier.member_id = members.id AND tier.until IS NULL"
+    " LEFT JOIN points_accounts account ON account.member_id = members.id"
+    " LEFT JOIN LATERAL (SELECT"
+    "  sum(b.balance) FILTER (WHERE b.bucket = 'AVAILABLE') AS available,"
+    "  sum(b.balance) FILTER (WHERE b.bucket = 'PENDING') AS pending,"
+    "  sum(b.balance) FILTER (WHERE b.bucket = 'HELD') AS held"
+    "  FROM points_balances b WHERE b.member_id = account.member_id) buckets ON true"
+    " WHERE member_identities.type = $1 AND member_identities.value = $2"
+    " AND member_identities.namespace IS NULL"
 )
 
 
@@ -54,23 +57,17 @@ def build_app(dsn: str) -> Starlette:
         body = orjson.loads(await request.body())
         phone = body["variables"]["phone"]
         assert pool is not None
-        # Autocommit, as the hub reads: each statement is its own READ COMMITTED snapshot.
-        async with pool.acquire() as conn:
-            row = await conn.fetchrow(MEMBER_BY_IDENTITY, "PHONE", phone)
-            member = None
-            if row is not None:
-                tier = await conn.fetchrow(TIER, [row["id"]])
-                balances = {
-                    r["bucket"]: r["balance"] for r in await conn.fetch(BALANCES, [row["id"]])
-                }
-                member = {
-                    "id": base64.b64encode(f"Member:{row['id']}".encode()).decode(),
-                    "tier": {"code": tier["tier_code"] if tier else "REGULAR"},
-                    "points": {
-                        "available": balances.get("AVAILABLE", 0),
-                        "pending": balances.get("PENDING", 0),
-                    },
-                }
+        row = await pool.fetchrow(LOOKUP, "PHONE", phone)
+        member = None
+        if row is not None:
+            member = {
+                "id": base64.b64encode(f"Member:{row['id']}".encode()).decode(),
+                "tier": {"code": row["current_tier_code"] or "REGULAR"},
+                "points": {
+                    "available": row["account_available"] or 0,
+                    "pending": row["account_pending"] or 0,
+                },
+            }
         return Response(orjson.dumps({"data": {"member": member}}), media_type="application/json")
 
     async def healthz(_: Request) -> Response:

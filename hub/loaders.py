@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -137,3 +137,38 @@ class Loaders:
     def segment_page(self) -> DataLoader[tuple[int, int, int], intelligence.SegmentPage]:
         """Pages of a segment's members by (segment, first, after member ID)."""
         return DataLoader(partial(intelligence.load_segment_pages, self.execute))
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+R = TypeVar("R")
+
+if TYPE_CHECKING:
+    Loaded = R | Awaitable[R]
+else:
+
+    class Loaded:
+        """``Loaded[T]``: a resolver's answer, ``T`` now or an awaitable of it.
+
+        Strawberry takes a field's GraphQL type from the annotation, so at run time this
+        is just ``T``; graphql-core awaits an answer that is still loading."""
+
+        def __class_getitem__(cls, item: Any) -> Any:
+            return item
+
+
+def load_then(loader: DataLoader[K, V], key: K, then: Callable[[V], R]) -> Loaded[R]:
+    """``then`` of the loaded value: at once when the request already holds it, else later.
+
+    A resolver returning a plain value is completed by graphql-core in place; an awaitable
+    costs a coroutine and a task of the gather over its siblings. Values primed by an
+    earlier read (``hub.member_lookup``) or loaded by a sibling are common in lookups.
+    """
+    future = loader.load(key)
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return then(future.result())
+    return _then(future, then)
+
+
+async def _then(future: Awaitable[V], then: Callable[[V], R]) -> R:
+    return then(await future)

@@ -15,6 +15,7 @@ from hub.api.node import Node, node_loader
 from hub.api.pagination import PageInfo
 from hub.api.points_types import PointsAccount, member_points
 from hub.ids import encode_id
+from hub.loaders import Loaded
 from hub.permissions import ForbiddenError, allowed
 from hub.principal import Principal, Scope
 from identity import model
@@ -109,12 +110,12 @@ class MemberObject(Node):
         return [merge_object(r) for r in records]
 
     @strawberry.field
-    async def tier(
+    def tier(
         self, info: strawberry.Info
-    ) -> Annotated[MemberTier, strawberry.lazy("hub.api.purchase_types")]:
+    ) -> Loaded[Annotated[MemberTier, strawberry.lazy("hub.api.purchase_types")]]:
         from hub.api.member_purchase_fields import member_tier
 
-        return await member_tier(info, self.record)
+        return member_tier(info, self.record)
 
     @strawberry.field
     async def stats(

@@ -30,6 +30,7 @@ from hub.api.member_types import (
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from hub.errors import UserError, to_user_error
 from hub.ids import InvalidGlobalId, decode_int_id
+from hub.member_lookup import member_with_account
 from hub.permissions import requires
 from hub.principal import ClientKind, Scope
 from hub.wiring import tier_programme
@@ -123,7 +124,7 @@ class MemberQuery:
                 key = normalise(identity.to_raw(), region=config.phone_region)
             except InvalidIdentity as error:
                 raise _query_error(str(error)) from None
-            found = await lookup.member_by_identity(info.context.execute, key)
+            found = await member_with_account(info.context.execute, info.context.loaders, key)
         else:
             try:
                 member_id = decode_int_id(str(id), "Member")

@@ -15,11 +15,12 @@ from graphql import GraphQLError
 from hub.api.node import Node, node_loader
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from hub.ids import encode_id
+from hub.loaders import Loaded, load_then
 from hub.permissions import ForbiddenError, allowed
 from hub.principal import Scope
 from identity import model as identity_model
 from ledger import checks
-from ledger.model import Bucket, EntryKind
+from ledger.model import Balances, Bucket, EntryKind
 from ledger.model import LedgerEntry as Entry
 from ledger.queries import HistoryQuery, expiring_within
 
@@ -105,17 +106,25 @@ class ExpiringPoints:
     expires_at: datetime
 
 
+def _available(balances: Balances) -> int:
+    return balances.available
+
+
+def _pending(balances: Balances) -> int:
+    return balances.pending
+
+
 @strawberry.type
 class PointsAccount:
     member_id: strawberry.Private[int]
 
     @strawberry.field
-    async def available(self, info: strawberry.Info) -> int:
-        return (await info.context.loaders.points_balances.load(self.member_id)).available
+    def available(self, info: strawberry.Info) -> Loaded[int]:
+        return load_then(info.context.loaders.points_balances, self.member_id, _available)
 
     @strawberry.field
-    async def pending(self, info: strawberry.Info) -> int:
-        return (await info.context.loaders.points_balances.load(self.member_id)).pending
+    def pending(self, info: strawberry.Info) -> Loaded[int]:
+        return load_then(info.context.loaders.points_balances, self.member_id, _pending)
 
     @strawberry.field
     async def lifetime_earned(self, info: strawberry.Info) -> int:

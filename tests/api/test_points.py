@@ -203,9 +203,9 @@ async def test_expiring_soon_answers_from_lots(admin, graphql_client, clock):
     assert [e["points"] for e in later] == [70, 70]
 
 
-async def test_points_of_a_member_list_cost_the_same_queries_for_2_or_12(admin, engine):
+async def test_points_of_a_member_list_cost_the_same_queries_for_2_or_12(admin, engine, app):
     async def statements_for_list() -> int:
-        with counted_statements(engine) as statements:
+        with counted_statements(engine, app.state.hub.reads) as statements:
             data = await admin.data(MEMBERS_POINTS)
         assert all(e["node"]["points"]["available"] == 5 for e in data["members"]["edges"])
         return len(statements)

@@ -108,7 +108,7 @@ async def _members(admin: GraphQLClient, ids: list[str]) -> list[dict]:
     return [(await admin.data(MEMBER, id=i))["member"] for i in ids]
 
 
-async def test_a_batch_answers_as_its_purchases_one_by_one(admin, run_in_transaction, engine):
+async def test_a_batch_answers_as_its_purchases_one_by_one(admin, run_in_transaction, engine, app):
     for store, city in (("SH-1", "Shanghai"), ("BJ-1", "Beijing")):
         await run_in_transaction(
             lambda s, store=store, city=city: save_store(
@@ -119,7 +119,7 @@ async def test_a_batch_answers_as_its_purchases_one_by_one(admin, run_in_transac
     batch, batch_people = await _scenario(admin, run_in_transaction, "B")
 
     one_by_one = [(await admin.data(RECORD_ONE, input=i))["recordPurchase"] for i in singles]
-    with counted_statements(engine) as statements:
+    with counted_statements(engine, app.state.hub.reads) as statements:
         together = (await admin.data(RECORD_MANY, inputs=batch))["recordPurchases"]
 
     assert [_seen(a) for a in together] == [_seen(a) for a in one_by_one]
@@ -161,12 +161,12 @@ async def _batch_of(admin: GraphQLClient, tag: str, buyers: list[str], size: int
     ]
 
 
-async def test_a_batch_of_100_costs_the_statements_of_a_batch_of_10(admin, engine):
+async def test_a_batch_of_100_costs_the_statements_of_a_batch_of_10(admin, engine, app):
     buyers = [(await created_member(admin, "POS", card(f"S-{n}")))["id"] for n in range(100)]
 
-    with counted_statements(engine) as ten:
+    with counted_statements(engine, app.state.hub.reads) as ten:
         small = await admin.data(RECORD_MANY, inputs=await _batch_of(admin, "T", buyers, 10))
-    with counted_statements(engine) as hundred:
+    with counted_statements(engine, app.state.hub.reads) as hundred:
         large = await admin.data(RECORD_MANY, inputs=await _batch_of(admin, "H", buyers, 100))
 
     answers = small["recordPurchases"] + large["recordPurchases"]
