@@ -8,6 +8,7 @@ refused with 401 before anything is parsed.
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import lru_cache
 from typing import Any
@@ -284,6 +285,8 @@ class GraphQLEndpoint:
     def _observe(self, operation: str, outcome: str, started: float, principal: Principal) -> None:
         elapsed = time.perf_counter() - started
         self.hub.metrics.observe(operation, outcome, elapsed)
+        if not log.isEnabledFor(logging.INFO):
+            return  # below the level, skip building the line
         log.info(
             "graphql",
             operation=operation,

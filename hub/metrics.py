@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 
@@ -34,9 +36,17 @@ class Metrics:
             registry=self.registry,
         )
 
+        # The labelled series of each (operation, outcome), looked up once: ``labels()``
+        # takes a lock and builds its key on every call, twice per request.
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
+
     def observe(self, operation: str, outcome: str, seconds: float) -> None:
-        self.requests.labels(operation, outcome).inc()
-        self.latency.labels(operation).observe(seconds)
+        series = self._series.get((operation, outcome))
+        if series is None:
+            series = (self.requests.labels(operation, outcome), self.latency.labels(operation))
+            self._series[(operation, outcome)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
