@@ -19,7 +19,8 @@ Execute = Callable[..., Awaitable[Any]]
 MAX_CHAIN = 64
 
 #: The merge chain from ``:member_id`` on; its survivor is the row not merged into another.
-_CHAIN = """
+#: Give it ``:max_chain`` too (``MAX_CHAIN``).
+MERGE_CHAIN = """
     WITH RECURSIVE chain (id, merged_into, depth) AS (
         SELECT id, merged_into, 0 FROM members WHERE id = :member_id
         UNION ALL
@@ -28,7 +29,7 @@ _CHAIN = """
         WHERE c.depth < :max_chain
     )
 """
-_SURVIVOR = text(_CHAIN + "SELECT id FROM chain WHERE merged_into IS NULL")
+_SURVIVOR = text(MERGE_CHAIN + "SELECT id FROM chain WHERE merged_into IS NULL")
 
 
 async def survivor_id(session: AsyncSession, member_id: int) -> int | None:
@@ -39,7 +40,8 @@ async def survivor_id(session: AsyncSession, member_id: int) -> int | None:
 
 #: The member at the end of a merge chain, in one round trip (the ``member(id:)`` lookup).
 _RESOLVED_MEMBER = text(
-    _CHAIN + "SELECT members.* FROM members JOIN chain USING (id) WHERE chain.merged_into IS NULL"
+    MERGE_CHAIN
+    + "SELECT members.* FROM members JOIN chain USING (id) WHERE chain.merged_into IS NULL"
 )
 
 

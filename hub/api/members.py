@@ -30,7 +30,7 @@ from hub.api.member_types import (
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from hub.errors import UserError, to_user_error
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.member_lookup import member_with_account
+from hub.member_lookup import member_with_account, resolved_member_with_account
 from hub.permissions import requires
 from hub.principal import ClientKind, Scope
 from hub.wiring import tier_programme
@@ -99,7 +99,9 @@ class MemberQuery:
         member_id = info.context.principal.member_id
         if member_id is None:
             return None
-        found = await lookup.resolve_member(info.context.execute, member_id)
+        found = await resolved_member_with_account(
+            info.context.execute, info.context.loaders, member_id
+        )
         return None if found is None else member_object(found)
 
     @strawberry.field(
@@ -130,7 +132,9 @@ class MemberQuery:
                 member_id = decode_int_id(str(id), "Member")
             except InvalidGlobalId as error:
                 raise _query_error(str(error)) from None
-            found = await lookup.resolve_member(info.context.execute, member_id)
+            found = await resolved_member_with_account(
+                info.context.execute, info.context.loaders, member_id
+            )
         return None if found is None else member_object(found)
 
     @strawberry.field

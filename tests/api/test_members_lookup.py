@@ -1,10 +1,10 @@
-"""The till's lookup: a member by identity with tier and points, in one read."""
+"""The till's lookup: a member by identity or ID with tier and points, in one read."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api.members_graphql import card, created_member, openid, phone
+from tests.api.members_graphql import MERGE_MEMBERS, card, created_member, openid, phone
 from tests.api.points_graphql import adjust
 from tests.api.purchases_graphql import record
 from tests.statements import counted_statements
@@ -14,9 +14,13 @@ BY_IDENTITY = (
     f"query L($identity: IdentityInput!) {{ member(identity: $identity) {{ {ACCOUNT} }} }}"
 )
 BY_ID = f"query M($id: ID!) {{ member(id: $id) {{ {ACCOUNT} }} }}"
+#: ``node`` reads each field through the loaders: what the one-statement lookups must match.
+BY_NODE = f"query N($id: ID!) {{ node(id: $id) {{ ... on Member {{ {ACCOUNT} }} }} }}"
 
 
-async def test_a_lookup_by_identity_answers_as_the_member_by_id(admin, graphql_client, clock):
+async def test_lookups_by_identity_and_id_answer_as_the_fields_read_one_by_one(
+    admin, graphql_client, clock
+):
     till = await graphql_client("pos", store="S001")
     gold = await created_member(admin, "POS", card("C-1"), phone("13800000001"))
     await record(till, "R-1", "4990.00", memberId=gold["id"])
@@ -37,10 +41,20 @@ async def test_a_lookup_by_identity_answers_as_the_member_by_id(admin, graphql_c
         who: (await admin.data(BY_ID, id=member["id"]))["member"]
         for who, member in (("gold", gold), ("plain", plain))
     }
+    by_node = {
+        who: (await admin.data(BY_NODE, id=member["id"]))["node"]
+        for who, member in (("gold", gold), ("plain", plain))
+    }
     unknown = await admin.data(BY_IDENTITY, identity={"type": "PHONE", "value": "13900000000"})
+    merged = await created_member(admin, "WEB", openid("o-3"))
+    merge = await admin.data(MERGE_MEMBERS, survivor=gold["id"], merged=merged["id"], reason="dup")
+    via_merged = (await admin.data(BY_ID, id=merged["id"]))["member"]
 
-    assert answers[("gold", "PHONE")] == answers[("gold", "POS_CARD")] == by_id["gold"]
-    assert answers[("plain", "WECHAT_OPENID")] == by_id["plain"]
+    assert answers[("gold", "PHONE")] == answers[("gold", "POS_CARD")] == by_node["gold"]
+    assert answers[("plain", "WECHAT_OPENID")] == by_node["plain"]
+    assert by_id == by_node
+    assert merge["mergeMembers"]["userErrors"] == []
+    assert via_merged == by_node["gold"]
     assert by_id["gold"]["tier"]["code"] == "GOLD"
     # The sign-up bonus for a verified phone, 100, and 40 by hand are available; 499 at
     # REGULAR and 24 at SILVER (1.2 x 20) are pending until settlement.
@@ -56,11 +70,14 @@ async def test_a_lookup_with_tier_and_points_is_one_statement(admin, engine, app
     await adjust(admin, member["id"], 25, "goodwill-1")
     identity = {"type": "POS_CARD", "namespace": "pos-chain", "value": "C-1"}
 
-    with counted_statements(engine, app.state.hub.reads) as statements:
+    with counted_statements(engine, app.state.hub.reads) as by_identity:
         found = (await admin.data(BY_IDENTITY, identity=identity))["member"]
+    with counted_statements(engine, app.state.hub.reads) as by_id:
+        await admin.data(BY_ID, id=member["id"])
     await adjust(admin, member["id"], 5, "goodwill-2")
     again = (await admin.data(BY_IDENTITY, identity=identity))["member"]
 
     assert found["points"]["available"] == 125 and again["points"]["available"] == 130
     # Besides the key's own lookup (tests cache no keys): the member, tier and balances.
-    assert len([s for s in statements if "api_clients" not in s]) == 1
+    assert len([s for s in by_identity if "api_clients" not in s]) == 1
+    assert len([s for s in by_id if "api_clients" not in s]) == 1
