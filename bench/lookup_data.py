@@ -43,6 +43,15 @@ async def load_members(url: str, count: int, *, connections: int = 8) -> str:
                 ),
                 {"first": FIRST_PHONE, "now": now},
             )
+            # A third of the members above the lowest tier, as a programme a year in has.
+            await session.execute(
+                text(
+                    "INSERT INTO member_tiers (member_id, tier_code, since, reason)"
+                    " SELECT id, CASE WHEN id % 9 = 0 THEN 'GOLD' ELSE 'SILVER' END,"
+                    " :now, 'UPGRADE' FROM members WHERE id % 3 = 0"
+                ),
+                {"now": now},
+            )
             _client, key = await create_client(session, name="bench", kind=ClientKind.ADMIN)
             member_ids = list((await session.scalars(text("SELECT id FROM members"))).all())
 
