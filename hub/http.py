@@ -46,6 +46,9 @@ from hub.principal import Principal
 from hub.rate_limit import Allowance, RateLimiter
 
 log = structlog.get_logger("memberhub.request")
+#: The stdlib logger behind ``log`` (``hub.log`` routes structlog through logging), asked
+#: for its level directly: structlog's own loggers answer that differently per config.
+_request_logger = logging.getLogger("memberhub.request")
 
 
 class DocumentCache:
@@ -285,7 +288,7 @@ class GraphQLEndpoint:
     def _observe(self, operation: str, outcome: str, started: float, principal: Principal) -> None:
         elapsed = time.perf_counter() - started
         self.hub.metrics.observe(operation, outcome, elapsed)
-        if not log.isEnabledFor(logging.INFO):
+        if not _request_logger.isEnabledFor(logging.INFO):
             return  # below the level, skip building the line
         log.info(
             "graphql",
