@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from hub.api.leaf_inputs import leaf_input
+from hub.api.direct_inputs import direct_input
 from hub.api.member_types import Channel, Gender, IdentityType
 from hub.settings import Settings
 from identity.model import IdentityConfig, MergeRules, RawIdentity
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from hub.api.intelligence_types import LifecycleStage, RfmSegment
 
 
-@leaf_input
+@direct_input
 @strawberry.input
 class IdentityInput:
     type: IdentityType

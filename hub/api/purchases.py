@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import strawberry
 
+from hub.api.direct_inputs import direct_input
 from hub.api.member_inputs import IdentityInput
 from hub.api.member_types import Channel, MemberObject, member_object
 from hub.api.points_types import FraudDecision, fraud_decision
@@ -47,6 +48,7 @@ ONLINE = {identity_model.Channel.MINI_PROGRAM, identity_model.Channel.WEB}
 DOMAIN_ERRORS = (PurchaseError, IdentityError, LedgerError)
 
 
+@direct_input
 @strawberry.input
 class PurchaseItemInput:
     sku: str
@@ -55,6 +57,7 @@ class PurchaseItemInput:
     unit_price: Decimal
 
 
+@direct_input
 @strawberry.input
 class PurchaseInput:
     store_id: strawberry.ID = strawberry.field(
@@ -79,6 +82,7 @@ class PurchaseInput:
     items: list[PurchaseItemInput] | None = None
 
 
+@direct_input
 @strawberry.input
 class RefundInput:
     store_id: strawberry.ID
