@@ -6,11 +6,11 @@ never lost for one that committed.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import func, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,7 +47,8 @@ async def append_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
             "types": [e.event_type for e in events],
             "versions": [e.version for e in events],
             "members": [e.member_id for e in events],
-            "payloads": [json.dumps(e.payload(), separators=(",", ":")) for e in events],
+            # orjson: the stdlib encoder was a twentieth of a purchase batch's CPU.
+            "payloads": [orjson.dumps(e.payload()).decode() for e in events],
         },
     )
 
