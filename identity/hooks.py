@@ -10,6 +10,7 @@ here; ``identity`` itself never imports them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,10 +32,21 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         """JSON-ready fields of the event."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {name: _jsonable(getattr(self, name)) for name in _field_names(type(self))}
+
+
+@functools.cache
+def _field_names(event_type: type[DomainEvent]) -> tuple[str, ...]:
+    # ``dataclasses.fields`` builds its answer on every call; a batch publishes hundreds.
+    return tuple(f.name for f in dataclasses.fields(event_type))
+
+
+_AS_IS = frozenset({str, int, bool, float})
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):

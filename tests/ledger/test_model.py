@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from ledger.chain import canonical_entry, chain_hash
+from ledger.chain import canonical_entry, canonical_time, chain_hash
 from ledger.lots import OpenLot, lot_amount_of_credit, plan_debit
 from ledger.model import Bucket, add_months, business_day
 
@@ -93,3 +93,13 @@ def test_canonical_encoding_is_stable_and_the_chain_depends_on_the_previous_hash
     )
     assert chain_hash(b"", encoded) != chain_hash(b"\x00" * 32, encoded)
     assert len(chain_hash(b"", encoded)) == 32
+
+
+def test_canonical_times_keep_the_text_stored_hashes_were_made_of():
+    assert canonical_time(datetime(2026, 11, 21, 10, 0, 5, 120, tzinfo=SHANGHAI)) == (
+        "2026-11-21T02:00:05.000120Z"
+    )
+    assert canonical_time(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
+        "2026-01-02T03:04:05.000000Z"
+    )
+    assert canonical_time(None) is None
