@@ -7,6 +7,7 @@ members costs one query per field, not one per member.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -20,7 +21,7 @@ from hub.permissions import ForbiddenError, allowed
 from hub.principal import Scope
 from identity import model as identity_model
 from ledger import checks
-from ledger.model import Balances, Bucket, EntryKind
+from ledger.model import Bucket, EntryKind
 from ledger.model import LedgerEntry as Entry
 from ledger.queries import HistoryQuery, expiring_within
 
@@ -106,25 +107,21 @@ class ExpiringPoints:
     expires_at: datetime
 
 
-def _available(balances: Balances) -> int:
-    return balances.available
-
-
-def _pending(balances: Balances) -> int:
-    return balances.pending
-
-
 @strawberry.type
 class PointsAccount:
     member_id: strawberry.Private[int]
 
     @strawberry.field
     def available(self, info: strawberry.Info) -> Loaded[int]:
-        return load_then(info.context.loaders.points_balances, self.member_id, _available)
+        return load_then(
+            info.context.loaders.points_balances, self.member_id, attrgetter("available")
+        )
 
     @strawberry.field
     def pending(self, info: strawberry.Info) -> Loaded[int]:
-        return load_then(info.context.loaders.points_balances, self.member_id, _pending)
+        return load_then(
+            info.context.loaders.points_balances, self.member_id, attrgetter("pending")
+        )
 
     @strawberry.field
     async def lifetime_earned(self, info: strawberry.Info) -> int:
