@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import hooks
 from ledger.checks import CheckRegistry, FraudOutcome, Posting, checks
-from ledger.entries import Account, compose_entry, credit_lot, entry_event
+from ledger.entries import (
+    Account,
+    compose_entry,
+    credit_lot,
+    entry_event,
+    insert_entries,
+    insert_lots,
+)
 from ledger.errors import InvalidRequest, refusal_from
 from ledger.model import Bucket, EntryRequest, LedgerConfig, LedgerEntry
 from ledger.posting import (
@@ -31,7 +38,6 @@ from ledger.posting import (
 )
 from ledger.queries import entry_from_row
 from ledger.reviews import HeldCase, open_reviews
-from ledger.tables import ledger_entries, points_lots
 
 
 @dataclass(frozen=True)
@@ -107,8 +113,7 @@ async def post_batch(
             owners.append(n)
     if not rows:
         return results
-    inserted = await session.execute(insert(ledger_entries).returning(*ledger_entries.c), rows)
-    # One multi-row INSERT answers its rows in no promised order; (member, seq) places them.
+    inserted = await insert_entries(session, rows)
     stored = {(e.member_id, e.seq): e for e in map(entry_from_row, inserted)}
     entries = [stored[(row["member_id"], row["seq"])] for row in rows]
     lots = [
@@ -117,7 +122,7 @@ async def post_batch(
         if entry.bucket is not Bucket.HELD and (lot := credit_lot(entry, before)) is not None
     ]
     if lots:
-        await session.execute(insert(points_lots), lots)
+        await insert_lots(session, lots)
     await _save_balances(session, entries)
     await save_accounts(session, (accounts[m] for m in member_ids))
     await hooks.publish_many(session, [entry_event(e) for e in entries])

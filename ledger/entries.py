@@ -1,12 +1,16 @@
 """What the posting path writes, as values: an account's next hash-chained entry, the lot
 a credit opens, the event an entry announces. ``post_entries`` and ``post_batch`` compose
-with these and differ only in how many statements carry the rows."""
+with these and differ only in how many statements carry the rows: ``insert_entries`` and
+``insert_lots`` write any number of them in one statement each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.chain import canonical_entry, chain_hash
 from ledger.checks import Decision, FraudOutcome
@@ -117,3 +121,73 @@ def entry_event(entry: LedgerEntry) -> PointsCredited | PointsDebited | PointsEx
     if entry.kind is EntryKind.EXPIRE:
         return PointsExpired(**common)
     return PointsDebited(**common)
+
+
+#: Columns of an entry's row, as ``compose_entry`` gives them, with their SQL array types.
+_ENTRY_COLUMNS = {
+    "member_id": "bigint",
+    "seq": "int",
+    "kind": "text",
+    "bucket": "text",
+    "amount": "int",
+    "balance_after": "int",
+    "channel": "text",
+    "store_id": "text",
+    "reference": "text",
+    "reason": "text",
+    "idempotency_key": "text",
+    "expires_at": "timestamptz",
+    "available_at": "timestamptz",
+    "reverses_id": "bigint",
+    "consumes_lot": "bigint",
+    "held_for": "text",
+    "hold_reasons": "text",
+    "created_at": "timestamptz",
+    "prev_hash": "bytea",
+    "hash": "bytea",
+}
+
+
+def _unnest_insert(table: str, columns: dict[str, str], select: str, suffix: str = "") -> Any:
+    arrays = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in columns.items())
+    return text(
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select}"
+        f" FROM unnest({arrays}) AS v({', '.join(columns)}){suffix}"
+    )
+
+
+# Reason codes hold no comma; NULL stays NULL and '' is the empty array.
+_INSERT_ENTRIES = _unnest_insert(
+    "ledger_entries",
+    _ENTRY_COLUMNS,
+    ", ".join(
+        "string_to_array(hold_reasons, ',')" if c == "hold_reasons" else c for c in _ENTRY_COLUMNS
+    ),
+    " RETURNING *",
+)
+
+_LOT_COLUMNS = {
+    "member_id": "bigint",
+    "entry_id": "bigint",
+    "bucket": "text",
+    "amount": "int",
+    "remaining": "int",
+    "expires_at": "timestamptz",
+    "available_at": "timestamptz",
+}
+_INSERT_LOTS = _unnest_insert("points_lots", _LOT_COLUMNS, ", ".join(_LOT_COLUMNS))
+
+
+async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert ``compose_entry`` rows in one statement; the stored rows, in no promised order
+    (``(member_id, seq)`` places them)."""
+    columns = {c: [row[c] for row in rows] for c in _ENTRY_COLUMNS}
+    columns["hold_reasons"] = [
+        ",".join(reasons) if reasons is not None else None for reasons in columns["hold_reasons"]
+    ]
+    return list(await session.execute(_INSERT_ENTRIES, columns))
+
+
+async def insert_lots(session: AsyncSession, lots: list[dict[str, Any]]) -> None:
+    """Insert ``credit_lot`` rows in one statement."""
+    await session.execute(_INSERT_LOTS, {c: [lot[c] for lot in lots] for c in _LOT_COLUMNS})

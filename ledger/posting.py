@@ -16,12 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from identity.hooks import hooks
 from ledger.checks import ACCEPTED, CheckRegistry, Decision, FraudOutcome, Posting, checks
-from ledger.entries import Account, compose_entry, credit_lot, entry_event
+from ledger.entries import (
+    Account,
+    compose_entry,
+    credit_lot,
+    entry_event,
+    insert_entries,
+    insert_lots,
+)
 from ledger.errors import (
     InsufficientPoints,
     InvalidRequest,
@@ -42,7 +49,7 @@ from ledger.model import (
 )
 from ledger.queries import entries_by_ids, entry_from_row
 from ledger.reviews import open_review
-from ledger.tables import ledger_entries, points_accounts, points_balances, points_lots
+from ledger.tables import points_balances, points_lots
 
 
 @dataclass(frozen=True)
@@ -166,50 +173,85 @@ async def check_members(
             )
 
 
-async def lock_members(session: AsyncSession, member_ids: Sequence[int]) -> dict[int, Account]:
+_OPEN_ACCOUNTS = text(
+    "INSERT INTO points_accounts (member_id) SELECT unnest(CAST(:ids AS bigint[]))"
+    " ON CONFLICT DO NOTHING"
+)
+_OPEN_BALANCES = text(
+    "INSERT INTO points_balances (member_id, bucket)"
+    " SELECT m, b FROM unnest(CAST(:ids AS bigint[])) AS m,"
+    " unnest(ARRAY['PENDING', 'AVAILABLE', 'HELD']) AS b ON CONFLICT DO NOTHING"
+)
+
+
+async def open_accounts(session: AsyncSession | AsyncConnection, member_ids: Sequence[int]) -> None:
+    """Give each member an empty account and balances unless it has them.
+
+    Members get theirs when they enrol (``ledger.subscriptions``). An account that a
+    posting opens stays uncommitted until that posting ends, and any other transaction
+    opening it meanwhile waits for it, ``skip_busy`` or not. Postings still open the
+    accounts of members written by other means.
+    """
+    ids = sorted(set(member_ids))
+    await session.execute(_OPEN_ACCOUNTS, {"ids": ids})
+    await session.execute(_OPEN_BALANCES, {"ids": ids})
+
+
+async def lock_members(
+    session: AsyncSession, member_ids: Sequence[int], *, skip_busy: bool = False
+) -> dict[int, Account]:
     """Lock the members' accounts for this transaction, for work that must read lots or
     balances before it composes the entries it posts (expiry, settlement, merges, a batch
-    of purchases); answers the accounts as locked."""
-    return await lock_accounts(session, sorted(set(member_ids)))
+    of purchases); answers the accounts as locked (see ``lock_accounts`` for ``skip_busy``)."""
+    return await lock_accounts(session, sorted(set(member_ids)), skip_busy=skip_busy)
 
 
-async def lock_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, Account]:
-    """Lock (creating when new) each member's account row, in member order."""
-    accounts = await _select_accounts(session, member_ids)
+async def lock_accounts(
+    session: AsyncSession, member_ids: list[int], *, skip_busy: bool = False
+) -> dict[int, Account]:
+    """Lock (creating when new) each member's account row, in member order.
+
+    With ``skip_busy`` an account that another transaction holds is left out of the answer
+    instead of waited for: a batch records the others' purchases at once.
+    """
+    accounts = await _select_accounts(session, member_ids, skip_busy=skip_busy)
     missing = [m for m in member_ids if m not in accounts]
+    if missing and skip_busy:
+        busy = set(await session.scalars(_EXISTING_ACCOUNTS, {"ids": missing}))
+        missing = [m for m in missing if m not in busy]
+        member_ids = [m for m in member_ids if m not in busy]
     if missing:
-        await session.execute(
-            text(
-                "INSERT INTO points_accounts (member_id) SELECT unnest(CAST(:ids AS bigint[]))"
-                " ON CONFLICT DO NOTHING"
-            ),
-            {"ids": missing},
-        )
-        await session.execute(
-            text(
-                "INSERT INTO points_balances (member_id, bucket)"
-                " SELECT m, b FROM unnest(CAST(:ids AS bigint[])) AS m,"
-                " unnest(ARRAY['PENDING', 'AVAILABLE', 'HELD']) AS b ON CONFLICT DO NOTHING"
-            ),
-            {"ids": missing},
-        )
-        accounts.update(await _select_accounts(session, missing))
-    rows = await session.execute(
-        select(
-            points_balances.c.member_id, points_balances.c.bucket, points_balances.c.balance
-        ).where(points_balances.c.member_id.in_(member_ids))
-    )
+        await open_accounts(session, missing)
+        accounts.update(await _select_accounts(session, missing, skip_busy=False))
+    if not member_ids:
+        return accounts
+    rows = await session.execute(_BALANCES_OF, {"ids": member_ids})
     for row in rows:
         accounts[row.member_id].balances[Bucket(row.bucket)] = row.balance
     return accounts
 
 
-async def _select_accounts(session: AsyncSession, member_ids: list[int]) -> dict[int, Account]:
+# One statement text whatever the number of members, so it is prepared once per connection.
+_ACCOUNTS = (
+    "SELECT member_id, last_seq, head_hash, lifetime_earned FROM points_accounts"
+    " WHERE member_id = ANY(CAST(:ids AS bigint[])) ORDER BY member_id FOR UPDATE"
+)
+_LOCK_ACCOUNTS = text(_ACCOUNTS)
+_LOCK_FREE_ACCOUNTS = text(_ACCOUNTS + " SKIP LOCKED")
+_EXISTING_ACCOUNTS = text(
+    "SELECT member_id FROM points_accounts WHERE member_id = ANY(CAST(:ids AS bigint[]))"
+)
+_BALANCES_OF = text(
+    "SELECT member_id, bucket, balance FROM points_balances"
+    " WHERE member_id = ANY(CAST(:ids AS bigint[]))"
+)
+
+
+async def _select_accounts(
+    session: AsyncSession, member_ids: list[int], *, skip_busy: bool
+) -> dict[int, Account]:
     rows = await session.execute(
-        select(points_accounts)
-        .where(points_accounts.c.member_id.in_(member_ids))
-        .order_by(points_accounts.c.member_id)
-        .with_for_update()
+        _LOCK_FREE_ACCOUNTS if skip_busy else _LOCK_ACCOUNTS, {"ids": member_ids}
     )
     return {
         row.member_id: Account(
@@ -247,9 +289,7 @@ async def _append(
     idempotency_key: str | None,
 ) -> LedgerEntry:
     values, before = compose_entry(account, request, decision, now, config, idempotency_key)
-    row = (
-        await session.execute(insert(ledger_entries).values(**values).returning(*ledger_entries.c))
-    ).one()
+    (row,) = await insert_entries(session, [values])
     entry = entry_from_row(row)
     if entry.bucket is not Bucket.HELD:
         await _move_lots(session, entry, before)
@@ -269,7 +309,7 @@ async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: 
     if entry.amount > 0:
         lot = credit_lot(entry, balance_before)
         if lot is not None:
-            await session.execute(insert(points_lots).values(**lot))
+            await insert_lots(session, [lot])
         return
     lots = points_lots.c
     query = select(points_lots).where(lots.member_id == entry.member_id)

@@ -1,4 +1,5 @@
-"""The ledger's handlers of identity's events, run inside identity's transaction."""
+"""The ledger's handlers of identity's events, run inside identity's transaction: a new
+member's points account opens with it, bonuses are paid, merges move points."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from identity.hooks import EventHooks
 from ledger.bonuses import channel_of, grant_referral_bonus, grant_signup_bonus
 from ledger.merges import move_points_on_merge, return_points_on_unmerge
 from ledger.model import LedgerConfig
+from ledger.posting import open_accounts
 
 
 class LedgerSubscriber:
@@ -30,7 +32,10 @@ class LedgerSubscriber:
         return await session.scalar(select(func.now()))  # type: ignore[return-value]
 
     async def on_member_created(self, session: AsyncSession, event: MemberCreated) -> None:
-        if event.referrer_id is None or event.member_id is None:
+        if event.member_id is None:
+            return
+        await open_accounts(session, [event.member_id])
+        if event.referrer_id is None:
             return
         await grant_referral_bonus(
             session=session,

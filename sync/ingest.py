@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.errors import IdentityConflict, InvalidIdentity
@@ -41,6 +41,7 @@ from sync.purchase_requests import (
 from sync.purchase_rows import (
     earn_entry,
     fraud_facts,
+    insert_items,
     item_rows,
     price_purchase,
     recorded_event,
@@ -48,7 +49,7 @@ from sync.purchase_rows import (
     settled,
     tier_code_of,
 )
-from sync.purchase_tables import purchase_items, purchases
+from sync.purchase_tables import purchases
 from sync.stores import ensure_store
 from sync.tiers import tier_at, upgrade_after_purchase
 
@@ -163,8 +164,7 @@ async def record_purchase(
     )
     if purchase_id is None:
         raise ReceiptRecordedConcurrently(f"{request.store_id}/{request.receipt_no}")
-    if request.items:
-        await session.execute(insert(purchase_items), item_rows(purchase_id, member_id, request))
+    await insert_items(session, item_rows(purchase_id, member_id, request))
     decision, review_id = ACCEPTED, None
     if member_id is not None and earning.points > 0:
         posted = await post_entries(

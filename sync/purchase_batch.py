@@ -8,6 +8,11 @@ form), one INSERT for the purchases and one for their items, the tier upgrades a
 INSERT for the events. A purchase refused (bad input, unknown member, a receipt claimed
 with other content) writes nothing and leaves the others be.
 
+With ``skip_busy_members`` a run records at once the purchases of the buyers no other
+transaction holds and leaves the others (all of a buyer's, so each buyer's purchases keep
+their order) for the caller's next transaction: concurrent batches sharing a few members
+then queue only for those.
+
 ``plan_runs`` cuts a batch into runs and the purchases that go one by one: those naming
 identities (which may enrol or link a member), those dated at or after ``now`` (an upgrade
 in the run would price them), and a receipt repeated in the batch (which replays the first).
@@ -19,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.errors import IdentityError
@@ -47,6 +52,7 @@ from sync.purchase_requests import (
 from sync.purchase_rows import (
     earn_entry,
     fraud_facts,
+    insert_items,
     item_rows,
     price_purchase,
     recorded_event,
@@ -54,7 +60,6 @@ from sync.purchase_rows import (
     settled,
     tier_code_of,
 )
-from sync.purchase_tables import purchase_items
 from sync.stores import ensure_stores
 from sync.tiers import tiers_at, upgrade_after_purchases
 
@@ -99,8 +104,11 @@ async def record_purchase_run(
     *,
     now: datetime,
     config: IngestConfig,
-) -> list[Answer]:
-    """Record a run (see ``plan_runs``) in the caller's transaction; one answer per request.
+    skip_busy_members: bool = False,
+) -> list[Answer | None]:
+    """Record a run (see ``plan_runs``) in the caller's transaction; one answer per request,
+    None for one left unrecorded because another transaction holds its buyer (only with
+    ``skip_busy_members``).
 
     Raises RunNotJudgeable before writing anything when the checks cannot judge the run as
     a whole, and ReceiptRecordedConcurrently (retryable) when another transaction stored
@@ -130,12 +138,13 @@ async def record_purchase_run(
         else:
             fresh[n] = buyer
     if fresh:
-        recorded = await _record_fresh(session, cleaned, fresh, now=now, config=config)
+        recorded = await _record_fresh(
+            session, cleaned, fresh, now=now, config=config, skip_busy=skip_busy_members
+        )
         for n, outcome in recorded.items():
             answers[n] = outcome
-    done = [answer for answer in answers if answer is not None]
-    assert len(done) == len(requests), "every purchase of a run is answered"
-    return done
+    assert skip_busy_members or None not in answers, "every purchase of a run is answered"
+    return answers
 
 
 @dataclass
@@ -163,16 +172,22 @@ async def _record_fresh(
     *,
     now: datetime,
     config: IngestConfig,
+    skip_busy: bool,
 ) -> dict[int, PurchaseOutcome]:
-    """Store the run's new purchases; the checks see them in input order."""
+    """Store the run's new purchases, those of busy buyers aside when ``skip_busy``; the
+    checks see them in input order."""
     fresh = {
         n: _Fresh(cleaned[n], buyer, business_day(cleaned[n].occurred_at, config.ledger.zone))
         for n, buyer in buyers.items()
     }
     stores = await ensure_stores(session, {f.request.store_id for f in fresh.values()}, now=now)
     members = sorted({f.buyer for f in fresh.values() if f.buyer is not None})
-    # The members' purchases queue here, as in record_purchase.
-    accounts = await lock_members(session, members) if members else {}
+    # The members' purchases queue here, as in record_purchase (or leave the busy ones be).
+    accounts = await lock_members(session, members, skip_busy=skip_busy) if members else {}
+    if len(accounts) < len(members):
+        fresh = {n: f for n, f in fresh.items() if f.buyer is None or f.buyer in accounts}
+        if not fresh:
+            return {}
     bought = [f for f in fresh.values() if f.buyer is not None]
     codes = await tiers_at(session, [(f.buyer, f.request.occurred_at) for f in bought])
     for f, code in zip(bought, codes, strict=True):
@@ -188,8 +203,7 @@ async def _record_fresh(
         for f, record in zip(fresh.values(), records, strict=True)
         for row in item_rows(record.id, f.buyer, f.request)
     ]
-    if items:
-        await session.execute(insert(purchase_items), items)
+    await insert_items(session, items)
     completed = {
         r.member_id for r in records if r.member_id is not None and r.status == "COMPLETED"
     }

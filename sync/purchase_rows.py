@@ -1,12 +1,16 @@
-"""What a recorded purchase becomes: its price in points, its item rows, its pending
-credit, the facts the anti-fraud rules read, its status under their decision, its event.
-Shared by the one-purchase path (``sync.ingest``) and the batch path (``sync.purchase_batch``).
+"""What a recorded purchase becomes: its price in points, its item rows (``insert_items``
+writes any number in one statement), its pending credit, the facts the anti-fraud rules
+read, its status under their decision, its event. Shared by the one-purchase path
+(``sync.ingest``) and the batch path (``sync.purchase_batch``).
 """
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.checks import ACCEPTED, Decision, FraudOutcome
 from ledger.earning import Earning, Line, purchase_points, settles_at
@@ -56,6 +60,20 @@ def item_rows(
         }
         for n, item in enumerate(request.items, start=1)
     ]
+
+
+_INSERT_ITEMS = text(
+    "INSERT INTO purchase_items (purchase_id, line_no, member_id, sku, category, quantity,"
+    " unit_price) SELECT * FROM unnest(CAST(:purchase_id AS bigint[]), CAST(:line_no AS int[]),"
+    " CAST(:member_id AS bigint[]), CAST(:sku AS text[]), CAST(:category AS text[]),"
+    " CAST(:quantity AS int[]), CAST(:unit_price AS numeric[]))"
+)
+
+
+async def insert_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write ``item_rows`` of any number of purchases in one statement."""
+    if rows:
+        await session.execute(_INSERT_ITEMS, {c: [row[c] for row in rows] for c in rows[0]})
 
 
 def earn_entry(

@@ -4,7 +4,8 @@ A POS client writes only its own store; a member token records online orders (mi
 or web) for its own member only; partners need the ``purchases:write`` scope.
 ``recordPurchases`` answers each purchase as ``recordPurchase`` would, in input order, and
 one bad purchase never loses the others: runs of purchases bought by a member ID are
-recorded a run per transaction (``sync.purchase_batch``), the rest one per transaction.
+recorded a run per transaction (``sync.purchase_batch``; the purchases of buyers that a
+concurrent transaction holds follow in a second one), the rest one per transaction.
 """
 
 from __future__ import annotations
@@ -221,22 +222,36 @@ async def _record_one(context: Context, request: PurchaseRequest) -> RecordPurch
 
 async def _record_run(
     context: Context, requests: list[PurchaseRequest]
-) -> list[RecordPurchasePayload] | None:
-    """The run recorded in one transaction; None when it must go one by one instead."""
+) -> list[RecordPurchasePayload | None]:
+    """The run recorded a transaction at a time: first the purchases of buyers that no
+    other transaction holds, then the rest, waiting for theirs. None for a purchase that
+    must go one by one instead."""
     config = ingest_config(context.settings)
-    try:
-        answers = await context.transact(
-            lambda session: record_purchase_run(session, requests, now=context.now(), config=config)
-        )
-    except RunNotJudgeable:
-        return None
-    except Exception:
-        # One purchase may have tripped a fault: one by one, it fails alone.
-        log.warning(
-            "a run of %d purchases failed; recording them one by one", len(requests), exc_info=True
-        )
-        return None
-    return [_answer(answer) for answer in answers]
+    payloads: list[RecordPurchasePayload | None] = [None] * len(requests)
+    left = list(range(len(requests)))
+    for skip_busy in (True, False):
+        if len(left) < 2:
+            break
+        run = [requests[n] for n in left]
+        try:
+            answers = await context.transact(
+                lambda session, run=run, skip_busy=skip_busy: record_purchase_run(
+                    session, run, now=context.now(), config=config, skip_busy_members=skip_busy
+                )
+            )
+        except RunNotJudgeable:
+            break
+        except Exception:
+            # One purchase may have tripped a fault: one by one, it fails alone.
+            log.warning(
+                "a run of %d purchases failed; recording them one by one", len(run), exc_info=True
+            )
+            break
+        for n, answer in zip(left, answers, strict=True):
+            if answer is not None:
+                payloads[n] = _answer(answer)
+        left = [n for n, answer in zip(left, answers, strict=True) if answer is None]
+    return payloads
 
 
 async def _record_batch(
@@ -254,11 +269,12 @@ async def _record_batch(
     for group in plan_runs(list(requests.values()), now=context.now()):
         chosen = [positions[i] for i in group]
         answered = (
-            await _record_run(context, [requests[n] for n in chosen]) if len(chosen) > 1 else None
+            await _record_run(context, [requests[n] for n in chosen]) if len(chosen) > 1 else [None]
         )
-        if answered is None:
-            answered = [await _record_one(context, requests[n]) for n in chosen]
-        payloads.update(zip(chosen, answered, strict=True))
+        for n, payload in zip(chosen, answered, strict=True):
+            payloads[n] = (
+                payload if payload is not None else await _record_one(context, requests[n])
+            )
     answers = [payloads[n] for n in range(len(inputs))]
     for index, payload in enumerate(answers):
         for error in payload.user_errors:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
 from ledger.model import Channel as LedgerChannel
-from ledger.posting import post_entries
+from ledger.posting import open_accounts, post_entries
 from sync.importer.member_rows import MemberRow
 from sync.importer.staging import copy_records
 
@@ -93,6 +93,10 @@ async def create_new_members(conn: AsyncConnection, by_no: dict[int, MemberRow])
             " FROM import_rows r JOIN import_new n USING (row_no)"
         )
     )
+    made = await conn.execute(
+        text("SELECT r.member_id FROM import_rows r JOIN import_new n USING (row_no)")
+    )
+    await open_accounts(conn, made.scalars().all())
     return len(new)
 
 

@@ -7,9 +7,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from hub.ids import decode_int_id, encode_id
 from ledger.checks import CheckResult, FraudOutcome, checks
 from ledger.fraud import PURCHASE
+from ledger.posting import lock_members
 from sync.stores import save_staff, save_store
 from tests.api.members_graphql import card, created_member
 from tests.api.purchases_graphql import (
@@ -196,6 +199,58 @@ async def test_concurrent_batches_on_shared_members_keep_the_ledger_exact(
         if not a["replayed"] and a["purchase"]["status"] == "HELD"
     )
     assert pending == earned - held
+    await assert_ledger_verifies(run_in_transaction)
+
+
+async def _stored_receipts(run_in_transaction: Any, prefix: str) -> int:
+    return await run_in_transaction(
+        lambda s: s.scalar(
+            text("SELECT count(*) FROM purchases WHERE receipt_no LIKE :p"), {"p": prefix + "%"}
+        )
+    )
+
+
+async def test_a_buyer_held_by_another_transaction_does_not_hold_up_the_others(
+    admin, session_factory, run_in_transaction
+):
+    # Both members are new: no purchase has touched their points accounts yet.
+    held, free = [(await created_member(admin, "POS", card(f"Q-{n}")))["id"] for n in range(2)]
+    amounts = ["30.00", "40.00", "50.00", "60.00", "70.00", "80.00"]
+    batch = [
+        purchase_input(
+            f"{'H' if n % 2 == 0 else 'F'}Q-{n}",
+            amount,
+            memberId=held if n % 2 == 0 else free,
+            at=START - timedelta(hours=4, minutes=-n),
+        )
+        for n, amount in enumerate(amounts)
+    ]
+
+    async with session_factory() as other, other.begin():
+        # Another posting (a refund, a redemption) holds the first buyer's account.
+        await lock_members(other, [decode_int_id(held, "Member")])
+        sent = asyncio.create_task(admin.data(RECORD_MANY, inputs=batch))
+        for _ in range(200):
+            if await _stored_receipts(run_in_transaction, "FQ-") == 3:
+                break
+            await asyncio.sleep(0.05)
+        free_first = await _stored_receipts(run_in_transaction, "FQ-")
+        held_meanwhile = await _stored_receipts(run_in_transaction, "HQ-")
+        assert not sent.done()
+
+    answers = (await sent)["recordPurchases"]
+    assert (free_first, held_meanwhile) == (3, 0)
+    assert [(a["purchase"]["receiptNo"], a["pointsEarned"]) for a in answers] == [
+        ("HQ-0", 3),
+        ("FQ-1", 4),
+        ("HQ-2", 5),
+        ("FQ-3", 6),
+        ("HQ-4", 7),
+        ("FQ-5", 8),
+    ]
+    assert all(a["userErrors"] == [] and not a["replayed"] for a in answers)
+    points = [m["points"]["pending"] for m in await _members(admin, [held, free])]
+    assert points == [3 + 5 + 7, 4 + 6 + 8]
     await assert_ledger_verifies(run_in_transaction)
 
 
