@@ -36,7 +36,6 @@ from ledger.posting import (
     save_accounts,
     validate_requests,
 )
-from ledger.queries import entry_from_row
 from ledger.reviews import HeldCase, open_reviews
 
 
@@ -113,9 +112,7 @@ async def post_batch(
             owners.append(n)
     if not rows:
         return results
-    inserted = await insert_entries(session, rows)
-    stored = {(e.member_id, e.seq): e for e in map(entry_from_row, inserted)}
-    entries = [stored[(row["member_id"], row["seq"])] for row in rows]
+    entries = await insert_entries(session, rows)
     lots = [
         lot
         for entry, before in zip(entries, balances_before, strict=True)

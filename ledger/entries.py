@@ -6,7 +6,7 @@ with these and differ only in how many statements carry the rows: ``insert_entri
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -18,6 +18,7 @@ from ledger.events import PointsCredited, PointsDebited, PointsExpired
 from ledger.lots import lot_amount_of_credit
 from ledger.model import (
     Bucket,
+    Channel,
     EntryKind,
     EntryRequest,
     LedgerConfig,
@@ -163,7 +164,7 @@ _INSERT_ENTRIES = _unnest_insert(
     ", ".join(
         "string_to_array(hold_reasons, ',')" if c == "hold_reasons" else c for c in _ENTRY_COLUMNS
     ),
-    " RETURNING *",
+    " RETURNING member_id, seq, id",
 )
 
 _LOT_COLUMNS = {
@@ -178,14 +179,48 @@ _LOT_COLUMNS = {
 _INSERT_LOTS = _unnest_insert("points_lots", _LOT_COLUMNS, ", ".join(_LOT_COLUMNS))
 
 
-async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Any]:
-    """Insert ``compose_entry`` rows in one statement; the stored rows, in no promised order
-    (``(member_id, seq)`` places them)."""
+async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[LedgerEntry]:
+    """Insert ``compose_entry`` rows in one statement; the entries stored, in the rows' order."""
     columns = {c: [row[c] for row in rows] for c in _ENTRY_COLUMNS}
     columns["hold_reasons"] = [
         ",".join(reasons) if reasons is not None else None for reasons in columns["hold_reasons"]
     ]
-    return list(await session.execute(_INSERT_ENTRIES, columns))
+    # Only the ids come back: the rest is what was sent, and decoding it again was about
+    # a tenth of a purchase batch's CPU.
+    ids = {(r.member_id, r.seq): r.id for r in await session.execute(_INSERT_ENTRIES, columns)}
+    return [_stored_entry(row, ids[(row["member_id"], row["seq"])]) for row in rows]
+
+
+def _stored_entry(values: dict[str, Any], entry_id: int) -> LedgerEntry:
+    """The entry as reading its row back answers it: times in UTC, as the database keeps them."""
+    held_for, reasons = values["held_for"], values["hold_reasons"]
+    return LedgerEntry(
+        id=entry_id,
+        member_id=values["member_id"],
+        seq=values["seq"],
+        kind=EntryKind(values["kind"]),
+        bucket=Bucket(values["bucket"]),
+        amount=values["amount"],
+        balance_after=values["balance_after"],
+        channel=Channel(values["channel"]),
+        store_id=values["store_id"],
+        reference=values["reference"],
+        reason=values["reason"],
+        idempotency_key=values["idempotency_key"],
+        expires_at=_utc(values["expires_at"]),
+        available_at=_utc(values["available_at"]),
+        reverses_id=values["reverses_id"],
+        consumes_lot=values["consumes_lot"],
+        held_for=Bucket(held_for) if held_for is not None else None,
+        hold_reasons=tuple(reasons) if reasons is not None else None,
+        created_at=values["created_at"].astimezone(UTC),
+        prev_hash=values["prev_hash"],
+        hash=values["hash"],
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 async def insert_lots(session: AsyncSession, lots: list[dict[str, Any]]) -> None:

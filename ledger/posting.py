@@ -47,7 +47,7 @@ from ledger.model import (
     LedgerConfig,
     LedgerEntry,
 )
-from ledger.queries import entries_by_ids, entry_from_row
+from ledger.queries import entries_by_ids
 from ledger.reviews import open_review
 from ledger.tables import points_balances, points_lots
 
@@ -289,8 +289,7 @@ async def _append(
     idempotency_key: str | None,
 ) -> LedgerEntry:
     values, before = compose_entry(account, request, decision, now, config, idempotency_key)
-    (row,) = await insert_entries(session, [values])
-    entry = entry_from_row(row)
+    (entry,) = await insert_entries(session, [values])
     if entry.bucket is not Bucket.HELD:
         await _move_lots(session, entry, before)
     await session.execute(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
+from ledger.batch_posting import BatchOperation, post_batch
 from ledger.checks import CheckRegistry, CheckResult, FraudOutcome, Posting
 from ledger.errors import IdempotencyConflict
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, IdempotencyKey
 from ledger.posting import post_entries
+from ledger.queries import entries_by_ids
 from ledger.redemption import redeem_points
 from ledger.tables import ledger_entries, points_idempotency_keys
 from tests.conftest import START
@@ -137,3 +141,67 @@ async def test_strictest_check_wins_and_held_credits_wait_in_the_held_bucket(
     assert rejected.refusal.code == "REJECTED_BY_RULE" and rejected.entries == ()
     assert replayed.replayed and replayed.refusal.code == "REJECTED_BY_RULE"
     assert (after.available, after.held, after.lifetime_earned) == (100, 900, 100)
+
+
+async def test_posted_entries_answer_as_their_rows_read_back(member, run_in_transaction, config):
+    buyer, other = await member(), await member()
+    registry = CheckRegistry()
+
+    async def large(session, posting: Posting) -> CheckResult | None:  # type: ignore[no-untyped-def]
+        if posting.entries[0].amount > 500:
+            return CheckResult(FraudOutcome.HELD, "LARGE_AMOUNT")
+        return None
+
+    async def large_many(session, postings: list[Posting]) -> list[CheckResult | None]:  # type: ignore[no-untyped-def]
+        return [await large(session, p) for p in postings]
+
+    registry.register("LARGE_AMOUNT", large, operations=["earn"], check_many=large_many)
+    # Shanghai times in the requests; the database answers UTC.
+    settles = START + timedelta(days=1)
+
+    def earn(member_id: int, points: int, reference: str) -> EntryRequest:
+        return EntryRequest(
+            member_id=member_id,
+            kind=EntryKind.EARN,
+            bucket=Bucket.PENDING,
+            amount=points,
+            channel=Channel.POS,
+            store_id="S001",
+            reference=reference,
+            available_at=settles,
+        )
+
+    one = await run_in_transaction(
+        lambda s: post_entries(
+            session=s,
+            requests=[earn(buyer, 900, "R-1"), bonus(buyer, 40)],
+            now=START,
+            config=config,
+            operation="earn",
+            registry=registry,
+        )
+    )
+    batch = await run_in_transaction(
+        lambda s: post_batch(
+            session=s,
+            operations=[
+                BatchOperation(requests=(earn(other, 30, "R-2"),)),
+                BatchOperation(requests=(earn(buyer, 700, "R-3"),)),
+                BatchOperation(requests=(earn(other, 20, "R-4"), bonus(other, 5))),
+            ],
+            now=START,
+            config=config,
+            operation="earn",
+            registry=registry,
+        )
+    )
+
+    posted = [*one.entries, *(e for result in batch for e in result.entries)]
+    stored = await run_in_transaction(lambda s: entries_by_ids(s, [e.id for e in posted]))
+    assert sorted(posted, key=lambda e: e.id) == list(stored)
+    held, pending, available = Bucket.HELD, Bucket.PENDING, Bucket.AVAILABLE
+    assert [e.bucket for e in posted] == [held, held, pending, held, pending, available]
+    assert posted[1].hold_reasons == ("LARGE_AMOUNT",) and posted[2].hold_reasons is None
+    assert posted[1].held_for is available and posted[3].held_for is pending
+    assert posted[2].available_at == settles and posted[2].available_at.tzinfo is UTC
+    assert posted[5].expires_at is not None and posted[5].created_at.tzinfo is UTC
