@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +41,7 @@ from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import PostingResult, lock_members
 from sync.purchase_queries import purchases_by_receipts
-from sync.purchase_records import PurchaseRecord, purchase_from_row
+from sync.purchase_records import PurchaseRecord
 from sync.purchase_requests import (
     IngestConfig,
     PurchaseError,
@@ -263,8 +265,9 @@ _INSERT_PURCHASES = text(
     " reasons)"
     # Receipts in key order, so two runs sharing receipts cannot deadlock on them.
     " ORDER BY store_id, receipt_no"
-    " ON CONFLICT (store_id, receipt_no) DO NOTHING RETURNING *"
+    " ON CONFLICT (store_id, receipt_no) DO NOTHING RETURNING store_id, receipt_no, id"
 )
+CENT = Decimal("0.01")
 
 
 def _purchase_values(f: _Fresh, config: IngestConfig) -> dict[str, object]:
@@ -299,10 +302,36 @@ async def _insert_purchases(
     values = [_purchase_values(f, config) for f in fresh]
     columns = {key: [v[key] for v in values] for key in values[0]}
     rows = await session.execute(_INSERT_PURCHASES, {"now": now, **columns})
-    stored = {(row.store_id, row.receipt_no): purchase_from_row(row) for row in rows}
-    if len(stored) < len(fresh):
+    ids = {(row.store_id, row.receipt_no): row.id for row in rows}
+    if len(ids) < len(fresh):
         taken = next(
-            f.request for f in fresh if (f.request.store_id, f.request.receipt_no) not in stored
+            f.request for f in fresh if (f.request.store_id, f.request.receipt_no) not in ids
         )
         raise ReceiptRecordedConcurrently(f"{taken.store_id}/{taken.receipt_no}")
-    return [stored[(f.request.store_id, f.request.receipt_no)] for f in fresh]
+    return [_stored(v, ids[(v["stores"], v["receipts"])], now) for v in values]
+
+
+def _stored(values: dict[str, Any], purchase_id: int, now: datetime) -> PurchaseRecord:
+    """The purchase as reading its row back answers it (amounts to the cent, times in UTC):
+    only the ids come back from the INSERT."""
+    return PurchaseRecord(
+        id=purchase_id,
+        member_id=values["members"],
+        store_id=values["stores"],
+        receipt_no=values["receipts"],
+        channel=values["channels"],
+        operator_id=values["operators"],
+        amount=values["amounts"].quantize(CENT),
+        refunded_amount=Decimal("0.00"),
+        occurred_at=values["occurred"].astimezone(UTC),
+        recorded_at=now.astimezone(UTC),
+        points_earned=values["points"],
+        status=values["statuses"],
+        has_promotion=values["promotions"],
+        content_hash=values["hashes"],
+        rule_version=values["rules"],
+        tier_code=values["tiers"],
+        business_day=values["days"],
+        review_id=values["reviews"],
+        reasons=tuple(values["reasons"].split(",")) if values["reasons"] else (),
+    )

@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import text
 
 from hub.ids import decode_int_id, encode_id
+from ledger import fraud
 from ledger.checks import CheckResult, FraudOutcome, checks
-from ledger.fraud import PURCHASE
 from ledger.posting import lock_members
 from sync.stores import save_staff, save_store
 from tests.api.members_graphql import card, created_member
 from tests.api.purchases_graphql import (
+    PURCHASE,
+    PURCHASE_FIELDS,
     assert_ledger_verifies,
     count,
     purchase_input,
@@ -254,6 +256,35 @@ async def test_a_buyer_held_by_another_transaction_does_not_hold_up_the_others(
     await assert_ledger_verifies(run_in_transaction)
 
 
+async def test_a_batch_answers_its_purchases_as_they_read_back(admin):
+    buyer = (await created_member(admin, "POS", card("RB-1")))["id"]
+    item = {"sku": " TEA-1 ", "category": "tea", "quantity": 2, "unitPrice": "10.5"}
+    inputs = [
+        # Dated before the hub's now, so that all three go in one run.
+        purchase_input(
+            "RB-0", "123.4", memberId=buyer, items=[item], at=START - timedelta(minutes=1)
+        ),
+        purchase_input("RB-1", "25000", memberId=buyer, at=START - timedelta(minutes=5)),
+        purchase_input("RB-2", "8.00", operatorId=" OP-9 ", at=START - timedelta(minutes=9)),
+    ]
+    batch = (
+        "mutation Many($inputs: [PurchaseInput!]!) { recordPurchases(inputs: $inputs) {"
+        f" purchase {{ {PURCHASE_FIELDS} }} userErrors {{ code }} }} }}"
+    )
+
+    answers = (await admin.data(batch, inputs=inputs))["recordPurchases"]
+
+    read_back = [
+        (await admin.data(PURCHASE, store="S001", receipt=f"RB-{n}"))["purchase"] for n in range(3)
+    ]
+    assert [a["purchase"] for a in answers] == read_back
+    assert [(p["amount"], p["refundedAmount"], p["status"]) for p in read_back] == [
+        ("123.40", "0.00", "COMPLETED"),
+        ("25000.00", "0.00", "HELD"),
+        ("8.00", "0.00", "COMPLETED"),
+    ]
+
+
 async def test_a_rule_without_a_batch_form_still_judges_every_purchase(admin, run_in_transaction):
     async def lucky(session: Any, posting: Any) -> CheckResult | None:
         if posting.attributes.get("amount") == "77.77":
@@ -265,7 +296,7 @@ async def test_a_rule_without_a_batch_form_still_judges_every_purchase(admin, ru
         purchase_input(f"L-{n}", amount, memberId=buyer, at=START - timedelta(minutes=n + 1))
         for n, amount in enumerate(["10.00", "77.77", "20.00"])
     ]
-    checks.register("LUCKY", lucky, operations=[PURCHASE])
+    checks.register("LUCKY", lucky, operations=[fraud.PURCHASE])
     try:
         answers = (await admin.data(RECORD_MANY, inputs=inputs))["recordPurchases"]
     finally:
