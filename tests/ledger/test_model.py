@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger.chain import canonical_entry, canonical_time, chain_hash
 from ledger.lots import OpenLot, lot_amount_of_credit, plan_debit
@@ -103,3 +107,52 @@ def test_canonical_times_keep_the_text_stored_hashes_were_made_of():
         "2026-01-02T03:04:05.000000Z"
     )
     assert canonical_time(None) is None
+
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",))) | st.none()
+TIME = st.datetimes(timezones=st.just(UTC)) | st.none()
+
+
+@given(
+    texts=st.tuples(TEXT, TEXT, TEXT, TEXT),
+    numbers=st.tuples(*[st.integers(-(2**31), 2**31 - 1)] * 4),
+    times=st.tuples(TIME, TIME),
+    reasons=st.lists(st.text(st.characters(exclude_categories=("Cs",)))) | st.none(),
+)
+def test_canonical_encoding_is_the_stdlib_json_text_hashes_were_made_of(
+    texts: tuple[str | None, ...],
+    numbers: tuple[int, ...],
+    times: tuple[datetime | None, datetime | None],
+    reasons: list[str] | None,
+) -> None:
+    store_id, reference, reason, key = texts
+    fields = dict(
+        member_id=numbers[0],
+        seq=numbers[1],
+        kind="EARN",
+        bucket="PENDING",
+        amount=numbers[2],
+        balance_after=numbers[3],
+        channel="POS",
+        store_id=store_id,
+        reference=reference,
+        reason=reason,
+        idempotency_key=key,
+        expires_at=times[0],
+        available_at=times[1],
+        reverses_id=None,
+        consumes_lot=numbers[0],
+        held_for=None,
+        hold_reasons=reasons,
+        created_at=datetime(2026, 11, 21, 10, 0, 5, 120, tzinfo=SHANGHAI),
+    )
+    document = {
+        **fields,
+        "expires_at": canonical_time(times[0]),
+        "available_at": canonical_time(times[1]),
+        "created_at": canonical_time(fields["created_at"]),  # type: ignore[arg-type]
+    }
+
+    stdlib = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    assert canonical_entry(**fields) == stdlib.encode()  # type: ignore[arg-type]
