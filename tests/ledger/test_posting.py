@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ledger.batch_posting import BatchOperation, post_batch
 from ledger.checks import CheckRegistry, CheckResult, FraudOutcome, Posting
 from ledger.errors import IdempotencyConflict
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, IdempotencyKey
-from ledger.posting import post_entries
+from ledger.posting import lock_members, post_entries
 from ledger.queries import entries_by_ids
 from ledger.redemption import redeem_points
 from ledger.tables import ledger_entries, points_idempotency_keys
@@ -205,3 +205,25 @@ async def test_posted_entries_answer_as_their_rows_read_back(member, run_in_tran
     assert posted[1].held_for is available and posted[3].held_for is pending
     assert posted[2].available_at == settles and posted[2].available_at.tzinfo is UTC
     assert posted[5].expires_at is not None and posted[5].created_at.tzinfo is UTC
+
+
+async def test_locking_with_skip_busy_leaves_out_only_accounts_another_transaction_holds(
+    members, credit, session_factory
+):
+    held, free, new = await members(3)
+    for member_id in (held, free):
+        await credit(member_id, 10, at=START)
+
+    async with session_factory() as other, other.begin():
+        await lock_members(other, [held])
+        async with session_factory() as session, session.begin():
+            # Waiting for the held account would fail here instead of hanging the suite.
+            await session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            locked = await lock_members(session, [held, free, new], skip_busy=True)
+            assert sorted(locked) == sorted([free, new])
+            assert locked[free].balances[Bucket.AVAILABLE] == 10
+            assert locked[new].last_seq == 0 and locked[new].balances[Bucket.AVAILABLE] == 0
+
+    async with session_factory() as session, session.begin():
+        everyone = await lock_members(session, [held, free, new], skip_busy=True)
+    assert sorted(everyone) == sorted([held, free, new])
