@@ -56,6 +56,8 @@ ROWS = [
     {"name": "nobody at all"},
     {"email": "x@example.com", "registered_at": "last tuesday"},
     {"pos_card": "C-9"},
+    # good: nothing to carry over, yet an account like any enrolled member
+    {"wechat_app_id": "wx-old", "wechat_openid": "o-2", "registered_channel": "MINI_PROGRAM"},
 ]
 
 
@@ -106,7 +108,7 @@ async def test_an_import_applies_good_rows_merges_ties_rejects_the_rest_and_reru
     after_first = await counts(run_in_transaction)
     second = await run(tmp_path / "rejects-2.csv")
 
-    assert (first.rows_read, first.created, first.merged, first.rejected) == (8, 2, 1, 4)
+    assert (first.rows_read, first.created, first.merged, first.rejected) == (9, 3, 1, 4)
     assert first.matched == 1 and first.balances_posted == 3
     with (tmp_path / "rejects-1.csv").open() as handle:
         rejected = list(csv.DictReader(handle))
@@ -122,7 +124,7 @@ async def test_an_import_applies_good_rows_merges_ties_rejects_the_rest_and_reru
     )
     assert [r.status for r in status] == ["ACTIVE", "MERGED"]
     assert (second.created, second.merged, second.balances_posted) == (0, 0, 0)
-    assert second.matched == 4 and second.rejected == 4
+    assert second.matched == 5 and second.rejected == 4
     assert await counts(run_in_transaction) == after_first
     report = await run_in_transaction(lambda s: verify_ledger(session=s))
     assert report.ok, report.summary()
@@ -135,4 +137,4 @@ async def test_an_import_applies_good_rows_merges_ties_rejects_the_rest_and_reru
             )
         )
     )
-    assert dict(balances.all()) == {"C-1": 1200, "o-1": 300, "o-existing": 150}
+    assert dict(balances.all()) == {"C-1": 1200, "o-1": 300, "o-2": 0, "o-existing": 150}
