@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.chain import canonical_entry, chain_hash
@@ -18,7 +18,6 @@ from ledger.events import PointsCredited, PointsDebited, PointsExpired
 from ledger.lots import lot_amount_of_credit
 from ledger.model import (
     Bucket,
-    Channel,
     EntryKind,
     EntryRequest,
     LedgerConfig,
@@ -26,6 +25,8 @@ from ledger.model import (
     add_months,
     lifetime_delta,
 )
+from ledger.multirow import MultiRowInsert
+from ledger.queries import entry_from_row
 
 
 @dataclass
@@ -124,7 +125,7 @@ def entry_event(entry: LedgerEntry) -> PointsCredited | PointsDebited | PointsEx
     return PointsDebited(**common)
 
 
-#: Columns of an entry's row, as ``compose_entry`` gives them, with their SQL array types.
+#: Columns of an entry's row, as ``compose_entry`` gives them, with their SQL types.
 _ENTRY_COLUMNS = {
     "member_id": "bigint",
     "seq": "int",
@@ -142,29 +143,15 @@ _ENTRY_COLUMNS = {
     "reverses_id": "bigint",
     "consumes_lot": "bigint",
     "held_for": "text",
-    "hold_reasons": "text",
+    "hold_reasons": "text[]",
     "created_at": "timestamptz",
     "prev_hash": "bytea",
     "hash": "bytea",
 }
 
 
-def _unnest_insert(table: str, columns: dict[str, str], select: str, suffix: str = "") -> Any:
-    arrays = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in columns.items())
-    return text(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select}"
-        f" FROM unnest({arrays}) AS v({', '.join(columns)}){suffix}"
-    )
-
-
-# Reason codes hold no comma; NULL stays NULL and '' is the empty array.
-_INSERT_ENTRIES = _unnest_insert(
-    "ledger_entries",
-    _ENTRY_COLUMNS,
-    ", ".join(
-        "string_to_array(hold_reasons, ',')" if c == "hold_reasons" else c for c in _ENTRY_COLUMNS
-    ),
-    " RETURNING member_id, seq, id",
+_ENTRIES = MultiRowInsert(
+    "ledger_entries", _ENTRY_COLUMNS, lists={"hold_reasons"}, suffix="RETURNING member_id, seq, id"
 )
 
 _LOT_COLUMNS = {
@@ -176,47 +163,27 @@ _LOT_COLUMNS = {
     "expires_at": "timestamptz",
     "available_at": "timestamptz",
 }
-_INSERT_LOTS = _unnest_insert("points_lots", _LOT_COLUMNS, ", ".join(_LOT_COLUMNS))
+_LOTS = MultiRowInsert("points_lots", _LOT_COLUMNS)
 
 
 async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[LedgerEntry]:
     """Insert ``compose_entry`` rows in one statement; the entries stored, in the rows' order."""
-    columns = {c: [row[c] for row in rows] for c in _ENTRY_COLUMNS}
-    columns["hold_reasons"] = [
-        ",".join(reasons) if reasons is not None else None for reasons in columns["hold_reasons"]
-    ]
     # Only the ids come back: the rest is what was sent, and decoding it again was about
     # a tenth of a purchase batch's CPU.
-    ids = {(r.member_id, r.seq): r.id for r in await session.execute(_INSERT_ENTRIES, columns)}
+    ids = {(r.member_id, r.seq): r.id for r in await _ENTRIES.execute(session, rows)}
     return [_stored_entry(row, ids[(row["member_id"], row["seq"])]) for row in rows]
 
 
 def _stored_entry(values: dict[str, Any], entry_id: int) -> LedgerEntry:
     """The entry as reading its row back answers it: times in UTC, as the database keeps them."""
-    held_for, reasons = values["held_for"], values["hold_reasons"]
-    return LedgerEntry(
-        id=entry_id,
-        member_id=values["member_id"],
-        seq=values["seq"],
-        kind=EntryKind(values["kind"]),
-        bucket=Bucket(values["bucket"]),
-        amount=values["amount"],
-        balance_after=values["balance_after"],
-        channel=Channel(values["channel"]),
-        store_id=values["store_id"],
-        reference=values["reference"],
-        reason=values["reason"],
-        idempotency_key=values["idempotency_key"],
-        expires_at=_utc(values["expires_at"]),
-        available_at=_utc(values["available_at"]),
-        reverses_id=values["reverses_id"],
-        consumes_lot=values["consumes_lot"],
-        held_for=Bucket(held_for) if held_for is not None else None,
-        hold_reasons=tuple(reasons) if reasons is not None else None,
-        created_at=values["created_at"].astimezone(UTC),
-        prev_hash=values["prev_hash"],
-        hash=values["hash"],
-    )
+    row = {
+        **values,
+        "id": entry_id,
+        "expires_at": _utc(values["expires_at"]),
+        "available_at": _utc(values["available_at"]),
+        "created_at": values["created_at"].astimezone(UTC),
+    }
+    return entry_from_row(SimpleNamespace(**row))
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -225,4 +192,4 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 async def insert_lots(session: AsyncSession, lots: list[dict[str, Any]]) -> None:
     """Insert ``credit_lot`` rows in one statement."""
-    await session.execute(_INSERT_LOTS, {c: [lot[c] for lot in lots] for c in _LOT_COLUMNS})
+    await _LOTS.execute(session, lots)

@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.errors import IdentityError
@@ -39,9 +39,10 @@ from ledger.earning import Earning
 from ledger.entries import Account
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
+from ledger.multirow import MultiRowInsert
 from ledger.posting import PostingResult, lock_members
 from sync.purchase_queries import purchases_by_receipts
-from sync.purchase_records import PurchaseRecord
+from sync.purchase_records import PurchaseRecord, purchase_from_row
 from sync.purchase_requests import (
     IngestConfig,
     PurchaseError,
@@ -247,51 +248,58 @@ async def _post_points(
             f.posted = result
 
 
-_INSERT_PURCHASES = text(
-    "INSERT INTO purchases (member_id, store_id, receipt_no, channel, operator_id, amount,"
-    " occurred_at, recorded_at, status, has_promotion, content_hash, rule_version, tier_code,"
-    " business_day, points_earned, review_id, fraud_reasons)"
-    " SELECT member_id, store_id, receipt_no, channel, operator_id, amount, occurred_at, :now,"
-    " status, has_promotion, content_hash, rule_version, tier_code, business_day, points,"
-    " review_id, string_to_array(reasons, ',')"
-    " FROM unnest(CAST(:members AS bigint[]), CAST(:stores AS text[]),"
-    " CAST(:receipts AS text[]), CAST(:channels AS text[]), CAST(:operators AS text[]),"
-    " CAST(:amounts AS numeric[]), CAST(:occurred AS timestamptz[]), CAST(:statuses AS text[]),"
-    " CAST(:promotions AS boolean[]), CAST(:hashes AS bytea[]), CAST(:rules AS text[]),"
-    " CAST(:tiers AS text[]), CAST(:days AS date[]), CAST(:points AS int[]),"
-    " CAST(:reviews AS bigint[]), CAST(:reasons AS text[]))"
-    " AS v(member_id, store_id, receipt_no, channel, operator_id, amount, occurred_at, status,"
-    " has_promotion, content_hash, rule_version, tier_code, business_day, points, review_id,"
-    " reasons)"
+_PURCHASES = MultiRowInsert(
+    "purchases",
+    {
+        "member_id": "bigint",
+        "store_id": "text",
+        "receipt_no": "text",
+        "channel": "text",
+        "operator_id": "text",
+        "amount": "numeric",
+        "occurred_at": "timestamptz",
+        "recorded_at": "timestamptz",
+        "status": "text",
+        "has_promotion": "boolean",
+        "content_hash": "bytea",
+        "rule_version": "text",
+        "tier_code": "text",
+        "business_day": "date",
+        "points_earned": "int",
+        "review_id": "bigint",
+        "fraud_reasons": "text[]",
+    },
+    lists={"fraud_reasons"},
     # Receipts in key order, so two runs sharing receipts cannot deadlock on them.
-    " ORDER BY store_id, receipt_no"
-    " ON CONFLICT (store_id, receipt_no) DO NOTHING RETURNING store_id, receipt_no, id"
+    suffix="ORDER BY store_id, receipt_no ON CONFLICT (store_id, receipt_no) DO NOTHING"
+    " RETURNING store_id, receipt_no, id",
 )
 CENT = Decimal("0.01")
 
 
-def _purchase_values(f: _Fresh, config: IngestConfig) -> dict[str, object]:
+def _purchase_values(f: _Fresh, now: datetime, config: IngestConfig) -> dict[str, Any]:
     request, earning = f.request, f.earning
     assert earning is not None
     decision = f.posted.decision if f.posted is not None else ACCEPTED
     points, status = settled(decision, f.points if f.buyer is not None else 0)
     return {
-        "members": f.buyer,
-        "stores": request.store_id,
-        "receipts": request.receipt_no,
-        "channels": request.channel.value,
-        "operators": request.operator_id,
-        "amounts": request.amount,
-        "occurred": request.occurred_at,
-        "statuses": status,
-        "promotions": earning.has_promotion,
-        "hashes": content_hash(request, f.buyer),
-        "rules": earning.rule_version,
-        "tiers": tier_code_of(config.tiers, f.tier_code, f.buyer),
-        "days": f.day,
-        "points": points,
-        "reviews": f.posted.review_id if f.posted is not None else None,
-        "reasons": ",".join(decision.reasons),
+        "member_id": f.buyer,
+        "store_id": request.store_id,
+        "receipt_no": request.receipt_no,
+        "channel": request.channel.value,
+        "operator_id": request.operator_id,
+        "amount": request.amount,
+        "occurred_at": request.occurred_at,
+        "recorded_at": now,
+        "status": status,
+        "has_promotion": earning.has_promotion,
+        "content_hash": content_hash(request, f.buyer),
+        "rule_version": earning.rule_version,
+        "tier_code": tier_code_of(config.tiers, f.tier_code, f.buyer),
+        "business_day": f.day,
+        "points_earned": points,
+        "review_id": f.posted.review_id if f.posted is not None else None,
+        "fraud_reasons": decision.reasons,
     }
 
 
@@ -299,39 +307,27 @@ async def _insert_purchases(
     session: AsyncSession, fresh: list[_Fresh], *, now: datetime, config: IngestConfig
 ) -> list[PurchaseRecord]:
     """The purchases stored with their final points and status, in ``fresh``'s order."""
-    values = [_purchase_values(f, config) for f in fresh]
-    columns = {key: [v[key] for v in values] for key in values[0]}
-    rows = await session.execute(_INSERT_PURCHASES, {"now": now, **columns})
-    ids = {(row.store_id, row.receipt_no): row.id for row in rows}
+    values = [_purchase_values(f, now, config) for f in fresh]
+    ids = {
+        (row.store_id, row.receipt_no): row.id for row in await _PURCHASES.execute(session, values)
+    }
     if len(ids) < len(fresh):
         taken = next(
             f.request for f in fresh if (f.request.store_id, f.request.receipt_no) not in ids
         )
         raise ReceiptRecordedConcurrently(f"{taken.store_id}/{taken.receipt_no}")
-    return [_stored(v, ids[(v["stores"], v["receipts"])], now) for v in values]
+    return [_stored(v, ids[(v["store_id"], v["receipt_no"])]) for v in values]
 
 
-def _stored(values: dict[str, Any], purchase_id: int, now: datetime) -> PurchaseRecord:
-    """The purchase as reading its row back answers it (amounts to the cent, times in UTC):
-    only the ids come back from the INSERT."""
-    return PurchaseRecord(
-        id=purchase_id,
-        member_id=values["members"],
-        store_id=values["stores"],
-        receipt_no=values["receipts"],
-        channel=values["channels"],
-        operator_id=values["operators"],
-        amount=values["amounts"].quantize(CENT),
-        refunded_amount=Decimal("0.00"),
-        occurred_at=values["occurred"].astimezone(UTC),
-        recorded_at=now.astimezone(UTC),
-        points_earned=values["points"],
-        status=values["statuses"],
-        has_promotion=values["promotions"],
-        content_hash=values["hashes"],
-        rule_version=values["rules"],
-        tier_code=values["tiers"],
-        business_day=values["days"],
-        review_id=values["reviews"],
-        reasons=tuple(values["reasons"].split(",")) if values["reasons"] else (),
-    )
+def _stored(values: dict[str, Any], purchase_id: int) -> PurchaseRecord:
+    """The purchase as reading its row back answers it: only the ids come back from the
+    INSERT, and the columns keep amounts to the cent and times in UTC."""
+    row = {
+        **values,
+        "id": purchase_id,
+        "amount": values["amount"].quantize(CENT),
+        "refunded_amount": Decimal("0.00"),
+        "occurred_at": values["occurred_at"].astimezone(UTC),
+        "recorded_at": values["recorded_at"].astimezone(UTC),
+    }
+    return purchase_from_row(SimpleNamespace(**row))

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.checks import ACCEPTED, Decision, FraudOutcome
 from ledger.earning import Earning, Line, purchase_points, settles_at
 from ledger.model import Bucket, EntryKind, EntryRequest
 from ledger.model import Channel as LedgerChannel
+from ledger.multirow import MultiRowInsert
 from sync.purchase_records import PurchaseRecord
 from sync.purchase_requests import (
     DuplicateReceipt,
@@ -62,18 +62,24 @@ def item_rows(
     ]
 
 
-_INSERT_ITEMS = text(
-    "INSERT INTO purchase_items (purchase_id, line_no, member_id, sku, category, quantity,"
-    " unit_price) SELECT * FROM unnest(CAST(:purchase_id AS bigint[]), CAST(:line_no AS int[]),"
-    " CAST(:member_id AS bigint[]), CAST(:sku AS text[]), CAST(:category AS text[]),"
-    " CAST(:quantity AS int[]), CAST(:unit_price AS numeric[]))"
+_ITEMS = MultiRowInsert(
+    "purchase_items",
+    {
+        "purchase_id": "bigint",
+        "line_no": "int",
+        "member_id": "bigint",
+        "sku": "text",
+        "category": "text",
+        "quantity": "int",
+        "unit_price": "numeric",
+    },
 )
 
 
 async def insert_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Write ``item_rows`` of any number of purchases in one statement."""
     if rows:
-        await session.execute(_INSERT_ITEMS, {c: [row[c] for row in rows] for c in rows[0]})
+        await _ITEMS.execute(session, rows)
 
 
 def earn_entry(
