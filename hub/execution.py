@@ -1,9 +1,10 @@
 """Executing a parsed, validated document against the schema, with faults masked.
 
 The HTTP layer parses and validates once per query text (``DocumentCache``), so execution
-goes straight to graphql-core with strawberry's execution context: the per-request
-extension machinery of ``strawberry.Schema.execute`` (its own parse, validate and mask
-hooks) would only repeat that work.
+goes straight to the query's compiled plan (``hub.query_plans``) or to graphql-core with
+strawberry's execution context: the per-request extension machinery of
+``strawberry.Schema.execute`` (its own parse, validate and mask hooks) would only repeat
+that work.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import strawberry
 from graphql import DocumentNode, ExecutionResult, GraphQLError, execute
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.utils.logging import StrawberryLogger
+
+from hub.query_plans import QueryPlan
 
 #: What a client sees instead of a fault's message.
 MASKED_MESSAGE = "Unexpected error."
@@ -43,20 +46,24 @@ async def execute_document(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     context: Any,
+    plan: QueryPlan | None = None,
 ) -> ExecutionResult:
-    """Run ``document``; faults are logged with their traceback and answered masked."""
-    result = execute(
-        schema._schema,
-        document,
-        variable_values=variables,
-        operation_name=operation_name,
-        context_value=context,
-        is_awaitable=optimized_is_awaitable,
-        executor_class=schema.execution_context_class,
-        operation_extensions=None,
-    )
-    if isawaitable(result):
-        result = await result
+    """Run ``document`` (by its ``plan`` when it has one); faults are logged with their
+    traceback and answered masked."""
+    if plan is not None:
+        result = await plan.execute(variables, context)
+    else:
+        executed = execute(
+            schema._schema,
+            document,
+            variable_values=variables,
+            operation_name=operation_name,
+            context_value=context,
+            is_awaitable=optimized_is_awaitable,
+            executor_class=schema.execution_context_class,
+            operation_extensions=None,
+        )
+        result = await executed if isawaitable(executed) else executed
     assert isinstance(result, ExecutionResult)
     if result.errors:
         for error in result.errors:

@@ -43,6 +43,7 @@ from hub.graphql_request import (
 from hub.limits import CostExceeded, QueryLimits, limit_rules, query_cost, uses_introspection
 from hub.persisted_queries import PersistedQueries, PersistedQueryError
 from hub.principal import Principal
+from hub.query_plans import QueryPlan, compile_query
 from hub.rate_limit import Allowance, RateLimiter
 
 log = structlog.get_logger("memberhub.request")
@@ -52,18 +53,27 @@ _request_logger = logging.getLogger("memberhub.request")
 
 
 class DocumentCache:
-    """Parsed and validated documents by query text, so a repeated query costs execution only.
+    """Parsed and validated documents by query text, and their compiled query plans, so a
+    repeated query costs execution only.
 
     Validation includes the depth and alias limits; the token limit bounds the parser.
     """
 
-    def __init__(self, schema: GraphQLSchema, limits: QueryLimits, maxsize: int = 1024) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        limits: QueryLimits,
+        maxsize: int = 1024,
+        *,
+        plans: bool = True,
+    ) -> None:
         self._schema = schema
         self._limits = limits
         self._rules = (*specified_rules, *limit_rules(limits))
         self.parse = lru_cache(maxsize=maxsize)(self._parse)
         self.validate = lru_cache(maxsize=maxsize)(self._validate)
         self.introspects = lru_cache(maxsize=maxsize)(self._introspects)
+        self.plan = lru_cache(maxsize=maxsize)(self._plan if plans else _no_plan)
 
     def _parse(self, query: str) -> DocumentNode | GraphQLError:
         try:
@@ -80,6 +90,17 @@ class DocumentCache:
     def _introspects(self, query: str) -> bool:
         document = self.parse(query)
         return not isinstance(document, GraphQLError) and uses_introspection(document)
+
+    def _plan(self, query: str, operation_name: str | None) -> QueryPlan | None:
+        """The plan of a valid query's operation, or None to run it on graphql-core."""
+        document = self.parse(query)
+        assert not isinstance(document, GraphQLError)
+        operation = find_operation(document, operation_name)
+        return None if operation is None else compile_query(self._schema, document, operation)
+
+
+def _no_plan(query: str, operation_name: str | None) -> None:
+    return None
 
 
 def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -113,7 +134,7 @@ class GraphQLEndpoint:
             max_cost=settings.query_max_cost,
             max_page_size=settings.query_max_page_size,
         )
-        self.documents = DocumentCache(hub.schema._schema, self.limits)
+        self.documents = DocumentCache(hub.schema._schema, self.limits, plans=settings.query_plans)
         self.rate_limiter = RateLimiter(hub.redis, namespace=settings.redis_namespace)
         self.persisted = PersistedQueries(hub.redis, namespace=settings.redis_namespace)
 
@@ -206,6 +227,7 @@ class GraphQLEndpoint:
                 variables=params.variables,
                 operation_name=params.operation_name,
                 context=context,
+                plan=self.documents.plan(query, params.operation_name),
             )
         finally:
             await context.close()

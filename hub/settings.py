@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     introspection_for_all: bool = Field(
         default=False, description="Let every client introspect; off: admin clients only."
     )
+    query_plans: bool = Field(
+        default=True,
+        description="Run cached queries from compiled plans; off: every query on graphql-core.",
+    )
     worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
     embedded_worker: bool = Field(
         default=True,

@@ -1,0 +1,146 @@
+"""The hub answers every query the same from its compiled plans as from graphql-core.
+
+Two apps on one database, one with plans and one without, get the same queries: the
+generated ones of the fuzzing test and the deep reads clients send. Status, data and
+errors (with their paths) must be equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import hypothesis_graphql
+from graphql import GraphQLError, OperationDefinitionNode, parse, validate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub.app import create_app
+from hub.query_plans import compile_query
+from hub.schema import build_schema, schema_sdl
+from hub.settings import RateLimit
+from tests.api.members_graphql import card, created_member, phone
+from tests.api.points_graphql import adjust
+from tests.api.purchases_graphql import record
+from tests.api.test_fuzz import SCALARS
+
+GENERATED = 120
+
+PROFILE = """
+query Profile($phone: String!) {
+  member(identity: {type: PHONE, value: $phone}) {
+    id status createdAt registeredChannel __typename
+    tier { code name since pointsMultiplier spendToNext next { code rank qualifyingSpend } }
+    points { available pending lifetimeEarned history(first: 3) { edges { node { kind bucket amount balanceAfter } } } }
+    identities { type namespace value verified channel }
+    stats { orderCount totalSpend averageOrderValue lastPurchaseAt }
+    purchases(first: 2) {
+      edges { cursor node { receiptNo amount storeId status items { sku } member { id } } }
+      pageInfo { hasNextPage endCursor }
+    }
+    ...Extra
+  }
+}
+fragment Extra on Member { tags { tag { name } } lifecycle rfm { segment } mergedInto { id } }
+"""
+
+PAGE = """
+{
+  members(first: 10) {
+    totalCount
+    pageInfo { hasNextPage }
+    edges { cursor node { id tier { code } points { available } first: purchases(first: 1) { edges { node { amount } } } } }
+  }
+  tiers { code name qualifyingSpend }
+  tags { name }
+}
+"""
+
+
+def generated_queries() -> list[str]:
+    queries: list[str] = []
+    strategy = hypothesis_graphql.queries(schema_sdl(), custom_scalars=SCALARS, allow_x00=False)
+
+    @settings(
+        max_examples=GENERATED,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.one_of(strategy))
+    def collect(query: str) -> None:
+        queries.append(query)
+
+    collect()
+    return queries
+
+
+def _compiles(query: str) -> bool:
+    """Whether the hub runs ``query`` from a plan (it plans valid documents only)."""
+    schema = build_schema()._schema
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    if validate(schema, document):
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return compile_query(schema, document, operations[0]) is not None
+
+
+def _comparable(response: httpx.Response) -> tuple[int, Any, list[tuple[str, Any]]]:
+    body = response.json()
+    errors = sorted((e["message"], e.get("path")) for e in body.get("errors", []))
+    return response.status_code, body.get("data"), errors
+
+
+async def test_queries_answer_alike_from_plans_and_from_graphql_core(
+    settings, engine, redis, clock, admin, graphql_client, new_key
+):
+    till = await graphql_client("pos", store="S001")
+    for n in range(6):
+        member = await created_member(admin, "POS", card(f"C-{n}"), phone(f"1390000{n:04d}"))
+        for r in range(n % 3 + 1):
+            await record(till, f"R-{n}-{r}", f"{120 + 35 * r}.50", memberId=member["id"])
+        await adjust(admin, member["id"], 5 * n, f"grant-{n}")
+
+    unlimited = {"admin": RateLimit(rate=1e6, burst=10**6)}
+    apps = [
+        create_app(
+            settings.model_copy(update={"query_plans": plans, "rate_limits": unlimited}),
+            engine=engine,
+            redis=redis,
+            clock=clock,
+        )
+        for plans in (True, False)
+    ]
+    key = await new_key("admin")
+    requests: list[tuple[str, dict[str, Any]]] = [
+        (PROFILE, {"phone": f"+86 1390000{n:04d}"}) for n in range(6)
+    ]
+    requests += [(PAGE, {})] + [(query, {}) for query in generated_queries()]
+    compiled = sum(_compiles(query) for query, _ in requests)
+
+    differences = []
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[0]), base_url="http://a") as a,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[1]), base_url="http://b") as b,
+        ):
+            for query, variables in requests:
+                payload = {"query": query, "variables": variables}
+                headers = {"Authorization": f"Bearer {key}"}
+                planned = _comparable(await a.post("/graphql", json=payload, headers=headers))
+                reference = _comparable(await b.post("/graphql", json=payload, headers=headers))
+                if planned != reference:
+                    differences.append((query, planned, reference))
+                if query == PROFILE:
+                    member = planned[1]["member"]
+                    assert member["points"]["available"] > 0 and member["purchases"]["edges"]
+    finally:
+        for app in apps:
+            await app.state.hub.reads.close()
+
+    assert differences == []
+    assert compiled > len(requests) // 2, "most of these queries should run from plans"

@@ -1,0 +1,217 @@
+"""Query plans answer exactly as graphql-core does: data, errors, their paths, nulls."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import pytest
+import strawberry
+from graphql import ExecutionResult, OperationDefinitionNode, execute, parse
+from strawberry.dataloader import DataLoader
+
+from hub.query_plans import compile_query
+
+
+@strawberry.input
+class Greeting:
+    words: list[str]
+    shout: bool = False
+
+
+@strawberry.interface
+class Thing:
+    id: int
+
+
+@strawberry.type
+class Box(Thing):
+    size: int
+
+
+@strawberry.type
+class Item(Thing):
+
+    @strawberry.field
+    async def label(self) -> str:
+        await asyncio.sleep(0)
+        return f"item {self.id}"
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise ValueError(f"item {self.id} is broken")
+
+    @strawberry.field
+    async def broken_later(self) -> str | None:
+        await asyncio.sleep(0)
+        raise ValueError(f"item {self.id} broke later")
+
+    @strawberry.field
+    def missing(self) -> str:
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    async def doubled(self, info: strawberry.Info) -> int:
+        return await info.context["doubles"].load(self.id)
+
+    @strawberry.field
+    def path(self, info: strawberry.Info) -> list[str]:
+        return [str(key) for key in info.path.as_list()]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self, count: int = 3) -> list[Item]:
+        return [Item(id=n) for n in range(count)]
+
+    @strawberry.field
+    async def maybe_items(self) -> list[Item | None]:
+        return [Item(id=1), None, Item(id=3)]
+
+    @strawberry.field
+    def strict(self) -> Item:
+        return Item(id=7)
+
+    @strawberry.field
+    def optional(self) -> Item | None:
+        return Item(id=8)
+
+    @strawberry.field
+    def things(self) -> list[Thing]:
+        return [Item(id=1), Box(id=2, size=10), Item(id=3)]
+
+    @strawberry.field
+    def found(self, box: bool) -> Annotated[Item | Box, strawberry.union("Found")] | None:
+        return Box(id=4, size=5) if box else Item(id=5)
+
+    @strawberry.field
+    def not_a_list(self) -> list[int] | None:
+        return 5  # type: ignore[return-value]
+
+    @strawberry.field
+    def greet(self, greeting: Greeting | None = None, name: str = "world") -> str:
+        words = greeting.words if greeting else ["hello"]
+        text = " ".join([*words, name])
+        return text.upper() if greeting and greeting.shout else text
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    def touch(self) -> int:
+        return 1
+
+
+SCHEMA = strawberry.Schema(query=Query, mutation=Mutation)
+
+
+def _context(calls: list[list[int]]) -> dict[str, Any]:
+    async def doubles(keys: list[int]) -> list[int]:
+        calls.append(list(keys))
+        return [2 * key for key in keys]
+
+    return {"doubles": DataLoader(load_fn=doubles)}
+
+
+def _operation(document: Any) -> OperationDefinitionNode:
+    return next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+
+def _answer(result: ExecutionResult) -> tuple[Any, list[tuple[str, list[Any] | None]]]:
+    errors = sorted((e.message, e.path) for e in result.errors or ())  # type: ignore[type-var]
+    return result.data, errors
+
+
+async def _both(query: str, variables: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    document = parse(query)
+    plan = compile_query(SCHEMA._schema, document, _operation(document))
+    assert plan is not None, "this document should be compiled"
+    planned = await plan.execute(variables, _context([]))
+    reference = execute(
+        SCHEMA._schema,
+        document,
+        variable_values=variables,
+        context_value=_context([]),
+        executor_class=SCHEMA.execution_context_class,
+    )
+    if asyncio.iscoroutine(reference):
+        reference = await reference
+    assert isinstance(reference, ExecutionResult)
+    return _answer(planned), _answer(reference)
+
+
+QUERIES = [
+    "{ items { id label } }",
+    "{ items(count: 0) { id } }",
+    "{ __typename items(count: 1) { __typename id } }",
+    # A non-null field's error nulls the whole list, up to the non-null root field.
+    "{ items { id broken } }",
+    "{ strict { missing } }",
+    "{ optional { missing } label: optional { id } }",
+    # Nullable items go null one by one; nullable fields keep their siblings.
+    "{ maybeItems { id label brokenLater } }",
+    "{ maybeItems { id broken } }",
+    "{ notAList }",
+    # Abstract types: each value completes with the fields of the type it turns out to be.
+    "{ things { __typename id ... on Box { size } ... on Item { label } } }",
+    "{ things { ...on Item { broken } } }",
+    "{ a: found(box: true) { ...F } b: found(box: false) { ...F } }"
+    " fragment F on Found { __typename ... on Thing { id } ... on Box { size } }",
+    "{ items(count: 2) { path } optional { path } }",
+    # Fragments, inline fragments and a repeated response key merge into one field.
+    "{ items(count: 2) { ...Parts } } fragment Parts on Item { id ... on Item { label } }",
+    "{ a: items(count: 1) { id } a: items(count: 1) { label } b: strict { id } }",
+    '{ greet(name: "Ann", greeting: {words: ["hi", "there"], shout: true}) }',
+    "{ greet }",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_a_plan_answers_as_graphql_core(query):
+    planned, reference = await _both(query)
+    assert planned == reference
+
+
+async def test_a_plan_coerces_variables_and_reports_bad_ones_as_graphql_core():
+    query = (
+        "query Greet($name: String!, $words: [String!]!, $n: Int = 2)"
+        " { greet(name: $name, greeting: {words: $words}) items(count: $n) { id } }"
+    )
+    planned, reference = await _both(query, {"name": "Bo", "words": ["hey"]})
+    assert planned == reference
+    assert planned[0] == {"greet": "hey Bo", "items": [{"id": 0}, {"id": 1}]}
+
+    planned, reference = await _both(query, {"name": 5, "words": "hey", "n": "two"})
+    assert planned == reference
+    assert planned[0] is None and len(planned[1]) == 2
+
+
+async def test_a_plan_completes_list_items_together_so_dataloaders_batch():
+    document = parse("{ items(count: 5) { doubled } strict { doubled } }")
+    plan = compile_query(SCHEMA._schema, document, _operation(document))
+    assert plan is not None
+    calls: list[list[int]] = []
+
+    result = await plan.execute(None, _context(calls))
+
+    assert result.errors is None
+    assert result.data == {
+        "items": [{"doubled": 2 * n} for n in range(5)],
+        "strict": {"doubled": 14},
+    }
+    assert [sorted(keys) for keys in calls] == [[0, 1, 2, 3, 4, 7]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "mutation { touch }",
+        "{ __schema { queryType { name } } }",
+        "query { items @include(if: true) { id } }",
+        "query Q @skip(if: false) { strict { id } }",
+    ],
+)
+async def test_what_plans_leave_to_graphql_core_is_not_compiled(query):
+    document = parse(query)
+    assert compile_query(SCHEMA._schema, document, _operation(document)) is None
