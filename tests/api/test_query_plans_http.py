@@ -31,7 +31,10 @@ query Profile($phone: String!) {
   member(identity: {type: PHONE, value: $phone}) {
     id status createdAt registeredChannel __typename
     tier { code name since pointsMultiplier spendToNext next { code rank qualifyingSpend } }
-    points { available pending lifetimeEarned history(first: 3) { edges { node { kind bucket amount balanceAfter } } } }
+    points {
+      available pending lifetimeEarned
+      history(first: 3) { edges { node { kind bucket amount balanceAfter } } }
+    }
     identities { type namespace value verified channel }
     stats { orderCount totalSpend averageOrderValue lastPurchaseAt }
     purchases(first: 2) {
@@ -49,7 +52,13 @@ PAGE = """
   members(first: 10) {
     totalCount
     pageInfo { hasNextPage }
-    edges { cursor node { id tier { code } points { available } first: purchases(first: 1) { edges { node { amount } } } } }
+    edges {
+      cursor
+      node {
+        id tier { code } points { available }
+        first: purchases(first: 1) { edges { node { amount } } }
+      }
+    }
   }
   tiers { code name qualifyingSpend }
   tags { name }
