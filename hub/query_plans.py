@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from asyncio import gather
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from inspect import isawaitable
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -60,6 +59,9 @@ from graphql.execution.values import get_variable_values
 from graphql.language import ListValueNode, ObjectValueNode, ValueNode
 from graphql.pyutils import Path, inspect
 from strawberry.execution.is_awaitable import optimized_is_awaitable
+
+#: Leaf values are mostly ints and strings: strawberry's check answers those by type.
+isawaitable = optimized_is_awaitable
 
 
 class ResolveInfo(NamedTuple):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import wraps
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import platformdirs
 from pydantic import BaseModel, Field, SecretStr
@@ -207,3 +209,25 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip().encode()
+
+
+T = TypeVar("T")
+
+
+def built_per_settings(build: Callable[[Settings], T]) -> Callable[[Settings], T]:
+    """``build`` run once per Settings object: resolvers ask for their configuration on
+    every request, and an app's settings do not change while it runs."""
+    built: dict[int, tuple[Settings, T]] = {}
+
+    @wraps(build)
+    def cached(settings: Settings) -> T:
+        entry = built.get(id(settings))
+        if entry is not None and entry[0] is settings:  # the id of a live object
+            return entry[1]
+        value = build(settings)
+        if len(built) > 64:  # tests build many settings; an app keeps one
+            built.clear()
+        built[id(settings)] = (settings, value)
+        return value
+
+    return cached

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.clock import Clock
 from hub.scheduled_jobs import JobConfig, register_jobs
-from hub.settings import Settings
+from hub.settings import Settings, built_per_settings
 from identity.hooks import hooks
 from identity.lookup import active_member_id
 from ledger.earning import EarningRules, Promotion
@@ -25,6 +25,7 @@ from sync.purchase_subscriptions import subscribe_purchases
 from sync.tiers import TierDefinition, TierProgramme
 
 
+@built_per_settings
 def ledger_config(settings: Settings) -> LedgerConfig:
     """The points programme, from the settings (the ledger reads no environment itself)."""
     return LedgerConfig(
@@ -37,6 +38,7 @@ def ledger_config(settings: Settings) -> LedgerConfig:
     )
 
 
+@built_per_settings
 def fraud_config(settings: Settings) -> FraudConfig:
     return FraudConfig(
         max_purchases_per_day=settings.fraud_max_purchases_per_day,
@@ -48,6 +50,7 @@ def fraud_config(settings: Settings) -> FraudConfig:
     )
 
 
+@built_per_settings
 def tier_programme(settings: Settings) -> TierProgramme:
     return TierProgramme(
         tiers=tuple(
@@ -57,6 +60,7 @@ def tier_programme(settings: Settings) -> TierProgramme:
     )
 
 
+@built_per_settings
 def intelligence_programme(settings: Settings) -> Programme:
     return Programme(
         config=IntelligenceConfig(
@@ -70,6 +74,7 @@ def intelligence_programme(settings: Settings) -> Programme:
     )
 
 
+@built_per_settings
 def ingest_config(settings: Settings) -> IngestConfig:
     """Everything recording a purchase needs from the settings."""
     from hub.api.member_inputs import identity_config

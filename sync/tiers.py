@@ -47,9 +47,18 @@ class TierProgramme:
     #: Lowest first; the first needs no spend.
     tiers: tuple[TierDefinition, ...] = field(default_factory=_default_tiers)
     window_months: int = 12
+    _ranks: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every member read ranks its tier; the first of a repeated code counts.
+        ranks: dict[str, int] = {}
+        for index, tier in enumerate(self.tiers):
+            ranks.setdefault(tier.code, index)
+        object.__setattr__(self, "_ranks", ranks)
 
     def rank(self, code: str) -> int:
-        return next((i for i, t in enumerate(self.tiers) if t.code == code), 0)
+        """The tier's position, lowest 0; an unknown code ranks as the lowest."""
+        return self._ranks.get(code, 0)
 
     def get(self, code: str | None) -> TierDefinition:
         return self.tiers[self.rank(code)] if code else self.tiers[0]

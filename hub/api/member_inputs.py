@@ -9,7 +9,7 @@ import strawberry
 
 from hub.api.direct_inputs import direct_input
 from hub.api.member_types import Channel, Gender, IdentityType
-from hub.settings import Settings
+from hub.settings import Settings, built_per_settings
 from identity.model import IdentityConfig, MergeRules, RawIdentity
 
 if TYPE_CHECKING:
@@ -90,15 +90,10 @@ class MemberFilter:
     registered_channel: Channel | None = strawberry.UNSET
 
 
-_CONFIGS: dict[int, tuple[Settings, IdentityConfig]] = {}
-
-
+@built_per_settings
 def identity_config(settings: Settings) -> IdentityConfig:
-    """The identity settings of ``settings``, built once per Settings object."""
-    cached = _CONFIGS.get(id(settings))
-    if cached is not None and cached[0] is settings:
-        return cached[1]
-    config = IdentityConfig(
+    """The identity settings of ``settings``."""
+    return IdentityConfig(
         phone_region=settings.phone_region,
         phone_hash_salt=settings.resolved_phone_hash_salt(),
         merge_rules=MergeRules(
@@ -108,7 +103,3 @@ def identity_config(settings: Settings) -> IdentityConfig:
             max_pos_cards_per_system=settings.merge_max_pos_cards_per_system,
         ),
     )
-    if len(_CONFIGS) > 64:
-        _CONFIGS.clear()
-    _CONFIGS[id(settings)] = (settings, config)
-    return config

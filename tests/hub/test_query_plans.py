@@ -31,7 +31,6 @@ class Box(Thing):
 
 @strawberry.type
 class Item(Thing):
-
     @strawberry.field
     async def label(self) -> str:
         await asyncio.sleep(0)
