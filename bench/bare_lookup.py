@@ -41,13 +41,18 @@ LOOKUP = (
 )
 
 
+async def _keep_as_is(connection: asyncpg.Connection) -> None:
+    """No reset on release, as the hub's read pool: a lone SELECT in autocommit leaves
+    nothing behind, and asyncpg's default reset is a round trip per request."""
+
+
 def build_app(dsn: str) -> Starlette:
     pool: asyncpg.Pool | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         nonlocal pool
-        pool = await asyncpg.create_pool(dsn, min_size=4, max_size=20)
+        pool = await asyncpg.create_pool(dsn, min_size=4, max_size=20, reset=_keep_as_is)
         try:
             yield
         finally:
