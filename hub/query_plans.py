@@ -25,7 +25,11 @@ from __future__ import annotations
 
 from asyncio import gather
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import date, time
+from decimal import Decimal
+from enum import Enum
 from typing import Any, NamedTuple
+from uuid import UUID
 
 from graphql import (
     DocumentNode,
@@ -134,13 +138,24 @@ class _Field:
         # and ignores ``info``, so none is built for it.
         self.needs_info = not getattr(resolve, "_is_default", False)
         self.resolve: Callable[..., Any] = resolve or default_field_resolver
-        #: Literal arguments are coerced once; arguments that read variables, per request.
-        self.arguments: dict[str, Any] | None = (
-            None
-            if any(_reads_variables(a.value) for a in nodes[0].arguments or ())
-            else get_argument_values(definition, nodes[0])
-        )
+        self.arguments = _literal_arguments(definition, nodes[0])
         self.shape: _Shape = _Shape(False)
+
+
+#: Values a resolver cannot change: literal arguments made only of these are shared by
+#: every request. An input object or a list is coerced afresh, as graphql-core does.
+_IMMUTABLE = (str, int, float, bool, type(None), Enum, Decimal, date, time, UUID)
+
+
+def _literal_arguments(definition: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
+    """The field's arguments coerced once, or None when they must be coerced per request
+    (they read variables, or hold values a resolver could change)."""
+    if any(_reads_variables(argument.value) for argument in node.arguments or ()):
+        return None
+    arguments = get_argument_values(definition, node)
+    if all(isinstance(value, _IMMUTABLE) for value in arguments.values()):
+        return arguments
+    return None
 
 
 def _answer(value: str) -> Callable[[Any, Any], str]:

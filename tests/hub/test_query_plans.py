@@ -7,7 +7,18 @@ from typing import Annotated, Any
 
 import pytest
 import strawberry
-from graphql import ExecutionResult, OperationDefinitionNode, execute, parse
+from graphql import (
+    ExecutionResult,
+    GraphQLArgument,
+    GraphQLField,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    OperationDefinitionNode,
+    execute,
+    parse,
+)
 from strawberry.dataloader import DataLoader
 
 from hub.query_plans import compile_query
@@ -214,3 +225,29 @@ async def test_a_plan_completes_list_items_together_so_dataloaders_batch():
 async def test_what_plans_leave_to_graphql_core_is_not_compiled(query):
     document = parse(query)
     assert compile_query(SCHEMA._schema, document, _operation(document)) is None
+
+
+async def test_a_literal_list_argument_is_fresh_for_every_request():
+    def exclaim(source: Any, info: Any, words: list[str]) -> str:
+        words.append("!")  # a resolver that changes its argument
+        return " ".join(words)
+
+    schema = GraphQLSchema(
+        GraphQLObjectType(
+            "Query",
+            {
+                "exclaim": GraphQLField(
+                    GraphQLString,
+                    args={"words": GraphQLArgument(GraphQLList(GraphQLString))},
+                    resolve=exclaim,
+                )
+            },
+        )
+    )
+    document = parse('{ exclaim(words: ["so", "good"]) }')
+    plan = compile_query(schema, document, _operation(document))
+    assert plan is not None
+
+    answers = [(await plan.execute(None, None)).data for _ in range(2)]
+
+    assert answers == [{"exclaim": "so good !"}] * 2
