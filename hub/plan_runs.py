@@ -138,20 +138,22 @@ class PlanRun:
             return data
         return self._settle(data, waiting)
 
-    async def _settle(self, data: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
+    async def _settle(self, values: Any, waiting: list[Any]) -> Any:
+        """Await ``values``' entries at ``waiting`` (an object's keys or a list's indices)
+        together, in place."""
         if len(waiting) == 1:
-            data[waiting[0]] = await data[waiting[0]]
-            return data
+            values[waiting[0]] = await values[waiting[0]]
+            return values
         # Every sibling settles (and records its own errors) before a null goes up.
-        values = await gather(*(data[key] for key in waiting), return_exceptions=True)
+        settled = await gather(*(values[at] for at in waiting), return_exceptions=True)
         failure: BaseException | None = None
-        for key, value in zip(waiting, values, strict=True):
+        for at, value in zip(waiting, settled, strict=True):
             if isinstance(value, BaseException):
                 failure = failure or value
-            data[key] = value
+            values[at] = value
         if failure is not None:
             raise failure
-        return data
+        return values
 
     def field(self, field: PlannedField, source: Any, path: Path) -> Any:
         info = None
@@ -318,7 +320,7 @@ class PlanRun:
             items.append(value)
         if not waiting:
             return items
-        return self._settle_items(items, waiting)
+        return self._settle(items, waiting)
 
     async def _item_later(
         self, shape: Shape, field: PlannedField, completed: Awaitable[Any], path: Path
@@ -327,14 +329,3 @@ class PlanRun:
             return await completed
         except Exception as raw:
             return self.fail(raw, shape, field, path)
-
-    async def _settle_items(self, items: list[Any], waiting: list[int]) -> list[Any]:
-        values = await gather(*(items[i] for i in waiting), return_exceptions=True)
-        failure: BaseException | None = None
-        for index, value in zip(waiting, values, strict=True):
-            if isinstance(value, BaseException):
-                failure = failure or value
-            items[index] = value
-        if failure is not None:
-            raise failure
-        return items

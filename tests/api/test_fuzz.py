@@ -28,12 +28,12 @@ SCALARS = {
 }
 
 
-def generated_operations() -> list[str]:
-    operations: list[str] = []
-    strategy = hypothesis_graphql.from_schema(schema_sdl(), custom_scalars=SCALARS, allow_x00=False)
+def examples(strategy: st.SearchStrategy[str], count: int) -> list[str]:
+    """``count`` operations drawn from ``strategy``, the same ones on every run."""
+    drawn: list[str] = []
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=count,
         derandomize=True,
         database=None,
         deadline=None,
@@ -41,10 +41,15 @@ def generated_operations() -> list[str]:
     )
     @given(strategy)
     def collect(operation: str) -> None:
-        operations.append(operation)
+        drawn.append(operation)
 
     collect()
-    return operations
+    return drawn
+
+
+def generated_operations() -> list[str]:
+    strategy = hypothesis_graphql.from_schema(schema_sdl(), custom_scalars=SCALARS, allow_x00=False)
+    return examples(strategy, EXAMPLES)
 
 
 async def test_generated_operations_never_fault(http, new_key, run_in_transaction):

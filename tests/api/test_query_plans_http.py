@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 import hypothesis_graphql
 from graphql import GraphQLError, OperationDefinitionNode, parse, validate
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from hub.app import create_app
 from hub.query_plans import compile_query
@@ -22,7 +20,7 @@ from hub.settings import RateLimit
 from tests.api.members_graphql import card, created_member, phone
 from tests.api.points_graphql import adjust
 from tests.api.purchases_graphql import record
-from tests.api.test_fuzz import SCALARS
+from tests.api.test_fuzz import SCALARS, examples
 
 GENERATED = 120
 
@@ -67,22 +65,8 @@ PAGE = """
 
 
 def generated_queries() -> list[str]:
-    queries: list[str] = []
     strategy = hypothesis_graphql.queries(schema_sdl(), custom_scalars=SCALARS, allow_x00=False)
-
-    @settings(
-        max_examples=GENERATED,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.one_of(strategy))
-    def collect(query: str) -> None:
-        queries.append(query)
-
-    collect()
-    return queries
+    return examples(strategy, GENERATED)
 
 
 def _compiles(query: str) -> bool:
