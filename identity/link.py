@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,6 +92,11 @@ async def insert_identity(
     return record
 
 
+_MARK_SEEN = text(
+    "UPDATE member_identities SET last_seen_at = :now WHERE id = ANY(CAST(:ids AS bigint[]))"
+)
+
+
 async def mark_seen(
     session: AsyncSession,
     *,
@@ -105,11 +110,7 @@ async def mark_seen(
     seen = list(seen)
     if not seen:
         return
-    await session.execute(
-        update(member_identities)
-        .where(member_identities.c.id.in_([record.id for record, _ in seen]))
-        .values(last_seen_at=now)
-    )
+    await session.execute(_MARK_SEEN, {"ids": [record.id for record, _ in seen], "now": now})
     upgraded = [record for record, verified in seen if verified and not record.verified]
     if upgraded:
         rows = await session.execute(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
 from identity.model import IdentityKey, MemberStatus
 from identity.records import IdentityRecord, MemberRecord, identity_from_row, member_from_row
@@ -147,14 +149,22 @@ async def identities_of(session: AsyncSession, member_ids: Iterable[int]) -> lis
     return [identity_from_row(row) for row in rows]
 
 
+#: One statement for any number of keys, taken in the order given (ascending).
+_LOCK_KEYS = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[]))"
+    " WITH ORDINALITY AS locks(k, n) ORDER BY n"
+)
+
+
 async def lock_identities(session: AsyncSession, keys: Iterable[IdentityKey]) -> None:
     """Serialise with every transaction touching any of ``keys``, until this one ends.
 
     Locks are taken in ascending key order, so two transactions never wait on each other
     in a cycle; the unique constraint on (type, namespace, value) stays the last word.
     """
-    for lock_key in sorted({key.lock_key for key in keys}):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
+    lock_keys = sorted({key.lock_key for key in keys})
+    if lock_keys:
+        await session.execute(_LOCK_KEYS, {"keys": lock_keys})
 
 
 async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, MemberRecord]:
@@ -166,6 +176,90 @@ async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> dict
         select(members).where(members.c.id.in_(ids)).order_by(members.c.id).with_for_update()
     )
     return {row.id: member_from_row(row) for row in rows}
+
+
+@lru_cache(maxsize=64)
+def _keys_condition(namespaced: tuple[bool, ...]) -> str:
+    """``_matches`` as SQL text for keys with and without a namespace, in this order; its
+    parameters are ``key_parameters``. Cached by shape: building the expression tree each
+    call cost more than the statement's round trip."""
+    return " OR ".join(
+        f"(member_identities.type = :type_{n} AND member_identities.value = :value_{n}"
+        + (
+            f" AND member_identities.namespace = :namespace_{n})"
+            if has_namespace
+            else " AND member_identities.namespace IS NULL)"
+        )
+        for n, has_namespace in enumerate(namespaced)
+    )
+
+
+def _key_parameters(keys: Sequence[IdentityKey]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {}
+    for n, key in enumerate(keys):
+        parameters[f"type_{n}"] = key.type.value
+        parameters[f"value_{n}"] = key.value
+        if key.namespace is not None:
+            parameters[f"namespace_{n}"] = key.namespace
+    return parameters
+
+
+@lru_cache(maxsize=64)
+def _lock_owners_statement(namespaced: tuple[bool, ...]) -> TextClause:
+    # A UNION, not an OR: with OR the planner scans every member.
+    held = (
+        " UNION SELECT member_identities.member_id FROM member_identities"
+        f" WHERE {_keys_condition(namespaced)}"
+        if namespaced
+        else ""
+    )
+    return text(
+        "SELECT members.* FROM members WHERE members.id IN"
+        " (SELECT unnest(CAST(:member_ids AS bigint[]))" + held + ")"
+        " ORDER BY members.id FOR UPDATE"
+    )
+
+
+@lru_cache(maxsize=64)
+def _identities_statement(namespaced: tuple[bool, ...]) -> TextClause:
+    by_key = f" OR {_keys_condition(namespaced)}" if namespaced else ""
+    return text(
+        "SELECT member_identities.* FROM member_identities"
+        " WHERE member_identities.member_id = ANY(CAST(:member_ids AS bigint[]))"
+        + by_key
+        + " ORDER BY member_identities.id"
+    )
+
+
+async def lock_owners(
+    session: AsyncSession, keys: Sequence[IdentityKey], member_ids: Iterable[int] = ()
+) -> dict[int, MemberRecord]:
+    """Row-lock, in id order, the members holding any of ``keys`` and ``member_ids``: one
+    statement where reading the owners and then locking them took two."""
+    shape = tuple(key.namespace is not None for key in keys)
+    rows = await session.execute(
+        _lock_owners_statement(shape),
+        {"member_ids": sorted(set(member_ids)), **_key_parameters(keys)},
+    )
+    return {row.id: member_from_row(row) for row in rows}
+
+
+async def identities_by_key_or_member(
+    session: AsyncSession, keys: Sequence[IdentityKey], member_ids: Iterable[int]
+) -> tuple[dict[IdentityKey, IdentityRecord], list[IdentityRecord]]:
+    """The identities holding ``keys``, and every identity of ``member_ids`` (by id), from
+    one read."""
+    held = set(member_ids)
+    shape = tuple(key.namespace is not None for key in keys)
+    rows = await session.execute(
+        _identities_statement(shape), {"member_ids": sorted(held), **_key_parameters(keys)}
+    )
+    records = [identity_from_row(row) for row in rows]
+    wanted = set(keys)
+    return (
+        {record.key: record for record in records if record.key in wanted},
+        [record for record in records if record.member_id in held],
+    )
 
 
 async def phone_was_erased(session: AsyncSession, phone_hash: str) -> bool:

@@ -20,10 +20,9 @@ from identity.errors import ConcurrentIdentityChange, InvalidIdentity, MemberNot
 from identity.link import insert_identity, mark_seen, new_violations
 from identity.lookup import (
     active_member_id,
-    find_identities,
-    identities_of,
+    identities_by_key_or_member,
     lock_identities,
-    lock_members,
+    lock_owners,
 )
 from identity.members import clean_profile, create_member, set_profile
 from identity.merge import merge_into
@@ -106,7 +105,7 @@ async def identify(
         if referrer is None:
             raise InvalidIdentity("no active member with this ID", field=("referrerId",))
     await lock_identities(session, [claim.key for claim in claims])
-    known, owners = await _lock_owners(session, claims, acting_member_id)
+    known, owners, held = await _lock_owners(session, claims, acting_member_id)
 
     if not owners:
         if not create_if_missing:
@@ -120,7 +119,6 @@ async def identify(
             )
         return IdentifyResult(Outcome.CREATED, member)
 
-    held = await identities_of(session, owners)
     unknown = [claim for claim in claims if claim.key not in known]
     verified_now = {claim.key for claim in claims if claim.verified}
     after = [(r.key, r.verified or r.key in verified_now) for r in held]
@@ -180,25 +178,29 @@ async def identify(
 
 async def _lock_owners(
     session: AsyncSession, claims: Sequence[IdentityClaim], acting_member_id: int | None
-) -> tuple[dict[IdentityKey, IdentityRecord], dict[int, MemberRecord]]:
-    """The known identities and their (row-locked, ACTIVE) members.
+) -> tuple[dict[IdentityKey, IdentityRecord], dict[int, MemberRecord], list[IdentityRecord]]:
+    """The known identities, their (row-locked, ACTIVE) members and every identity those
+    members hold, read after the lock.
 
-    A member merged away between reading and locking moved its identities: read again.
+    A member merged away between the lock's read and the lock moved its identities, and an
+    identity may have moved to a member not locked: lock again.
     """
     keys = [claim.key for claim in claims]
     for _ in range(MAX_REREADS):
-        known = await find_identities(session, keys)
-        wanted = {record.member_id for record in known.values()}
+        acting: list[int] = []
         if acting_member_id is not None:
-            acting = await active_member_id(session, acting_member_id)
-            if acting is None:
+            active = await active_member_id(session, acting_member_id)
+            if active is None:
                 raise MemberNotFound("the acting member is gone", field=("memberId",))
-            wanted.add(acting)
-        owners = await lock_members(session, wanted)
+            acting.append(active)
+        owners = await lock_owners(session, keys, acting)
+        if not owners:
+            # Nobody holds the keys, and the keys' advisory locks keep it so.
+            return {}, owners, []
         if all(m.status is MemberStatus.ACTIVE for m in owners.values()):
-            again = await find_identities(session, keys)
-            if {r.member_id for r in again.values()} <= set(owners):
-                return again, owners
+            known, held = await identities_by_key_or_member(session, keys, owners)
+            if {r.member_id for r in known.values()} <= set(owners):
+                return known, owners, held
     raise ConcurrentIdentityChange("members kept changing under identify")
 
 
