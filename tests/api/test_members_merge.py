@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import text
 
+from hub.api.member_inputs import identity_config
+from hub.ids import decode_int_id
+from identity.merge import merge_members
 from tests.api.members_graphql import (
     MEMBER_BY_ID,
     MEMBER_BY_IDENTITY,
@@ -151,3 +155,46 @@ async def test_only_operators_merge_and_unmerge(admin, graphql_client):
         answer = await client.data(MERGE_MEMBERS, survivor=a["id"], merged=b["id"], reason="x")
         assert answer["mergeMembers"]["userErrors"][0]["code"] == "FORBIDDEN"
     assert (await member(admin, b["id"]))["status"] == "ACTIVE"
+
+
+async def test_identify_waiting_on_a_merge_answers_with_the_survivor(
+    admin, session_factory, engine, settings, clock
+):
+    merged = await created_member(admin, "POS", phone("13900001111"))
+    survivor = await created_member(admin, "POS", unionid("u-survivor"))
+
+    async with session_factory() as session, session.begin():
+        # An operator's merge, not yet committed: the merged member's row is locked and
+        # its phone already sits on the survivor in this transaction.
+        await merge_members(
+            session,
+            survivor_id=decode_int_id(survivor["id"], "Member"),
+            merged_id=decode_int_id(merged["id"], "Member"),
+            reason="same person",
+            actor="ops",
+            now=clock.now(),
+            config=identity_config(settings),
+        )
+        call = asyncio.create_task(identify(admin, "POS", phone("13900001111")))
+        assert await _waits_on_a_lock(engine), "identify should wait for the merge"
+        assert not call.done()
+
+    payload = await asyncio.wait_for(call, timeout=10)
+    assert payload["userErrors"] == []
+    assert payload["outcome"] == "MATCHED"
+    assert payload["member"]["id"] == survivor["id"]
+
+
+async def _waits_on_a_lock(engine) -> bool:  # type: ignore[no-untyped-def]
+    for _ in range(100):
+        async with engine.connect() as connection:
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return True
+        await asyncio.sleep(0.05)
+    return False
