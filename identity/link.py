@@ -54,6 +54,14 @@ def linked_event(
     )
 
 
+#: Built once: its expression tree cost more to build per call than the round trip.
+_INSERT_IDENTITY = (
+    insert(member_identities)
+    .on_conflict_do_nothing(constraint="member_identities_key")
+    .returning(member_identities)
+)
+
+
 async def insert_identity(
     session: AsyncSession,
     *,
@@ -70,19 +78,17 @@ async def insert_identity(
     """
     row = (
         await session.execute(
-            insert(member_identities)
-            .values(
-                member_id=member_id,
-                type=claim.key.type.value,
-                namespace=claim.key.namespace,
-                value=claim.key.value,
-                verified=claim.verified,
-                channel=channel.value,
-                linked_at=now,
-                last_seen_at=now,
-            )
-            .on_conflict_do_nothing(constraint="member_identities_key")
-            .returning(member_identities)
+            _INSERT_IDENTITY,
+            {
+                "member_id": member_id,
+                "type": claim.key.type.value,
+                "namespace": claim.key.namespace,
+                "value": claim.key.value,
+                "verified": claim.verified,
+                "channel": channel.value,
+                "linked_at": now,
+                "last_seen_at": now,
+            },
         )
     ).one_or_none()
     if row is None:

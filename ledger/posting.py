@@ -49,7 +49,7 @@ from ledger.model import (
 )
 from ledger.queries import entries_by_ids
 from ledger.reviews import open_review
-from ledger.tables import points_balances, points_lots
+from ledger.tables import points_lots
 
 
 @dataclass(frozen=True)
@@ -293,15 +293,24 @@ async def _append(
     if entry.bucket is not Bucket.HELD:
         await _move_lots(session, entry, before)
     await session.execute(
-        update(points_balances)
-        .where(
-            points_balances.c.member_id == entry.member_id,
-            points_balances.c.bucket == entry.bucket.value,
-        )
-        .values(balance=entry.balance_after, last_kind=entry.kind.value, last_amount=entry.amount)
+        _SET_BALANCE,
+        {
+            "member_id": entry.member_id,
+            "bucket": entry.bucket.value,
+            "balance": entry.balance_after,
+            "last_kind": entry.kind.value,
+            "last_amount": entry.amount,
+        },
     )
     await hooks.publish(session, entry_event(entry))
     return entry
+
+
+#: Built once: each posting sends it, and building it per call cost more than its round trip.
+_SET_BALANCE = text(
+    "UPDATE points_balances SET balance = :balance, last_kind = :last_kind,"
+    " last_amount = :last_amount WHERE member_id = :member_id AND bucket = :bucket"
+)
 
 
 async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import ledger.checkin  # noqa: F401  (registers the CHECKIN_DAILY rule)
@@ -16,6 +16,9 @@ from ledger.bonuses import channel_of, grant_referral_bonus, grant_signup_bonus
 from ledger.merges import move_points_on_merge, return_points_on_unmerge
 from ledger.model import LedgerConfig
 from ledger.posting import open_accounts
+
+#: The transaction's start time, as PostgreSQL's now() answers it.
+_TRANSACTION_TIME = text("SELECT now()")
 
 
 class LedgerSubscriber:
@@ -29,7 +32,7 @@ class LedgerSubscriber:
     async def now(self, session: AsyncSession) -> datetime:
         if self.clock is not None:
             return self.clock()
-        return await session.scalar(select(func.now()))  # type: ignore[return-value]
+        return await session.scalar(_TRANSACTION_TIME)  # type: ignore[return-value]
 
     async def on_member_created(self, session: AsyncSession, event: MemberCreated) -> None:
         if event.member_id is None:

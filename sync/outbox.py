@@ -8,28 +8,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import DomainEvent, EventHooks
-from sync.tables import outbox_events
 
-
-def _row(event: DomainEvent) -> dict[str, Any]:
-    return {
-        "event_id": uuid.uuid4(),
-        "event_type": event.event_type,
-        "version": event.version,
-        "member_id": event.member_id,
-        "payload": event.payload(),
-    }
+#: Prebuilt: an identify appends four events, and building the INSERT's expression for
+#: each cost more than its round trip.
+_APPEND = text(
+    "INSERT INTO outbox_events (event_id, event_type, version, member_id, payload, occurred_at)"
+    " VALUES (:event_id, :event_type, :version, :member_id, CAST(:payload AS jsonb), now())"
+)
 
 
 async def append_event(session: AsyncSession, event: DomainEvent) -> None:
-    await session.execute(insert(outbox_events).values(**_row(event), occurred_at=func.now()))
+    await session.execute(
+        _APPEND,
+        {
+            "event_id": uuid.uuid4(),
+            "event_type": event.event_type,
+            "version": event.version,
+            "member_id": event.member_id,
+            "payload": orjson.dumps(event.payload()).decode(),
+        },
+    )
 
 
 async def append_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
