@@ -73,7 +73,8 @@ class DocumentCache:
         self.parse = lru_cache(maxsize=maxsize)(self._parse)
         self.validate = lru_cache(maxsize=maxsize)(self._validate)
         self.introspects = lru_cache(maxsize=maxsize)(self._introspects)
-        self.plan = lru_cache(maxsize=maxsize)(self._plan if plans else _no_plan)
+        self._plans = plans
+        self.plan = lru_cache(maxsize=maxsize)(self._plan)
 
     def _parse(self, query: str) -> DocumentNode | GraphQLError:
         try:
@@ -93,14 +94,12 @@ class DocumentCache:
 
     def _plan(self, query: str, operation_name: str | None) -> QueryPlan | None:
         """The plan of a valid query's operation, or None to run it on graphql-core."""
+        if not self._plans:
+            return None
         document = self.parse(query)
         assert not isinstance(document, GraphQLError)
         operation = find_operation(document, operation_name)
         return None if operation is None else compile_query(self._schema, document, operation)
-
-
-def _no_plan(query: str, operation_name: str | None) -> None:
-    return None
 
 
 def find_operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

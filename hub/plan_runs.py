@@ -4,7 +4,7 @@ located and nulls propagated as graphql-core does."""
 from __future__ import annotations
 
 from asyncio import gather
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from graphql import (
@@ -23,7 +23,7 @@ from graphql import (
     located_error,
 )
 from graphql.execution.values import get_variable_values
-from graphql.pyutils import Path, inspect
+from graphql.pyutils import Path, inspect, is_iterable
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class PlanRun:
                 return self._field_later(field, result, path, info)
             completed = self.complete(field.shape, field, result, path, info)
             if isawaitable(completed):
-                return self._completed_later(field, completed, path)
+                return self._completed_later(field.shape, field, completed, path)
             return completed
         except Exception as raw:
             return self.fail(raw, field.shape, field, path)
@@ -189,12 +189,13 @@ class PlanRun:
             return self.fail(raw, field.shape, field, path)
 
     async def _completed_later(
-        self, field: PlannedField, completed: Awaitable[Any], path: Path
+        self, shape: Shape, field: PlannedField, completed: Awaitable[Any], path: Path
     ) -> Any:
+        """A field's or a list item's completion that waits; its error handled at ``path``."""
         try:
             return await completed
         except Exception as raw:
-            return self.fail(raw, field.shape, field, path)
+            return self.fail(raw, shape, field, path)
 
     def complete(
         self, shape: Shape, field: PlannedField, result: Any, path: Path, info: ResolveInfo | None
@@ -299,7 +300,7 @@ class PlanRun:
     def _list(
         self, shape: Shape, field: PlannedField, result: Any, path: Path, info: ResolveInfo | None
     ) -> Any:
-        if isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
+        if not is_iterable(result):
             raise GraphQLError(
                 "Expected Iterable, but did not find one for field"
                 f" '{field.parent_type}.{field.name}'."
@@ -313,7 +314,7 @@ class PlanRun:
             try:
                 value = self.complete(item_shape, field, item, item_path, info)
                 if isawaitable(value):
-                    value = self._item_later(item_shape, field, value, item_path)
+                    value = self._completed_later(item_shape, field, value, item_path)
                     waiting.append(index)
             except Exception as raw:
                 value = self.fail(raw, item_shape, field, item_path)
@@ -321,11 +322,3 @@ class PlanRun:
         if not waiting:
             return items
         return self._settle(items, waiting)
-
-    async def _item_later(
-        self, shape: Shape, field: PlannedField, completed: Awaitable[Any], path: Path
-    ) -> Any:
-        try:
-            return await completed
-        except Exception as raw:
-            return self.fail(raw, shape, field, path)

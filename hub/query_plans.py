@@ -47,13 +47,12 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    VariableNode,
     default_field_resolver,
     get_argument_values,
     is_leaf_type,
     is_object_type,
 )
-from graphql.language import ListValueNode, ObjectValueNode, ValueNode
+from graphql.language import ListValueNode, ObjectValueNode, ValueNode, VariableNode
 
 from hub.plan_runs import run_plan
 
@@ -139,6 +138,8 @@ def _answer(value: str) -> Callable[[Any, Any], str]:
 
 
 def _reads_variables(value: ValueNode) -> bool:
+    # Not graphql-core's is_const_value_node: it calls ``{a: 1, b: $v}`` constant, as
+    # long as any one part is.
     if isinstance(value, VariableNode):
         return True
     if isinstance(value, ListValueNode):
@@ -207,16 +208,9 @@ class Compiler:
         if condition is None:
             return True
         named = self.schema.get_type(condition.name.value)
-        if named is object_type:
-            return True
-        return (
-            named is not None
-            and not is_object_type(named)
-            and self.schema.is_sub_type(
-                named,  # type: ignore[arg-type]
-                object_type,
-            )
-        )
+        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+            return self.schema.is_sub_type(named, object_type)
+        return named is object_type
 
     def shape(self, type_: Any, selection_sets: list[SelectionSetNode]) -> Shape:
         shape = Shape(isinstance(type_, GraphQLNonNull))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
@@ -87,30 +87,14 @@ async def active_member_ids(session: AsyncSession, member_ids: Iterable[int]) ->
     return {row.origin: row.id for row in rows}
 
 
-def _matches(keys: Iterable[IdentityKey]):  # type: ignore[no-untyped-def]
-    return or_(
-        *(
-            and_(
-                member_identities.c.type == key.type.value,
-                member_identities.c.namespace.is_(None)
-                if key.namespace is None
-                else member_identities.c.namespace == key.namespace,
-                member_identities.c.value == key.value,
-            )
-            for key in keys
-        )
-    )
-
-
 async def find_identities(
     session: AsyncSession, keys: Iterable[IdentityKey]
 ) -> dict[IdentityKey, IdentityRecord]:
     keys = list(keys)
     if not keys:
         return {}
-    rows = await session.execute(select(member_identities).where(_matches(keys)))
-    found = (identity_from_row(row) for row in rows)
-    return {record.key: record for record in found}
+    known, _ = await identities_by_key_or_member(session, keys, ())
+    return known
 
 
 #: Two shapes, with or without a namespace, so that the unique index on (type, namespace,
@@ -180,9 +164,10 @@ async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> dict
 
 @lru_cache(maxsize=64)
 def _keys_condition(namespaced: tuple[bool, ...]) -> str:
-    """``_matches`` as SQL text for keys with and without a namespace, in this order; its
-    parameters are ``key_parameters``. Cached by shape: building the expression tree each
-    call cost more than the statement's round trip."""
+    """The identities holding keys with (True) and without a namespace, in this order; its
+    parameters are ``_key_parameters``. Two shapes per key, so that the unique index on
+    (type, namespace, value) serves both. Text cached by shape: building SQLAlchemy's
+    expression tree on every call cost more than the statement's round trip."""
     return " OR ".join(
         f"(member_identities.type = :type_{n} AND member_identities.value = :value_{n}"
         + (

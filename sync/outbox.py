@@ -6,7 +6,6 @@ never lost for one that committed.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 import orjson
@@ -15,38 +14,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import DomainEvent, EventHooks
 
-#: Prebuilt: an identify appends four events, and building the INSERT's expression for
-#: each cost more than its round trip.
+#: One statement text for any number of events, kept in their order. Built once: an
+#: identify appends four events, and building the statement per call cost more than its
+#: round trip.
 _APPEND = text(
-    "INSERT INTO outbox_events (event_id, event_type, version, member_id, payload, occurred_at)"
-    " VALUES (:event_id, :event_type, :version, :member_id, CAST(:payload AS jsonb), now())"
+    "INSERT INTO outbox_events"
+    " (event_id, event_type, version, member_id, payload, occurred_at)"
+    " SELECT gen_random_uuid(), t, v, m, CAST(p AS jsonb), now()"
+    " FROM unnest(CAST(:types AS text[]), CAST(:versions AS int[]),"
+    " CAST(:members AS bigint[]), CAST(:payloads AS text[])) WITH ORDINALITY"
+    " AS e(t, v, m, p, n) ORDER BY n"
 )
 
 
 async def append_event(session: AsyncSession, event: DomainEvent) -> None:
-    await session.execute(
-        _APPEND,
-        {
-            "event_id": uuid.uuid4(),
-            "event_type": event.event_type,
-            "version": event.version,
-            "member_id": event.member_id,
-            "payload": orjson.dumps(event.payload()).decode(),
-        },
-    )
+    await append_events(session, [event])
 
 
 async def append_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
-    """Many events in one INSERT, in their order (one statement text for any number)."""
+    """Many events in one INSERT, in their order."""
     await session.execute(
-        text(
-            "INSERT INTO outbox_events"
-            " (event_id, event_type, version, member_id, payload, occurred_at)"
-            " SELECT gen_random_uuid(), t, v, m, CAST(p AS jsonb), now()"
-            " FROM unnest(CAST(:types AS text[]), CAST(:versions AS int[]),"
-            " CAST(:members AS bigint[]), CAST(:payloads AS text[])) WITH ORDINALITY"
-            " AS e(t, v, m, p, n) ORDER BY n"
-        ),
+        _APPEND,
         {
             "types": [e.event_type for e in events],
             "versions": [e.version for e in events],
