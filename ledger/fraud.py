@@ -59,6 +59,17 @@ def _member(posting: Posting) -> int:
     return int(member_id) if member_id is not None else posting.entries[0].member_id
 
 
+# The moments a business day can hold, in any zone (UTC-12 to UTC+14): a condition on
+# ``occurred_at`` beside ``business_day = day`` lets the member's purchases-by-time index
+# read a few days of them, not the member's whole history.
+def _around_day(day: str, occurred_at: str = "occurred_at") -> str:
+    midnight = f"CAST({day} AS timestamp) AT TIME ZONE 'UTC'"
+    return (
+        f"{occurred_at} >= {midnight} - interval '1 day'"
+        f" AND {occurred_at} < {midnight} + interval '2 days'"
+    )
+
+
 def _day(posting: Posting) -> date:
     day = posting.attributes.get("business_day")
     return day if day is not None else business_day(posting.now, posting.config.zone)
@@ -77,6 +88,7 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
                 text(
                     "SELECT count(*) AS purchases, coalesce(sum(points_earned), 0) AS points"
                     " FROM purchases WHERE member_id = :member AND business_day = :day"
+                    f" AND {_around_day(':day')}"
                     " AND id <> :purchase AND points_earned > 0 AND status <> 'REJECTED'"
                 ),
                 {
@@ -107,6 +119,7 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
                 "  AS k(member_id, day) CROSS JOIN LATERAL ("
                 "  SELECT count(*) AS purchases, coalesce(sum(p.points_earned), 0) AS points"
                 "  FROM purchases p WHERE p.member_id = k.member_id AND p.business_day = k.day"
+                f"  AND {_around_day('k.day', 'p.occurred_at')}"
                 "  AND p.points_earned > 0 AND p.status <> 'REJECTED') AS c"
             ),
             {

@@ -10,9 +10,11 @@ from tests.api.members_graphql import card, created_member
 from tests.api.points_graphql import adjust, redeem
 from tests.api.purchases_graphql import (
     DECIDE,
+    RECORD_BATCH,
     REVIEWS,
     account,
     assert_ledger_verifies,
+    purchase_input,
     record,
     settle,
 )
@@ -48,6 +50,39 @@ async def test_velocity_counts_points_too(admin, graphql_client):
 
     assert decision(first) == ("ACCEPTED", []) and decision(second) == ("ACCEPTED", [])
     assert decision(third) == ("HELD", ["VELOCITY_MEMBER_DAY"])  # 5,700 points in a day
+
+
+async def test_velocity_counts_a_business_day_by_the_programme_zone(admin, graphql_client):
+    till = await graphql_client("pos", store="S001")
+    alone = await created_member(admin, "POS", card("C-7"))
+    batched = await created_member(admin, "POS", card("C-8"))
+    # 2026-11-20 in Shanghai: its first minute is still 2026-11-19 in UTC.
+    midnight = START.replace(hour=0) - timedelta(days=1)
+    day = [midnight + timedelta(seconds=30)]
+    day += [midnight + timedelta(hours=h) for h in range(3, 11)]
+    day += [
+        midnight + timedelta(hours=23, minutes=59),
+        midnight + timedelta(hours=23, minutes=59, seconds=30),
+    ]
+    next_day = midnight + timedelta(days=1, seconds=10)
+
+    singles = [
+        await record(till, f"D-{n}", "10.00", memberId=alone["id"], at=at)
+        for n, at in enumerate([*day, next_day])
+    ]
+    # The day's first purchase stored alone; the batch must count it from the table.
+    await record(till, "E-0", "10.00", memberId=batched["id"], at=day[0])
+    batch = await till.data(
+        RECORD_BATCH,
+        inputs=[
+            purchase_input(f"E-{n}", "10.00", memberId=batched["id"], at=at)
+            for n, at in enumerate([*day[1:], next_day], start=1)
+        ],
+    )
+
+    assert [decision(a)[0] for a in singles] == ["ACCEPTED"] * 10 + ["HELD", "ACCEPTED"]
+    statuses = [a["purchase"]["status"] for a in batch["recordPurchases"]]
+    assert statuses == ["COMPLETED"] * 9 + ["HELD", "COMPLETED"]
 
 
 async def test_a_large_amount_is_held(admin, graphql_client):
