@@ -17,9 +17,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.clock import Clock
+from hub.driver_sql import runs_raw
 from hub.loaders import Loaders
 from hub.principal import Principal
-from hub.read_pool import ReadPool, runs_raw
+from hub.read_pool import ReadPool
 from hub.settings import Settings
 
 T = TypeVar("T")

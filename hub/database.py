@@ -6,6 +6,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from hub.driver_session import DriverSession
+
 
 def async_url(url: str) -> str:
     """Accept postgres://, postgresql:// or postgresql+asyncpg:// and answer the asyncpg form."""
@@ -25,4 +27,4 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10) -> A
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, class_=DriverSession, expire_on_commit=False, autoflush=False)

@@ -3,9 +3,9 @@
 A GraphQL read is a handful of small statements; through an ORM session each one paid for
 a transaction object, an execution context and result processing, several times the
 cost of the round trip itself. Resolvers and loaders that read with ``text()`` statements
-go through here instead: the statement is translated to asyncpg's ``$n`` form once, run
-on a pooled connection in autocommit, and its rows answer attribute access like
-SQLAlchemy's. Autocommit changes nothing a reader could see: at READ COMMITTED every
+go through here instead (``hub.driver_sql``): the statement is translated to asyncpg's
+``$n`` form once, run on a pooled connection in autocommit, and its rows answer attribute
+access like SQLAlchemy's. Autocommit changes nothing a reader could see: at READ COMMITTED every
 statement takes its own snapshot, inside a transaction or not.
 """
 
@@ -13,97 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import TextClause
 
-# SQLAlchemy's own pattern for ``:name`` binds in text(): not ``::casts``, not ``\:``.
-_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
-
-
-@lru_cache(maxsize=2048)
-def positional(sql: str) -> tuple[str, tuple[str, ...]]:
-    """``text()`` SQL in asyncpg's form, and the parameter name behind each ``$n``."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in names:
-            names.append(name)
-        return f"${names.index(name) + 1}"
-
-    return _BIND.sub(number, sql).replace("\\:", ":"), tuple(names)
-
-
-def runs_raw(statement: Any) -> bool:
-    """Plain ``text()`` whose parameters all come at execution: the raw path can run it."""
-    return isinstance(statement, TextClause) and all(
-        bind.value is None and not bind.expanding for bind in statement._bindparams.values()
-    )
-
-
-class Row:
-    """An asyncpg record that also answers ``row.column``, as SQLAlchemy rows do."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, record: asyncpg.Record) -> None:
-        self._record = record
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._record[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __getitem__(self, index: int | str) -> Any:
-        return self._record[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._record.values())
-
-    def __len__(self) -> int:
-        return len(self._record)
-
-
-class Rows:
-    """The result of one read: iterable, with the accessors loaders use on SQLAlchemy's."""
-
-    __slots__ = ("_rows",)
-
-    def __init__(self, records: list[asyncpg.Record]) -> None:
-        self._rows = [Row(r) for r in records]
-
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self._rows)
-
-    def all(self) -> list[Row]:
-        return list(self._rows)
-
-    def one(self) -> Row:
-        if len(self._rows) != 1:
-            raise LookupError(f"expected one row, got {len(self._rows)}")
-        return self._rows[0]
-
-    def one_or_none(self) -> Row | None:
-        if len(self._rows) > 1:
-            raise LookupError(f"expected at most one row, got {len(self._rows)}")
-        return self._rows[0] if self._rows else None
-
-    def scalar(self) -> Any:
-        return self._rows[0][0] if self._rows else None
-
-    def scalar_one(self) -> Any:
-        return self.one()[0]
-
-    def scalar_one_or_none(self) -> Any:
-        row = self.one_or_none()
-        return None if row is None else row[0]
+from hub.driver_sql import Rows, positional
 
 
 async def _keep_as_is(connection: asyncpg.Connection) -> None:
