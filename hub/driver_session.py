@@ -33,7 +33,7 @@ class DriverSession(AsyncSession):
     async def execute(  # type: ignore[override]
         self, statement: Any, params: Any = None, **options: Any
     ) -> Any:
-        if options or not runs_raw(statement) or not _named(params):
+        if any(options.values()) or not runs_raw(statement) or not _named(params):
             return await super().execute(statement, params, **options)
         sql, names = positional(statement.text)
         values = params or {}
@@ -45,7 +45,7 @@ class DriverSession(AsyncSession):
     async def scalar(  # type: ignore[override]
         self, statement: Any, params: Any = None, **options: Any
     ) -> Any:
-        if options or not runs_raw(statement) or not _named(params):
+        if any(options.values()) or not runs_raw(statement) or not _named(params):
             return await super().scalar(statement, params, **options)
         return (await self.execute(statement, params)).scalar()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import exc, text
+from sqlalchemy import event, exc, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.context import sqlstate
@@ -120,3 +120,23 @@ async def test_a_new_transaction_never_runs_on_the_connection_it_gave_back(datab
         await engine.dispose()
 
     assert kept == ["S1", "S3"]
+
+
+async def test_every_way_of_running_plain_text_takes_the_fast_path(session_factory, engine):
+    paths: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        # SQLAlchemy's own path hands listeners its execution context; the fast path none.
+        paths.append("fast" if context is None else "sqlalchemy")
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with session_factory() as session, session.begin():
+            await session.execute(ADD, {"id": "S1", "city": "Shanghai"})
+            await session.scalar(COUNT)
+            await session.scalars(CITIES, {"ids": ["S1"]})
+            await session.execute(select(literal(1)))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+
+    assert paths == ["fast", "fast", "fast", "sqlalchemy"]
