@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from hub.driver_session import DriverSession
+from hub.driver_sql import Row
 
 
 def async_url(url: str) -> str:
@@ -21,8 +22,12 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10) -> A
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
-        # asyncpg's own statement cache makes repeated statements cheap.
-        connect_args={"server_settings": {"application_name": "memberhub"}},
+        # asyncpg's own statement cache makes repeated statements cheap. Rows read by
+        # attribute as SQLAlchemy's do, for statements on the sessions' fast path.
+        connect_args={
+            "server_settings": {"application_name": "memberhub"},
+            "record_class": Row,
+        },
     )
 
 

@@ -45,42 +45,20 @@ def runs_raw(statement: Any) -> bool:
     )
 
 
-class Row:
-    """An asyncpg record that also answers ``row.column``, as SQLAlchemy rows do; like
-    theirs, it equals the tuple of its values."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, record: asyncpg.Record) -> None:
-        self._record = record
+class Row(asyncpg.Record):
+    """An asyncpg record that also answers ``row.column``, as SQLAlchemy rows do (and,
+    as theirs, equals the tuple of its values). Connections return it for every row
+    (``record_class``), so results need no wrapping."""
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self._record[name]
+            return self[name]
         except KeyError:
             raise AttributeError(name) from None
 
-    def __getitem__(self, index: int | str) -> Any:
-        return self._record[index]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._record.values())
-
     @property
     def _mapping(self) -> Mapping[str, Any]:
-        return MappingProxyType(dict(self._record.items()))
-
-    def __len__(self) -> int:
-        return len(self._record)
-
-    def __eq__(self, other: object) -> bool:
-        return tuple(self) == (tuple(other) if isinstance(other, Row) else other)
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return repr(tuple(self))
+        return MappingProxyType(dict(self.items()))
 
 
 class Rows:
@@ -89,8 +67,8 @@ class Rows:
 
     __slots__ = ("_rows", "rowcount")
 
-    def __init__(self, records: list[asyncpg.Record], status: str | None = None) -> None:
-        self._rows = [Row(r) for r in records]
+    def __init__(self, records: list[Row], status: str | None = None) -> None:
+        self._rows = records
         counted = _ROW_COUNT.match(status or "")
         #: Rows the statement touched, from its command tag; -1 when the tag has no count.
         self.rowcount = int(counted.group(1)) if counted else -1

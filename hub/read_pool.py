@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import TextClause
 
-from hub.driver_sql import Rows, positional
+from hub.driver_sql import Row, Rows, positional
 
 
 async def _keep_as_is(connection: asyncpg.Connection) -> None:
@@ -56,6 +56,7 @@ class ReadPool:
                     max_size=self._size,
                     init=_init_connection,
                     reset=_keep_as_is,
+                    record_class=Row,
                     server_settings={"application_name": "memberhub-read"},
                 )
         return self._pool
