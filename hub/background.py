@@ -6,7 +6,7 @@ from __future__ import annotations
 from redis import Redis
 
 from hub.clock import Clock, SystemClock
-from hub.database import create_engine
+from hub.database import create_engine, create_session_factory
 from hub.settings import Settings
 from sync.actors import declare_actors
 from sync.broker import create_broker
@@ -27,6 +27,7 @@ def build_background(
         # One connection per worker thread, plus the dispatcher's and some slack.
         engine_factory=lambda: create_engine(database_url, pool_size=threads + 2, max_overflow=4),
         now=(clock or SystemClock()).now,
+        sessions_for=create_session_factory,
     )
     actors = declare_actors(broker, runtime)
     return background_work(

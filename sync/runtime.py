@@ -32,6 +32,9 @@ class JobRuntime:
     #: Builds an engine for the calling loop (the hub passes its ``create_engine``).
     engine_factory: Callable[[], AsyncEngine]
     now: Callable[[], datetime]
+    #: Builds the loop's session factory on its engine (the hub passes its own, so that
+    #: jobs run in the same kind of session as requests).
+    sessions_for: Callable[[AsyncEngine], async_sessionmaker[AsyncSession]]
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     _loops: dict[asyncio.AbstractEventLoop, _LoopResources] = field(
         default_factory=dict, repr=False
@@ -46,9 +49,7 @@ class JobRuntime:
                 engine = self.engine_factory()
                 resources = _LoopResources(
                     engine=engine,
-                    session_factory=async_sessionmaker(
-                        engine, expire_on_commit=False, autoflush=False
-                    ),
+                    session_factory=self.sessions_for(engine),
                     http=httpx.AsyncClient(),
                 )
                 self._loops[loop] = resources

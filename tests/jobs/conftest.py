@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.clock import SettableClock
-from hub.database import create_engine
+from hub.database import create_engine, create_session_factory
 from identity.hooks import DomainEvent
 from sync.actors import JOBS_QUEUE, WEBHOOKS_QUEUE, Actors, declare_actors
 from sync.broker import create_broker, dead_letter_store
@@ -154,6 +154,7 @@ async def jobs(
     runtime = JobRuntime(
         engine_factory=lambda: create_engine(database_url, pool_size=4, max_overflow=2),
         now=clock.now,
+        sessions_for=create_session_factory,
     )
     registry = JobRegistry()
     actors = declare_actors(broker, runtime, registry=registry, job_max_retries=0)

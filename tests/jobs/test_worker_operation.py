@@ -9,7 +9,7 @@ from datetime import timedelta
 from click.testing import CliRunner
 
 from hub.cli import main
-from hub.database import create_engine
+from hub.database import create_engine, create_session_factory
 from sync.actors import declare_actors
 from sync.broker import create_broker
 from sync.runtime import JobRuntime
@@ -57,6 +57,7 @@ async def test_stopping_the_worker_finishes_the_message_in_flight(
     runtime = JobRuntime(
         engine_factory=lambda: create_engine(database_url, pool_size=1, max_overflow=0),
         now=clock.now,
+        sessions_for=create_session_factory,
     )
     registry = JobRegistry()
     actors = declare_actors(broker, runtime, registry=registry, job_max_retries=0)
