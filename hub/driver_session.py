@@ -3,12 +3,13 @@
 Most writes are ``text()`` statements with their parameters given at execution (the
 ledger's multi-row INSERTs, the locks, the fraud rules' reads). Through
 ``AsyncSession.execute`` each paid 60 to 100 µs of SQLAlchemy's CPU (the greenlet hop, an
-execution context, parameter and result processing) over asyncpg's own: a quarter of a
-till's batch of purchases and of a new member's enrolment. ``DriverSession`` runs those
-statements on the asyncpg connection under the session's transaction, through the same
-prepared-statement cache and error translation as SQLAlchemy's asyncpg dialect, and
-answers rows that read like SQLAlchemy's (``hub.driver_sql``). Everything else (ORM and
-Core constructs, executemany, execution options) goes through SQLAlchemy as before.
+execution context, parameter and result processing) over asyncpg's own: about a seventh
+of the hub's CPU for a till's batch of purchases, a fifth for a new member's enrolment.
+``DriverSession`` runs those statements on the asyncpg connection under the session's
+transaction, through the same prepared-statement cache and error translation as
+SQLAlchemy's asyncpg dialect, and answers rows that read like SQLAlchemy's
+(``hub.driver_sql``). Everything else (ORM and Core constructs, executemany, execution
+options) goes through SQLAlchemy as before.
 
 The statements still reach the engine's ``before_cursor_execute`` listeners. They do not
 reach SQLAlchemy's echo log.
