@@ -22,6 +22,7 @@ from hub.loaders import Loaders
 from hub.principal import Principal
 from hub.read_pool import ReadPool
 from hub.settings import Settings
+from sync.outbox import outbox_written_at_end
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ class Context:
             if self.session.in_transaction():
                 # A read transaction from an earlier field: end it, a write starts afresh.
                 await self.session.rollback()
-            async with self.session.begin():
+            async with self.session.begin(), outbox_written_at_end(self.session):
                 yield self.session
 
     async def transact(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -1,12 +1,15 @@
 """The transactional outbox: every domain event becomes a row in the transaction that caused it.
 
 Delivery reads committed rows, so an event is never sent for a change that rolled back and
-never lost for one that committed.
+never lost for one that committed. Inside ``outbox_written_at_end`` a session's events are
+kept in order and written with one INSERT when the work ends, not one per publish: a new
+member's enrolment published four times, a till's run of purchases twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 import orjson
 from sqlalchemy import text
@@ -27,20 +30,54 @@ _APPEND = text(
 )
 
 
+_KEPT = "memberhub.outbox.kept"
+
+#: An event as its row is written: type, version, member, payload (JSON, made when it is
+#: published, so that what it says is what was true then).
+_Row = tuple[str, int, int | None, str]
+
+
+@asynccontextmanager
+async def outbox_written_at_end(session: AsyncSession) -> AsyncIterator[None]:
+    """Keep the events ``session`` publishes inside this block and write them, in their
+    order, with one INSERT when it ends without error (the transaction is to roll back
+    otherwise). The block must not span a savepoint that may roll back on its own."""
+    kept: list[_Row] = []
+    session.info[_KEPT] = kept
+    try:
+        yield
+    finally:
+        del session.info[_KEPT]
+    if kept:
+        await _insert(session, kept)
+
+
 async def append_event(session: AsyncSession, event: DomainEvent) -> None:
     await append_events(session, [event])
 
 
 async def append_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
-    """Many events in one INSERT, in their order."""
+    """Many events in one INSERT, in their order (or kept for the end of the block)."""
+    # orjson: the stdlib encoder was a twentieth of a purchase batch's CPU.
+    rows = [
+        (e.event_type, e.version, e.member_id, orjson.dumps(e.payload()).decode()) for e in events
+    ]
+    kept = session.info.get(_KEPT)
+    if kept is not None:
+        kept.extend(rows)
+    else:
+        await _insert(session, rows)
+
+
+async def _insert(session: AsyncSession, rows: Sequence[_Row]) -> None:
+    types, versions, members, payloads = zip(*rows, strict=True)
     await session.execute(
         _APPEND,
         {
-            "types": [e.event_type for e in events],
-            "versions": [e.version for e in events],
-            "members": [e.member_id for e in events],
-            # orjson: the stdlib encoder was a twentieth of a purchase batch's CPU.
-            "payloads": [orjson.dumps(e.payload()).decode() for e in events],
+            "types": list(types),
+            "versions": list(versions),
+            "members": list(members),
+            "payloads": list(payloads),
         },
     )
 

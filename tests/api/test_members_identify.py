@@ -14,6 +14,7 @@ from tests.api.members_graphql import (
     phone,
     unionid,
 )
+from tests.statements import counted_statements
 
 TABLES = ("members", "member_identities", "member_merges", "identity_reviews", "outbox_events")
 
@@ -192,3 +193,19 @@ async def test_an_unknown_referrer_is_invalid_input(admin, engine):
     assert payload["userErrors"][0]["code"] == "INVALID_INPUT"
     assert payload["userErrors"][0]["field"] == ["input", "referrerId"]
     assert (await row_counts(engine))["members"] == 0
+
+
+async def test_a_new_members_events_are_written_with_one_insert_in_their_order(admin, engine):
+    with counted_statements(engine) as statements:
+        new = await created_member(admin, "POS", phone("13800138001"), card("C-77"))
+
+    async with engine.connect() as conn:
+        events = (
+            await conn.scalars(
+                text("SELECT event_type FROM outbox_events WHERE member_id = :m ORDER BY id"),
+                {"m": _key(new["id"])},
+            )
+        ).all()
+    # The sign-up bonus is paid when the phone is linked, before its event is published.
+    assert events == ["member.created", "points.credited", "identity.linked", "identity.linked"]
+    assert sum(s.startswith("INSERT INTO outbox_events") for s in statements) == 1

@@ -1,0 +1,57 @@
+"""Events kept for the end of a unit of work: written once, in order, or not at all."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from identity.events import MemberCreated
+from sync.outbox import append_event, append_events, outbox_written_at_end
+from tests.statements import counted_statements
+
+ROWS = text("SELECT event_type, member_id, payload->>'channel' FROM outbox_events ORDER BY id")
+
+
+def created(member_id: int, channel: str = "POS") -> MemberCreated:
+    return MemberCreated(member_id=member_id, channel=channel)
+
+
+async def test_kept_events_are_written_with_one_insert_in_their_order(session_factory, engine):
+    with counted_statements(engine) as statements:
+        async with (
+            session_factory() as session,
+            session.begin(),
+            outbox_written_at_end(session),
+        ):
+            await append_event(session, created(1))
+            await append_events(session, [created(2), created(3, "WEB")])
+            await append_event(session, created(4))
+
+    async with session_factory() as session:
+        rows = (await session.execute(ROWS)).all()
+    assert rows == [
+        ("member.created", 1, "POS"),
+        ("member.created", 2, "POS"),
+        ("member.created", 3, "WEB"),
+        ("member.created", 4, "POS"),
+    ]
+    assert sum(s.startswith("INSERT INTO outbox_events") for s in statements) == 1
+
+
+async def test_after_a_failed_attempt_events_are_written_as_before(session_factory):
+    session = session_factory()
+    with pytest.raises(RuntimeError):
+        async with session.begin(), outbox_written_at_end(session):
+            await append_event(session, created(1))
+            raise RuntimeError("the work failed")
+    async with session.begin():
+        # Outside a block again: written at once.
+        await append_event(session, created(2))
+        written_at_once = (await session.execute(ROWS)).all()
+    async with session.begin(), outbox_written_at_end(session):
+        await append_event(session, created(3))
+    rows = (await session.execute(ROWS)).all()
+    await session.close()
+
+    assert written_at_once == [("member.created", 2, "POS")]
+    assert rows == [("member.created", 2, "POS"), ("member.created", 3, "POS")]
