@@ -2,9 +2,9 @@
 
 Both the read pool and the sessions' fast path (``hub.driver_session``) run plain
 ``text()`` SQL without SQLAlchemy's execution machinery: the statement is translated to
-asyncpg's ``$n`` form once, and the records come back wrapped so that code written against
-SQLAlchemy's results (``row.column``, ``.one()``, ``.scalars().all()``, ``.rowcount``) reads
-them unchanged.
+asyncpg's ``$n`` form once, and its answer reads as SQLAlchemy's results do (``row.column``,
+``.one()``, ``.scalars().all()``, ``.rowcount``, the same exceptions), so code written
+against those runs unchanged.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ import re
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
+from sqlalchemy import exc
 from sqlalchemy.sql.elements import TextClause
+
+T = TypeVar("T")
 
 # SQLAlchemy's own pattern for ``:name`` binds in text(): not ``::casts``, not ``\:``.
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
@@ -61,39 +64,55 @@ class Row(asyncpg.Record):
         return MappingProxyType(dict(self.items()))
 
 
-class Rows:
-    """The result of one statement: iterable, with the accessors the code uses on
-    SQLAlchemy's results."""
+class _Answers(Generic[T]):
+    """A statement's answer, materialised: what ``Result`` and ``ScalarResult`` share."""
 
-    __slots__ = ("_rows", "rowcount")
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[T]) -> None:
+        self._items = items
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items)
+
+    def all(self) -> list[T]:
+        return list(self._items)
+
+    def first(self) -> T | None:
+        return self._items[0] if self._items else None
+
+    def one(self) -> T:
+        if not self._items:
+            raise exc.NoResultFound("No row was found when one was required")
+        if len(self._items) > 1:
+            raise exc.MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self._items[0]
+
+    def one_or_none(self) -> T | None:
+        if len(self._items) > 1:
+            raise exc.MultipleResultsFound("Multiple rows were found when one or none was required")
+        return self._items[0] if self._items else None
+
+
+class Scalars(_Answers[Any]):
+    """The first column of each row, as ``Result.scalars()`` answers it."""
+
+    __slots__ = ()
+
+
+class Rows(_Answers[Row]):
+    """The rows of one statement, and how many it touched."""
+
+    __slots__ = ("rowcount",)
 
     def __init__(self, records: list[Row], status: str | None = None) -> None:
-        self._rows = records
+        super().__init__(records)
         counted = _ROW_COUNT.match(status or "")
         #: Rows the statement touched, from its command tag; -1 when the tag has no count.
         self.rowcount = int(counted.group(1)) if counted else -1
 
-    def __iter__(self) -> Iterator[Row]:
-        return iter(self._rows)
-
-    def all(self) -> list[Row]:
-        return list(self._rows)
-
-    def first(self) -> Row | None:
-        return self._rows[0] if self._rows else None
-
-    def one(self) -> Row:
-        if len(self._rows) != 1:
-            raise LookupError(f"expected one row, got {len(self._rows)}")
-        return self._rows[0]
-
-    def one_or_none(self) -> Row | None:
-        if len(self._rows) > 1:
-            raise LookupError(f"expected at most one row, got {len(self._rows)}")
-        return self._rows[0] if self._rows else None
-
     def scalar(self) -> Any:
-        return self._rows[0][0] if self._rows else None
+        return self._items[0][0] if self._items else None
 
     def scalar_one(self) -> Any:
         return self.one()[0]
@@ -103,32 +122,4 @@ class Rows:
         return None if row is None else row[0]
 
     def scalars(self) -> Scalars:
-        return Scalars([row[0] for row in self._rows])
-
-
-class Scalars:
-    """The first column of each row, as ``Result.scalars()`` answers it."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: list[Any]) -> None:
-        self._values = values
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._values)
-
-    def all(self) -> list[Any]:
-        return list(self._values)
-
-    def first(self) -> Any:
-        return self._values[0] if self._values else None
-
-    def one(self) -> Any:
-        if len(self._values) != 1:
-            raise LookupError(f"expected one row, got {len(self._values)}")
-        return self._values[0]
-
-    def one_or_none(self) -> Any:
-        if len(self._values) > 1:
-            raise LookupError(f"expected at most one row, got {len(self._values)}")
-        return self._values[0] if self._values else None
+        return Scalars([row[0] for row in self._items])

@@ -48,6 +48,8 @@ async def test_answers_read_as_sqlalchemys(session_factory, engine: AsyncEngine)
             {"ids": ["S1", "S2", "S3"]},
         )
         ids = (await session.scalars(CITIES, {"ids": ["S2"]})).all()
+        none = await session.execute(CITIES, {"ids": ["S9"]})
+        two = await session.execute(CITIES, {"ids": ["S1", "S2"]})
     async with AsyncSession(engine) as plain:
         slow = await plain.execute(CITIES, {"ids": ["S1", "S2", "S3"]})
         expected = slow.all()
@@ -58,6 +60,11 @@ async def test_answers_read_as_sqlalchemys(session_factory, engine: AsyncEngine)
     assert dict(rows[0]._mapping) == {"id": "S1", "city": "Shanghai"}
     assert moved.rowcount == 2
     assert ids == ["S2"]
+    assert none.one_or_none() is None and none.first() is None
+    with pytest.raises(exc.NoResultFound):
+        none.one()
+    with pytest.raises(exc.MultipleResultsFound):
+        two.scalar_one_or_none()
 
 
 async def test_errors_are_sqlalchemys_and_roll_the_transaction_back(session_factory):
