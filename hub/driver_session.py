@@ -29,6 +29,9 @@ from hub.driver_sql import Rows, positional, runs_raw
 
 
 class DriverSession(AsyncSession):
+    """An ``AsyncSession`` whose plain ``text()`` statements take the fast path."""
+
+    #: The transaction the fast path last ran in, its connection and the driver adapter.
     _driver: tuple[SessionTransaction, Connection, Any] | None = None
 
     async def execute(  # type: ignore[override]
