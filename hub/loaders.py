@@ -19,7 +19,7 @@ from sync import purchase_queries, tiers
 from sync.intelligence import queries as intelligence
 from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
 
-Execute = Callable[[Any], Awaitable[Any]]
+Execute = Callable[..., Awaitable[Any]]
 
 
 class Loaders:
