@@ -1,7 +1,7 @@
 """Reads of the ledger, batched by member so that a list of members costs one query each.
 
-The batch functions take ``execute`` (a coroutine running one statement), which lets the
-API's dataloaders share the request's session one statement at a time.
+The batch functions take ``execute`` (a coroutine running one statement): the API's
+dataloaders pass the request's, which runs these plain ``text()`` reads on the read pool.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.model import Balances, Bucket, Channel, EntryKind, LedgerEntry
-from ledger.tables import ledger_entries, points_lots
+from ledger.tables import ledger_entries
 
 Execute = Callable[..., Awaitable[Any]]
 
@@ -99,18 +99,16 @@ class ExpiringLot:
     expires_at: datetime
 
 
+_OPEN_LOTS = text(
+    "SELECT member_id, remaining, expires_at FROM points_lots"
+    " WHERE member_id = ANY(CAST(:member_ids AS bigint[])) AND bucket = 'AVAILABLE'"
+    " AND remaining > 0 ORDER BY member_id, expires_at, entry_id"
+)
+
+
 async def load_open_lots(execute: Execute, member_ids: Sequence[int]) -> list[list[ExpiringLot]]:
     """Each member's unspent AVAILABLE lots, earliest expiry first."""
-    lots = points_lots.c
-    rows = await execute(
-        select(lots.member_id, lots.remaining, lots.expires_at)
-        .where(
-            lots.member_id.in_(member_ids),
-            lots.bucket == Bucket.AVAILABLE.value,
-            lots.remaining > 0,
-        )
-        .order_by(lots.member_id, lots.expires_at, lots.entry_id)
-    )
+    rows = await execute(_OPEN_LOTS, {"member_ids": list(member_ids)})
     by_member: dict[int, list[ExpiringLot]] = {m: [] for m in member_ids}
     for row in rows:
         by_member[row.member_id].append(ExpiringLot(row.remaining, row.expires_at))
@@ -146,6 +144,19 @@ class HistoryQuery:
     kinds: tuple[EntryKind, ...] | None
 
 
+#: Each member's entries ranked newest first, so that one statement pages many members.
+#: The optional cursor and kinds are NULL when not asked for: one statement text for all.
+_HISTORY = text(
+    "SELECT * FROM (SELECT e.*,"
+    "  row_number() OVER (PARTITION BY e.member_id ORDER BY e.seq DESC) AS rank"
+    "  FROM ledger_entries e WHERE e.member_id = ANY(CAST(:member_ids AS bigint[]))"
+    "  AND (CAST(:before_seq AS bigint) IS NULL OR e.seq < :before_seq)"
+    "  AND (CAST(:kinds AS text[]) IS NULL OR e.kind = ANY(:kinds))) AS ranked"
+    " WHERE rank <= :per_member ORDER BY member_id, seq DESC"
+)
+_ENTRIES = text("SELECT * FROM ledger_entries WHERE id = ANY(CAST(:ids AS bigint[]))")
+
+
 async def load_history(
     execute: Execute, keys: Sequence[tuple[int, HistoryQuery]]
 ) -> list[HistoryPage]:
@@ -155,23 +166,16 @@ async def load_history(
     groups: dict[HistoryQuery, list[int]] = {}
     for member_id, query in keys:
         groups.setdefault(query, []).append(member_id)
-    entries = ledger_entries.c
     for query, member_ids in groups.items():
-        conditions = [entries.member_id.in_(member_ids)]
-        if query.before_seq is not None:
-            conditions.append(entries.seq < query.before_seq)
-        if query.kinds:
-            conditions.append(entries.kind.in_([k.value for k in query.kinds]))
-        rank = (
-            func.row_number()
-            .over(partition_by=entries.member_id, order_by=entries.seq.desc())
-            .label("rank")
-        )
-        ranked = select(*ledger_entries.c, rank).where(*conditions).subquery()
         rows = await execute(
-            select(ranked)
-            .where(ranked.c.rank <= query.first + 1)
-            .order_by(ranked.c.member_id, ranked.c.seq.desc())
+            _HISTORY,
+            {
+                "member_ids": member_ids,
+                "before_seq": query.before_seq,
+                "kinds": [k.value for k in query.kinds] if query.kinds else None,
+                # One more than the page: whether a next page exists.
+                "per_member": query.first + 1,
+            },
         )
         by_member: dict[int, list[Any]] = {m: [] for m in member_ids}
         for row in rows:
@@ -186,6 +190,6 @@ async def load_history(
 
 
 async def load_entries(execute: Execute, entry_ids: Sequence[int]) -> list[LedgerEntry | None]:
-    rows = await execute(select(ledger_entries).where(ledger_entries.c.id.in_(entry_ids)))
+    rows = await execute(_ENTRIES, {"ids": list(entry_ids)})
     found = {row.id: entry_from_row(row) for row in rows}
     return [found.get(i) for i in entry_ids]
