@@ -30,8 +30,7 @@ _IDENTITIES_OF = text(
 _IDENTITIES = text("SELECT * FROM member_identities WHERE id = ANY(CAST(:ids AS bigint[]))")
 _MERGES = text("SELECT * FROM member_merges WHERE id = ANY(CAST(:ids AS bigint[]))")
 _MERGES_INTO = text(
-    "SELECT * FROM member_merges WHERE survivor_id = ANY(CAST(:ids AS bigint[]))"
-    " ORDER BY id DESC"
+    "SELECT * FROM member_merges WHERE survivor_id = ANY(CAST(:ids AS bigint[])) ORDER BY id DESC"
 )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import text
 
 from ledger.model import add_months
 from sync.purchase_records import (
@@ -18,15 +18,17 @@ from sync.purchase_records import (
     item_from_row,
     purchase_from_row,
 )
-from sync.purchase_tables import purchase_items, purchases
 
 Execute = Callable[..., Awaitable[Any]]
 
-_BY_ID = select(purchases).where(purchases.c.id.in_(bindparam("ids", expanding=True)))
-_ITEMS = (
-    select(purchase_items)
-    .where(purchase_items.c.purchase_id.in_(bindparam("ids", expanding=True)))
-    .order_by(purchase_items.c.purchase_id, purchase_items.c.line_no)
+# Plain text: the API's loaders run it on the read pool, not in a session.
+_BY_ID = text("SELECT * FROM purchases WHERE id = ANY(CAST(:ids AS bigint[]))")
+_ITEMS = text(
+    "SELECT * FROM purchase_items WHERE purchase_id = ANY(CAST(:ids AS bigint[]))"
+    " ORDER BY purchase_id, line_no"
+)
+_BY_RECEIPT = text(
+    "SELECT * FROM purchases WHERE store_id = :store_id AND receipt_no = :receipt_no"
 )
 
 
@@ -129,11 +131,7 @@ async def load_member_purchases(
 async def purchase_by_receipt(
     execute: Execute, store_id: str, receipt_no: str
 ) -> PurchaseRecord | None:
-    rows = await execute(
-        select(purchases).where(
-            purchases.c.store_id == store_id, purchases.c.receipt_no == receipt_no
-        )
-    )
+    rows = await execute(_BY_RECEIPT, {"store_id": store_id, "receipt_no": receipt_no})
     row = rows.one_or_none()
     return None if row is None else purchase_from_row(row)
 
