@@ -81,3 +81,35 @@ async def test_a_lookup_with_tier_and_points_is_one_statement(admin, engine, app
     # Besides the key's own lookup (tests cache no keys): the member, tier and balances.
     assert len([s for s in by_identity if "api_clients" not in s]) == 1
     assert len([s for s in by_id if "api_clients" not in s]) == 1
+
+
+ITEM = {"sku": "TEA-1", "category": "tea", "quantity": 1, "unitPrice": "50.00"}
+PROFILE = """
+query P($identity: IdentityInput!) { member(identity: $identity) {
+  id identities { type } merges { id }
+  points {
+    expiringSoon(withinDays: 400) { points }
+    history(first: 2) { edges { node { amount } } }
+  }
+  purchases(first: 2) { edges { node { amount items { sku } } } }
+} }
+"""
+
+
+async def test_a_members_profile_is_read_without_opening_a_session(
+    admin, graphql_client, engine, app
+):
+    till = await graphql_client("pos", store="S001")
+    member = await created_member(admin, "POS", card("C-1"), phone("13800000001"))
+    await record(till, "R-1", "50.00", memberId=member["id"], items=[ITEM])
+    await adjust(admin, member["id"], 25, "goodwill-1")
+    identity = {"type": "POS_CARD", "namespace": "pos-chain", "value": "C-1"}
+
+    with counted_statements(engine) as on_sessions:
+        profile = (await admin.data(PROFILE, identity=identity))["member"]
+
+    assert [i["type"] for i in profile["identities"]] == ["POS_CARD", "PHONE"]
+    assert [e["node"]["amount"] for e in profile["points"]["history"]["edges"]] == [25, 5]
+    assert profile["purchases"]["edges"][0]["node"]["items"] == [{"sku": "TEA-1"}]
+    # Every loader reads on the read pool: the sessions' engine sees only the key lookup.
+    assert [s for s in on_sessions if "api_clients" not in s] == []
