@@ -81,16 +81,16 @@ def create_app(
         redis = Redis.from_url(settings.redis_url)
     install_domain_hooks(settings, clock)
     session_factory = create_session_factory(engine)
+    reads = ReadPool(engine.url.render_as_string(hide_password=False), size=settings.db_pool_size)
     state = HubState(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
-        reads=ReadPool(
-            engine.url.render_as_string(hide_password=False), size=settings.db_pool_size
-        ),
+        reads=reads,
         redis=redis,
         authenticator=Authenticator(
             session_factory,
+            read=reads.execute,
             token_secret=settings.resolved_token_secret(),
             resolve_member=member_resolver,
             cache_seconds=settings.auth_cache_seconds,

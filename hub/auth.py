@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.clients import find_client_by_key, hash_key
 from hub.member_tokens import TOKEN_PREFIX, verify_member_token
 from hub.principal import DEFAULT_SCOPES, ClientKind, Principal
+from identity.lookup import Execute
 
 #: Answers the member a token's member now is (the survivor after merges), or None when the
-#: member can no longer act (erased, unknown).
-MemberResolver = Callable[[AsyncSession, int], Awaitable[int | None]]
+#: member can no longer act (erased, unknown); it reads with the given ``execute``.
+MemberResolver = Callable[[Execute, int], Awaitable[int | None]]
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -40,11 +41,15 @@ class Authenticator:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         *,
+        read: Execute,
         token_secret: bytes,
         resolve_member: MemberResolver,
         cache_seconds: float,
     ) -> None:
         self._session_factory = session_factory
+        # Member tokens are checked on every request of theirs: on the read pool, without a
+        # session and its transaction.
+        self._read = read
         self._secret = token_secret
         self._resolve_member = resolve_member
         self._cache_seconds = cache_seconds
@@ -96,8 +101,7 @@ class Authenticator:
         claims = verify_member_token(self._secret, token, now=now)
         if claims is None:
             return None
-        async with self._session_factory() as session:
-            member_id = await self._resolve_member(session, claims.member_id)
+        member_id = await self._resolve_member(self._read, claims.member_id)
         if member_id is None:
             return None
         return Principal(

@@ -5,13 +5,11 @@ Called by the app factory, the worker and the CLI; safe to call more than once.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from hub.clock import Clock
 from hub.scheduled_jobs import JobConfig, register_jobs
 from hub.settings import Settings, built_per_settings
 from identity.hooks import hooks
-from identity.lookup import active_member_id
+from identity.lookup import Execute, active_member_id
 from ledger.earning import EarningRules, Promotion
 from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig
@@ -113,7 +111,7 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     )
 
 
-async def member_resolver(session: AsyncSession, member_id: int) -> int | None:
+async def member_resolver(execute: Execute, member_id: int) -> int | None:
     """The member a member token acts for now: the ACTIVE survivor at the end of its merge
     chain; None for an erased or unknown member, whose tokens stop working."""
-    return await active_member_id(session, member_id)
+    return await active_member_id(execute, member_id)

@@ -56,10 +56,10 @@ async def resolve_member(execute: Execute, member_id: int) -> MemberRecord | Non
     return None if row is None else member_from_row(row)
 
 
-async def active_member_id(session: AsyncSession, member_id: int) -> int | None:
+async def active_member_id(execute: Execute, member_id: int) -> int | None:
     """The ACTIVE member ``member_id`` acts as (a merged one: its survivor); None if erased
-    or unknown. This validates member tokens."""
-    member = await resolve_member(session.execute, member_id)
+    or unknown. This validates member tokens. ``execute`` as for ``resolve_member``."""
+    member = await resolve_member(execute, member_id)
     return member.id if member is not None and member.status is MemberStatus.ACTIVE else None
 
 

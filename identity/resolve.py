@@ -101,7 +101,7 @@ async def identify(
         raise error.under("profile") from None
     referrer = None
     if referrer_id is not None:
-        referrer = await active_member_id(session, referrer_id)
+        referrer = await active_member_id(session.execute, referrer_id)
         if referrer is None:
             raise InvalidIdentity("no active member with this ID", field=("referrerId",))
     await lock_identities(session, [claim.key for claim in claims])
@@ -189,7 +189,7 @@ async def _lock_owners(
     for _ in range(MAX_REREADS):
         acting: list[int] = []
         if acting_member_id is not None:
-            active = await active_member_id(session, acting_member_id)
+            active = await active_member_id(session.execute, acting_member_id)
             if active is None:
                 raise MemberNotFound("the acting member is gone", field=("memberId",))
             acting.append(active)

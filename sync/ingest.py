@@ -59,7 +59,7 @@ async def _known_buyer(
 ) -> int | None:
     """The buyer as things stand, writing nothing (for comparing with a stored receipt)."""
     if request.member_id is not None:
-        return await active_member_id(session, request.member_id)
+        return await active_member_id(session.execute, request.member_id)
     for raw in request.identities:
         try:
             key = normalise(raw, region=config.phone_region)
@@ -81,7 +81,7 @@ async def _buyer(
     config: IdentityConfig,
 ) -> int | None:
     if request.member_id is not None:
-        member_id = await active_member_id(session, request.member_id)
+        member_id = await active_member_id(session.execute, request.member_id)
         if member_id is None:
             raise UnknownMember(f"no active member {request.member_id}", field=("memberId",))
         return member_id

@@ -41,12 +41,17 @@ def test_member_token_round_trip_and_expiry(clock):
     assert expired is None and wrong_secret is None and tampered is None
 
 
+async def _no_member_tokens_here(*_: object) -> None:
+    raise AssertionError("only API keys are authenticated here")
+
+
 async def test_concurrent_requests_with_a_lapsed_key_share_one_lookup(
     new_key, engine, session_factory, clock
 ):
     key = await new_key("partner", name="busy-partner")
     authenticator = Authenticator(
         session_factory,
+        read=_no_member_tokens_here,
         token_secret=b"secret",
         resolve_member=member_resolver,
         cache_seconds=5,

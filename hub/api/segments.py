@@ -293,7 +293,7 @@ async def _manual_tag(
         return MemberPayload(user_errors=[to_user_error(error, field_prefix=("tagId",))])
 
     async def change(session: AsyncSession) -> UserError | int:
-        member_id = await active_member_id(session, member_key)
+        member_id = await active_member_id(session.execute, member_key)
         if member_id is None:
             return user_error(ErrorCode.NOT_FOUND, "no active member", ["memberId"])
         source = await session.scalar(

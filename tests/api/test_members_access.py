@@ -15,6 +15,7 @@ from tests.api.members_graphql import (
     phone,
 )
 from tests.graphql_client import GraphQLClient
+from tests.statements import counted_statements
 
 IDENTITY_VALUES = "query Values($id: ID!) { member(id: $id) { identities { type value } } }"
 
@@ -210,3 +211,15 @@ async def test_link_unlink_and_profile_updates_by_an_operator(admin):
         "region": None,
     }
     assert bad["userErrors"] == [{"code": "INVALID_INPUT", "field": ["profile", "name"]}]
+
+
+async def test_a_member_tokens_reads_open_no_session(admin, graphql_client, http, engine):
+    member = await created_member(admin, "MINI_PROGRAM", openid("oXyz1234567890ab12"))
+    itself = await member_client(http, await graphql_client("frontend"), member["id"])
+
+    with counted_statements(engine) as on_sessions:
+        me = (await itself.data(ME))["me"]
+
+    assert me["id"] == member["id"]
+    # The token's check and the reads all go to the read pool.
+    assert on_sessions == []

@@ -127,8 +127,8 @@ async def test_member_tokens_resolve_through_merges_to_the_active_survivor(run_i
         )
     )
 
-    resolved = await run_in_transaction(lambda s: active_member_id(s, a.id))
-    unknown = await run_in_transaction(lambda s: active_member_id(s, 999_999))
+    resolved = await run_in_transaction(lambda s: active_member_id(s.execute, a.id))
+    unknown = await run_in_transaction(lambda s: active_member_id(s.execute, 999_999))
     member = await run_in_transaction(lambda s: resolve_member(s.execute, a.id))
 
     assert resolved == b.id
