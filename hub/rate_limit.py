@@ -18,6 +18,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -91,14 +92,21 @@ class RateLimiter:
                 self._leases[subject] = (left - 1, lapses)
                 return Allowance(True)
             # One lease in flight per subject: concurrent requests wait for it and share it,
-            # rather than each draining a lease from the bucket for one token.
+            # rather than each draining a lease from the bucket for one token. A lease already
+            # answered (its tokens taken by others) is not waited on: awaiting a finished
+            # future does not yield, so this loop would spin and block the event loop.
             leasing = self._leasing.get(subject)
-            if leasing is None:
+            if leasing is None or leasing.done():
                 leasing = asyncio.ensure_future(self._lease(subject, rate, burst))
                 self._leasing[subject] = leasing
-                leasing.add_done_callback(lambda _: self._leasing.pop(subject, None))
+                leasing.add_done_callback(partial(self._forget_lease, subject))
             if await asyncio.shield(leasing):
                 return Allowance(True)
+
+    def _forget_lease(self, subject: str, lease: asyncio.Future[bool]) -> None:
+        # Only this lease: a newer one may already stand in its place.
+        if self._leasing.get(subject) is lease:
+            del self._leasing[subject]
 
     async def _lease(self, subject: str, rate: float, burst: int) -> bool:
         """Ask the bucket for a lease; answers True when Redis could not be asked."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 from redis.asyncio import Redis
@@ -67,3 +68,40 @@ async def test_concurrent_requests_share_one_lease(
 
     allowed = [o.allowed for o in outcomes].count(True)
     assert burst <= allowed <= burst + rate * elapsed + 1
+
+
+def test_requests_arriving_as_a_lease_lands_never_spin(redis_url: str, redis_namespace: str):
+    # A request that arrives after a lease is answered but before the lease is forgotten
+    # must ask for a new one, not wait on the answered one: awaiting a finished future does
+    # not yield, and such a request spun forever and blocked the event loop (a member's
+    # concurrent requests hung the hub). Run in a thread: a blocked loop cannot time out.
+    rate, burst = 10.0, 40
+    assert lease_size(rate, burst) == 1
+
+    async def crowd() -> tuple[list[bool], float]:
+        redis = Redis.from_url(redis_url)
+        limiter = RateLimiter(redis, namespace=f"{redis_namespace}-spin")
+        started = time.monotonic()
+        # New requests on every turn of the loop, so that some arrive just as a lease lands.
+        arrivals = []
+        try:
+            for _ in range(700):
+                arrivals.extend(
+                    asyncio.ensure_future(limiter.take("member:1", rate=rate, burst=burst))
+                    for _ in range(3)
+                )
+                await asyncio.sleep(0)
+            allowed = [a.allowed for a in await asyncio.gather(*arrivals)]
+            return allowed, time.monotonic() - started
+        finally:
+            await redis.aclose()
+
+    answers: list[tuple[list[bool], float]] = []
+    runner = threading.Thread(target=lambda: answers.append(asyncio.run(crowd())), daemon=True)
+    runner.start()
+    runner.join(timeout=10)
+
+    assert not runner.is_alive(), "the limiter's loop is stuck"
+    allowed, elapsed = answers[0]
+    assert len(allowed) == 2100
+    assert burst <= allowed.count(True) <= burst + rate * elapsed + 1
