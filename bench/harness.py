@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +108,34 @@ def server(name: str, argv: list[str], env: dict[str, str], port: int) -> Iterat
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+#: A rate limit that never refuses: the limiter still runs (leases from Redis).
+NO_LIMIT = {"rate": 1e9, "burst": 10**9}
+
+
+def hub_server(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> AbstractContextManager[Server]:
+    """``memberhub serve`` on a free port, on ``database_url`` and the benchmark Redis,
+    logging warnings only; ``env`` adds settings."""
+    port = free_port()
+    argv = [
+        str(Path(PYTHON).with_name("memberhub")),
+        "serve",
+        "--no-migrate",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    settings = {
+        "MEMBERHUB_DATABASE_URL": database_url,
+        "MEMBERHUB_REDIS_URL": REDIS_URL,
+        "MEMBERHUB_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    return server("hub", argv, settings, port)
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,11 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.harness import (
-    PYTHON,
-    REDIS_URL,
+    NO_LIMIT,
     LoadResult,
-    free_port,
     fresh_database,
+    hub_server,
     median_result,
-    server,
     wrk,
 )
 from bench.lookup_data import load_members
@@ -54,16 +52,9 @@ def main() -> None:
 
     url = asyncio.run(fresh_database(DATABASE))
     key = asyncio.run(load_members(url, args.members))
-    port = free_port()
-    env = {
-        "MEMBERHUB_DATABASE_URL": url,
-        "MEMBERHUB_REDIS_URL": REDIS_URL,
-        "MEMBERHUB_LOG_LEVEL": "WARNING",
-        "MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"bench": {"rate": 1e9, "burst": 10**9}}),
-    }
-    argv = [str(Path(PYTHON).with_name("memberhub")), "serve", "--no-migrate", "--port", str(port)]
     results: dict[str, list[LoadResult]] = {"new": [], "returning": []}
-    with server("hub", argv, env, port) as hub:
+    env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"bench": NO_LIMIT})}
+    with hub_server(url, env=env) as hub:
 
         def load(mode: str, seconds: int) -> LoadResult:
             return wrk(

@@ -27,14 +27,13 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from random import Random
 
 import asyncpg
 import httpx
 from sqlalchemy import text
 
-from bench.harness import PYTHON, REDIS_URL, free_port, fresh_database, server
+from bench.harness import NO_LIMIT, fresh_database, hub_server
 from hub.clients import create_client
 from hub.database import create_engine, create_session_factory
 from hub.ids import decode_int_id, encode_id
@@ -230,24 +229,9 @@ def main() -> None:
     url = asyncio.run(fresh_database(DATABASE))
     key, member_ids = asyncio.run(prepare(url, args.members, args.history))
     rng = Random(11)
-    port = free_port()
-    env = {
-        "MEMBERHUB_DATABASE_URL": url,
-        "MEMBERHUB_REDIS_URL": REDIS_URL,
-        "MEMBERHUB_LOG_LEVEL": "WARNING",
-        "MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": {"rate": 1e9, "burst": 10**9}}),
-    }
-    argv = [
-        str(Path(PYTHON).with_name("memberhub")),
-        "serve",
-        "--no-migrate",
-        "--port",
-        str(port),
-        "--workers",
-        str(args.workers),
-    ]
+    env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT})}
     hub_rates, floor_rates = [], []
-    with server("hub", argv, env, port) as hub:
+    with hub_server(url, workers=args.workers, env=env) as hub:
         warm = [purchases("warm", args.batch_size, member_ids, rng)]
         asyncio.run(send_hub(hub.url, key, warm, 1))
         single = purchases("single", 500, member_ids, rng)

@@ -20,12 +20,13 @@ import os
 from pathlib import Path
 
 from bench.harness import (
+    NO_LIMIT,
     PYTHON,
-    REDIS_URL,
     LoadResult,
     PeakRss,
     free_port,
     fresh_database,
+    hub_server,
     median_result,
     server,
     wrk,
@@ -52,31 +53,17 @@ def main() -> None:
 
     url = asyncio.run(fresh_database(DATABASE))
     key = asyncio.run(load_members(url, args.members))
-    hub_port, bare_port = free_port(), free_port()
-    hub_env = {
-        "MEMBERHUB_DATABASE_URL": url,
-        "MEMBERHUB_REDIS_URL": REDIS_URL,
-        "MEMBERHUB_LOG_LEVEL": "WARNING",
-        # The limiter still runs (a Redis round trip per request); it just never refuses.
-        "MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"bench": {"rate": 1e9, "burst": 10**9}}),
-    }
+    bare_port = free_port()
+    # The limiter still runs (leases from Redis); it just never refuses.
+    hub_env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"bench": NO_LIMIT})}
     load_env = {
         "BENCH_MEMBERS": str(args.members),
         "BENCH_KEY": key,
         "BENCH_QUERY": args.query.replace('"', '\\"'),
     }
-    hub_argv = [
-        str(Path(PYTHON).with_name("memberhub")),
-        "serve",
-        "--no-migrate",
-        "--port",
-        str(hub_port),
-        "--workers",
-        str(args.workers),
-    ]
     bare_argv = [PYTHON, "-m", "bench.bare_lookup", url, str(bare_port), str(args.workers)]
     with (
-        server("hub", hub_argv, hub_env, hub_port) as hub,
+        hub_server(url, workers=args.workers, env=hub_env) as hub,
         server("bare", bare_argv, {"PYTHONPATH": os.getcwd()}, bare_port) as bare,
     ):
 

@@ -23,13 +23,11 @@ import httpx
 from sqlalchemy import text
 
 from bench.harness import (
-    PYTHON,
-    REDIS_URL,
+    NO_LIMIT,
     LoadResult,
-    free_port,
     fresh_database,
+    hub_server,
     median_result,
-    server,
     wrk,
 )
 from bench.lookup_data import load_members
@@ -45,7 +43,6 @@ ISSUE = (
 )
 SCRIPT = Path(__file__).with_name("member_reads.lua")
 DATABASE = "memberhub_bench_member_reads"
-NO_LIMIT = {"rate": 1e9, "burst": 10**9}
 
 
 async def frontend_and_members(url: str, tokens: int) -> tuple[str, list[int]]:
@@ -87,17 +84,10 @@ def main() -> None:
     url = asyncio.run(fresh_database(DATABASE))
     asyncio.run(load_members(url, args.members))
     key, member_ids = asyncio.run(frontend_and_members(url, args.tokens))
-    port = free_port()
-    env = {
-        "MEMBERHUB_DATABASE_URL": url,
-        "MEMBERHUB_REDIS_URL": REDIS_URL,
-        "MEMBERHUB_LOG_LEVEL": "WARNING",
-        # The limiter still runs (leases from Redis); it just never refuses.
-        "MEMBERHUB_RATE_LIMITS": json.dumps({"frontend": NO_LIMIT, "member": NO_LIMIT}),
-    }
-    argv = [str(Path(PYTHON).with_name("memberhub")), "serve", "--no-migrate", "--port", str(port)]
+    # The limiter still runs (leases from Redis); it just never refuses.
+    env = {"MEMBERHUB_RATE_LIMITS": json.dumps({"frontend": NO_LIMIT, "member": NO_LIMIT})}
     with (
-        server("hub", argv, env, port) as hub,
+        hub_server(url, env=env) as hub,
         tempfile.NamedTemporaryFile("w", suffix=".tokens") as tokens_file,
     ):
         tokens_file.write("\n".join(asyncio.run(issue_tokens(hub.url, key, member_ids))))
