@@ -6,6 +6,7 @@ the same database, so that a ratio between two of them holds on a noisy machine.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import re
@@ -108,6 +109,16 @@ def server(name: str, argv: list[str], env: dict[str, str], port: int) -> Iterat
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def load_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every wrk benchmark takes; each adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=64)
+    return parser
 
 
 #: A rate limit that never refuses: the limiter still runs (leases from Redis).

@@ -11,7 +11,6 @@ and p99 of each, and checks that every completed "new" request created exactly o
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 from pathlib import Path
@@ -23,6 +22,7 @@ from bench.harness import (
     LoadResult,
     fresh_database,
     hub_server,
+    load_arguments,
     median_result,
     wrk,
 )
@@ -43,11 +43,7 @@ async def member_count(url: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=64)
+    parser = load_arguments(__doc__.splitlines()[0])
     args = parser.parse_args()
 
     url = asyncio.run(fresh_database(DATABASE))

@@ -13,7 +13,6 @@ Needs ``wrk`` (Debian: apt-get install wrk).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -27,6 +26,7 @@ from bench.harness import (
     free_port,
     fresh_database,
     hub_server,
+    load_arguments,
     median_result,
     server,
     wrk,
@@ -42,11 +42,7 @@ DATABASE = "memberhub_bench_lookup"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=64)
+    parser = load_arguments(__doc__.splitlines()[0])
     parser.add_argument("--query", default=QUERY)
     parser.add_argument("--workers", type=int, default=1, help="processes per server")
     args = parser.parse_args()

@@ -13,7 +13,6 @@ the hub can serve. Reports the median requests/s, p50 and p99 of the runs.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import tempfile
@@ -27,6 +26,7 @@ from bench.harness import (
     LoadResult,
     fresh_database,
     hub_server,
+    load_arguments,
     median_result,
     wrk,
 )
@@ -73,12 +73,8 @@ async def issue_tokens(url: str, key: str, member_ids: list[int]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=10_000)
+    parser = load_arguments(__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=500)
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
 
     url = asyncio.run(fresh_database(DATABASE))
