@@ -5,8 +5,8 @@ a transaction object, an execution context and result processing, several times 
 cost of the round trip itself. Resolvers and loaders that read with ``text()`` statements
 go through here instead (``hub.driver_sql``): the statement is translated to asyncpg's
 ``$n`` form once, run on a pooled connection in autocommit, and its rows answer attribute
-access like SQLAlchemy's. Autocommit changes nothing a reader could see: at READ COMMITTED every
-statement takes its own snapshot, inside a transaction or not.
+access like SQLAlchemy's. Autocommit changes nothing a reader could see: at READ COMMITTED
+every statement takes its own snapshot, inside a transaction or not.
 """
 
 from __future__ import annotations
