@@ -27,7 +27,8 @@ from hub.metrics import Metrics
 from hub.read_pool import ReadPool
 from hub.schema import build_schema
 from hub.settings import Settings
-from hub.wiring import install_domain_hooks, member_resolver
+from hub.wiring import install_domain_hooks
+from identity.lookup import active_member_id
 
 
 @dataclass
@@ -92,7 +93,7 @@ def create_app(
             session_factory,
             read=reads.execute,
             token_secret=settings.resolved_token_secret(),
-            resolve_member=member_resolver,
+            resolve_member=active_member_id,
             cache_seconds=settings.auth_cache_seconds,
         ),
         metrics=Metrics(),

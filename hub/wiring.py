@@ -9,7 +9,6 @@ from hub.clock import Clock
 from hub.scheduled_jobs import JobConfig, register_jobs
 from hub.settings import Settings, built_per_settings
 from identity.hooks import hooks
-from identity.lookup import Execute, active_member_id
 from ledger.earning import EarningRules, Promotion
 from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig
@@ -109,9 +108,3 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
             intelligence=intelligence_programme(settings),
         )
     )
-
-
-async def member_resolver(execute: Execute, member_id: int) -> int | None:
-    """The member a member token acts for now: the ACTIVE survivor at the end of its merge
-    chain; None for an erased or unknown member, whose tokens stop working."""
-    return await active_member_id(execute, member_id)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from hub.auth import Authenticator
 from hub.member_tokens import issue_member_token, verify_member_token
-from hub.wiring import member_resolver
+from identity.lookup import active_member_id
 from tests.statements import counted_statements
 
 
@@ -53,7 +53,7 @@ async def test_concurrent_requests_with_a_lapsed_key_share_one_lookup(
         session_factory,
         read=_no_member_tokens_here,
         token_secret=b"secret",
-        resolve_member=member_resolver,
+        resolve_member=active_member_id,
         cache_seconds=5,
     )
 
