@@ -30,6 +30,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -53,7 +54,10 @@ from graphql import (
     is_object_type,
 )
 from graphql.language import ListValueNode, ObjectValueNode, ValueNode, VariableNode
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
+from hub.direct_resolvers import direct_resolver
 from hub.plan_runs import run_plan
 
 
@@ -96,13 +100,14 @@ class PlannedField:
         nodes: list[FieldNode],
         definition: GraphQLField,
         parent_type: GraphQLObjectType,
+        direct: Callable[..., Any] | None = None,
     ) -> None:
         self.key = key
         self.name = nodes[0].name.value
         self.nodes = nodes
         self.definition = definition
         self.parent_type = parent_type
-        resolve = definition.resolve
+        resolve = direct or definition.resolve
         # strawberry marks its resolver of a field without one: it reads the attribute
         # and ignores ``info``, so none is built for it.
         self.needs_info = not getattr(resolve, "_is_default", False)
@@ -152,6 +157,7 @@ def _reads_variables(value: ValueNode) -> bool:
 class Compiler:
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
         self.schema = schema
+        self.strawberry: strawberry.Schema | None = getattr(schema, "_strawberry_schema", None)
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -174,12 +180,18 @@ class Compiler:
                 raise NotCompiled("introspection")
             else:
                 definition = object_type.fields[name]
-            field = PlannedField(key, nodes, definition, object_type)
+            field = PlannedField(key, nodes, definition, object_type, self._direct(definition))
             field.shape = self.shape(
                 definition.type, [n.selection_set for n in nodes if n.selection_set]
             )
             planned.append(field)
         return tuple(planned)
+
+    def _direct(self, definition: GraphQLField) -> Callable[..., Any] | None:
+        field = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if self.strawberry is None or not isinstance(field, StrawberryField):
+            return None
+        return direct_resolver(self.strawberry, field)
 
     def _collect(
         self,

@@ -32,16 +32,18 @@ T = TypeVar("T")
 Convert = Callable[[Any, InputContext], Any] | None
 
 
-def _converter(type_: Any, owner: str) -> Convert:
+def value_converter(type_: Any, owner: str) -> Convert:
+    """How to build a value of ``type_`` from its GraphQL value; TypeError for types this
+    module cannot build directly (``owner`` names the field in that error)."""
     if isinstance(type_, StrawberryMaybe | LazyType) or type_ is GlobalID:
         raise TypeError(f"{owner} is not a scalar, an enum or a directly built input")
     if isinstance(type_, StrawberryOptional):
-        inner = _converter(type_.of_type, owner)
+        inner = value_converter(type_.of_type, owner)
         if inner is None:
             return None
         return lambda value, context: None if value is None else inner(value, context)
     if isinstance(type_, StrawberryList):
-        item = _converter(type_.of_type, owner)
+        item = value_converter(type_.of_type, owner)
         if item is None:
             return lambda value, context: list(value)  # a copy, as strawberry makes
         return lambda value, context: [None if v is None else item(v, context) for v in value]
@@ -62,7 +64,7 @@ def direct_input(cls: type[T]) -> type[T]:
     fields: list[tuple[str, str, Convert]] = []
     none_when_missing: list[str] = []
     for field in definition.fields:
-        convert = _converter(field.type, f"{cls.__name__}.{field.python_name}")
+        convert = value_converter(field.type, f"{cls.__name__}.{field.python_name}")
         fields.append((names.from_field(field), field.python_name, convert))
         if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             # As strawberry does: a nullable field without a default is None when omitted.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from enum import Enum
 from typing import Annotated, Any
 
 import pytest
 import strawberry
+import strawberry.schema.schema_converter as strawberry_converter
 from graphql import (
     ExecutionResult,
     GraphQLArgument,
@@ -19,7 +21,9 @@ from graphql import (
     execute,
     parse,
 )
+from strawberry import relay
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import FieldExtension
 
 from hub.query_plans import compile_query
 
@@ -28,6 +32,23 @@ from hub.query_plans import compile_query
 class Greeting:
     words: list[str]
     shout: bool = False
+
+
+@strawberry.input
+class Tag:
+    name: str
+    weight: int | None = None
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Upper(FieldExtension):
+    def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs).upper()
 
 
 @strawberry.interface
@@ -68,6 +89,19 @@ class Item(Thing):
     def path(self, info: strawberry.Info) -> list[str]:
         return [str(key) for key in info.path.as_list()]
 
+    @strawberry.field
+    @staticmethod
+    def twin(root: Item) -> int:
+        return root.id
+
+    @strawberry.field
+    def cousin(self, parent: strawberry.Parent[Item], step: int = 1) -> int:
+        return parent.id + step
+
+    @strawberry.field(extensions=[Upper()])
+    def shout(self, info: strawberry.Info) -> str:
+        return f"{info.field_name} {self.id}"
+
 
 @strawberry.type
 class Query:
@@ -104,6 +138,22 @@ class Query:
         words = greeting.words if greeting else ["hello"]
         text = " ".join([*words, name])
         return text.upper() if greeting and greeting.shout else text
+
+    @strawberry.field
+    def describe(
+        self,
+        node: relay.GlobalID | None = None,
+        colours: list[Colour] | None = None,
+        tags: list[Tag] | None = None,
+        note: strawberry.Maybe[str | None] = None,
+    ) -> str:
+        parts = [
+            f"node {node.type_name}/{node.node_id}" if node else "no node",
+            ",".join(c.name for c in colours or ()),
+            ",".join(f"{t.name}:{t.weight}" for t in tags or ()),
+            "note unset" if note is None else f"note {note.value}",
+        ]
+        return "; ".join(parts)
 
 
 @strawberry.type
@@ -174,6 +224,14 @@ QUERIES = [
     "{ a: items(count: 1) { id } a: items(count: 1) { label } b: strict { id } }",
     '{ greet(name: "Ann", greeting: {words: ["hi", "there"], shout: true}) }',
     "{ greet }",
+    # Reserved parameters (root, parent, info) and a field extension.
+    "{ items(count: 2) { twin cousin c2: cousin(step: 2) shout } strict { shout } }",
+    # Arguments strawberry converts itself: global IDs, enums, lists of inputs, Maybe.
+    "{ describe }",
+    '{ describe(node: "SXRlbTox", colours: [RED, BLUE], tags: [{name: "a"}, {name: "b",'
+    " weight: 2}], note: null) }",
+    '{ describe(note: "hi") }',
+    '{ describe(node: "not a global id") }',
 ]
 
 
@@ -181,6 +239,36 @@ QUERIES = [
 async def test_a_plan_answers_as_graphql_core(query):
     planned, reference = await _both(query)
     assert planned == reference
+
+
+async def test_a_plan_calls_resolvers_without_strawberrys_per_call_wrapping(monkeypatch):
+    """Fields without extensions skip strawberry's argument conversion and wrapping; the
+    field with one still runs through it."""
+    converted: list[str] = []
+    original = strawberry_converter.get_arguments
+
+    def counted(**kwargs: Any) -> Any:
+        converted.append(kwargs["field"].python_name)
+        return original(**kwargs)
+
+    monkeypatch.setattr(strawberry_converter, "get_arguments", counted)
+    document = parse(
+        "{ items(count: 2) { id label cousin(step: 3) shout } describe(colours: [RED]) }"
+    )
+    plan = compile_query(SCHEMA._schema, document, _operation(document))
+    assert plan is not None
+
+    result = await plan.execute(None, _context([]))
+
+    assert result.errors is None
+    assert result.data == {
+        "items": [
+            {"id": 0, "label": "item 0", "cousin": 3, "shout": "SHOUT 0"},
+            {"id": 1, "label": "item 1", "cousin": 4, "shout": "SHOUT 1"},
+        ],
+        "describe": "no node; RED; ; note unset",
+    }
+    assert converted == ["shout", "shout"]
 
 
 async def test_a_plan_coerces_variables_and_reports_bad_ones_as_graphql_core():
