@@ -64,9 +64,12 @@ async def run_plan(
         return ExecutionResult(data=None, errors=coerced)
     run = PlanRun(plan, coerced, context)
     try:
-        data = run.fields(plan.fields, None, None)
-        if isawaitable(data):
-            data = await data
+        if plan.serial:
+            data = await run.serial_fields(plan.fields)
+        else:
+            data = run.fields(plan.fields, None, None)
+            if isawaitable(data):
+                data = await data
     except GraphQLError as error:
         run.record(error, None)
         data = None
@@ -137,6 +140,14 @@ class PlanRun:
         if not waiting:
             return data
         return self._settle(data, waiting)
+
+    async def serial_fields(self, fields: tuple[PlannedField, ...]) -> dict[str, Any]:
+        """The root fields of a mutation, each settled before the next one starts."""
+        data: dict[str, Any] = {}
+        for field in fields:
+            value = self.field(field, None, Path(None, field.key, field.parent_type.name))
+            data[field.key] = await value if isawaitable(value) else value
+        return data
 
     async def _settle(self, values: Any, waiting: list[Any]) -> Any:
         """Await ``values``' entries at ``waiting`` (an object's keys or a list's indices)

@@ -1,8 +1,9 @@
-"""The hub answers every query the same from its compiled plans as from graphql-core.
+"""The hub answers every operation the same from its compiled plans as from graphql-core.
 
-Two apps on one database, one with plans and one without, get the same queries: the
-generated ones of the fuzzing test and the deep reads clients send. Status, data and
-errors (with their paths) must be equal.
+Two apps on one database, one with plans and one without, get the same requests: the
+generated queries of the fuzzing test, the deep reads clients send, and mutations whose
+answer does not depend on which app goes first (replays, refusals, bad variables).
+Status, data and errors (with their paths) must be equal.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import hypothesis_graphql
 from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, parse, validate
 
 from hub.app import create_app
+from hub.ids import encode_id
 from hub.query_plans import compile_query
 from hub.schema import build_schema, schema_sdl
 from hub.settings import RateLimit
 from tests.api.members_graphql import card, created_member, phone
-from tests.api.points_graphql import adjust
-from tests.api.purchases_graphql import record
+from tests.api.points_graphql import ADJUST, adjust
+from tests.api.purchases_graphql import RECORD_BATCH, purchase_input, record
 from tests.api.test_fuzz import SCALARS, examples
 
 GENERATED = 120
@@ -64,6 +66,29 @@ PAGE = """
 """
 
 
+def replayed_and_refused_mutations(member_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """Mutations that answer alike from either app once they have run: replays and
+    refusals."""
+    grant = {"memberId": member_id, "points": 5, "idempotencyKey": "grant", "reason": "goodwill"}
+    return [
+        (ADJUST, {"input": grant}),
+        (ADJUST, {"input": {**grant, "memberId": encode_id("Member", 10**9)}}),
+        (ADJUST, {"input": {**grant, "memberId": "not an id"}}),
+        (ADJUST, {"input": {**grant, "points": "five"}}),  # a bad variable
+        (
+            RECORD_BATCH,
+            {
+                "inputs": [
+                    purchase_input("R-1-0", "120.50", memberId=member_id),  # replayed
+                    purchase_input("R-new", "-3", memberId=member_id),  # refused
+                    purchase_input("R-1-1", "155.50", memberId=member_id),  # replayed
+                ]
+            },
+        ),
+        ("mutation { a: __typename b: __typename }", {}),
+    ]
+
+
 def generated_queries() -> list[str]:
     strategy = hypothesis_graphql.queries(schema_sdl(), custom_scalars=SCALARS, allow_x00=False)
     return examples(strategy, GENERATED)
@@ -91,8 +116,10 @@ async def test_queries_answer_alike_from_plans_and_from_graphql_core(
     settings, engine, redis, clock, admin, graphql_client, new_key
 ):
     till = await graphql_client("pos", store="S001")
+    members = []
     for n in range(6):
         member = await created_member(admin, "POS", card(f"C-{n}"), phone(f"1390000{n:04d}"))
+        members.append(member)
         for r in range(n % 3 + 1):
             await record(till, f"R-{n}-{r}", f"{120 + 35 * r}.50", memberId=member["id"])
         await adjust(admin, member["id"], 5 * n, f"grant-{n}")
@@ -112,6 +139,8 @@ async def test_queries_answer_alike_from_plans_and_from_graphql_core(
         (PROFILE, {"phone": f"+86 1390000{n:04d}"}) for n in range(6)
     ]
     requests += [(PAGE, {})] + [(query, {}) for query in generated_queries()]
+    mutations = replayed_and_refused_mutations(members[1]["id"])
+    requests += mutations
     schema = build_schema()._schema
     compiled = sum(_compiles(schema, query) for query, _ in requests)
 
@@ -121,6 +150,12 @@ async def test_queries_answer_alike_from_plans_and_from_graphql_core(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[0]), base_url="http://a") as a,
             httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[1]), base_url="http://b") as b,
         ):
+            for query, variables in mutations:  # done once, so that both apps replay them
+                await b.post(
+                    "/graphql",
+                    json={"query": query, "variables": variables},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
             for query, variables in requests:
                 payload = {"query": query, "variables": variables}
                 headers = {"Authorization": f"Bearer {key}"}
@@ -131,6 +166,10 @@ async def test_queries_answer_alike_from_plans_and_from_graphql_core(
                 if query == PROFILE:
                     member = planned[1]["member"]
                     assert member["points"]["available"] > 0 and member["purchases"]["edges"]
+                if query == RECORD_BATCH:
+                    answers = planned[1]["recordPurchases"]
+                    assert [a["replayed"] for a in answers] == [True, False, True]
+                    assert answers[1]["userErrors"] and answers[1]["purchase"] is None
     finally:
         for app in apps:
             await app.state.hub.reads.close()

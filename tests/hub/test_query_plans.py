@@ -159,8 +159,28 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    def touch(self) -> int:
-        return 1
+    async def touch(self, info: strawberry.Info, name: str, wait: int = 0) -> int:
+        log = info.context["log"]
+        log.append(f"{name} started")
+        for _ in range(wait):
+            await asyncio.sleep(0)
+        log.append(f"{name} done")
+        return len(log)
+
+    @strawberry.mutation
+    def refuse(self, info: strawberry.Info) -> int:
+        info.context["log"].append("refused")
+        raise ValueError("refused")
+
+    @strawberry.mutation
+    async def refuse_later(self, info: strawberry.Info) -> int | None:
+        await asyncio.sleep(0)
+        info.context["log"].append("refused later")
+        raise ValueError("refused later")
+
+    @strawberry.mutation
+    def item(self) -> Item:
+        return Item(id=9)
 
 
 SCHEMA = strawberry.Schema(query=Query, mutation=Mutation)
@@ -171,7 +191,7 @@ def _context(calls: list[list[int]]) -> dict[str, Any]:
         calls.append(list(keys))
         return [2 * key for key in keys]
 
-    return {"doubles": DataLoader(load_fn=doubles)}
+    return {"doubles": DataLoader(load_fn=doubles), "log": []}
 
 
 def _operation(document: Any) -> OperationDefinitionNode:
@@ -184,21 +204,28 @@ def _answer(result: ExecutionResult) -> tuple[Any, list[tuple[str, list[Any] | N
 
 
 async def _both(query: str, variables: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """The answers of ``query`` from its plan and from graphql-core, each with the log of
+    what the mutations did, in order."""
     document = parse(query)
     plan = compile_query(SCHEMA._schema, document, _operation(document))
     assert plan is not None, "this document should be compiled"
-    planned = await plan.execute(variables, _context([]))
+    planned_context = _context([])
+    planned = await plan.execute(variables, planned_context)
+    reference_context = _context([])
     reference = execute(
         SCHEMA._schema,
         document,
         variable_values=variables,
-        context_value=_context([]),
+        context_value=reference_context,
         executor_class=SCHEMA.execution_context_class,
     )
     if asyncio.iscoroutine(reference):
         reference = await reference
     assert isinstance(reference, ExecutionResult)
-    return _answer(planned), _answer(reference)
+    return (
+        (*_answer(planned), planned_context["log"]),
+        (*_answer(reference), reference_context["log"]),
+    )
 
 
 QUERIES = [
@@ -232,6 +259,11 @@ QUERIES = [
     " weight: 2}], note: null) }",
     '{ describe(note: "hi") }',
     '{ describe(node: "not a global id") }',
+    # A mutation's fields run one after another, even when the first one waits.
+    'mutation { a: touch(name: "a", wait: 3) b: touch(name: "b") item { id label } }',
+    # A nullable field's error leaves the next ones to run; a non-null one stops them.
+    'mutation { a: touch(name: "a") refuseLater b: touch(name: "b", wait: 1) }',
+    'mutation { a: touch(name: "a") refuse b: touch(name: "b") }',
 ]
 
 
@@ -285,6 +317,24 @@ async def test_a_plan_coerces_variables_and_reports_bad_ones_as_graphql_core():
     assert planned[0] is None and len(planned[1]) == 2
 
 
+async def test_a_mutation_plan_runs_its_fields_in_order_and_stops_at_a_root_null():
+    planned, reference = await _both(
+        'mutation { a: touch(name: "a", wait: 3) refuse b: touch(name: "b") }'
+    )
+    assert planned == reference
+    data, errors, log = planned
+    assert data is None
+    assert errors == [("refused", ["refuse"])]
+    assert log == ["a started", "a done", "refused"]
+
+    planned, reference = await _both(
+        'mutation { a: touch(name: "a", wait: 3) b: touch(name: "b") }'
+    )
+    assert planned == reference
+    assert planned[0] == {"a": 2, "b": 4}
+    assert planned[2] == ["a started", "a done", "b started", "b done"]
+
+
 async def test_a_plan_completes_list_items_together_so_dataloaders_batch():
     document = parse("{ items(count: 5) { doubled } strict { doubled } }")
     plan = compile_query(SCHEMA._schema, document, _operation(document))
@@ -304,7 +354,7 @@ async def test_a_plan_completes_list_items_together_so_dataloaders_batch():
 @pytest.mark.parametrize(
     "query",
     [
-        "mutation { touch }",
+        "subscription { ticks }",
         "{ __schema { queryType { name } } }",
         "query { items @include(if: true) { id } }",
         "query Q @skip(if: false) { strict { id } }",
