@@ -48,6 +48,7 @@ def direct_resolver(schema: strawberry.Schema, field: StrawberryField) -> Callab
         resolver is None
         or field.extensions
         or field.is_subscription
+        or type(field).get_result is not StrawberryField.get_result  # a field class of its own
         or getattr(schema, "exception_handlers", ())  # not every supported release has them
         or not callable(resolver.wrapped_func)
     ):

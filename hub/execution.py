@@ -1,7 +1,7 @@
 """Executing a parsed, validated document against the schema, with faults masked.
 
 The HTTP layer parses and validates once per query text (``DocumentCache``), so execution
-goes straight to the query's compiled plan (``hub.query_plans``) or to graphql-core with
+goes straight to the operation's compiled plan (``hub.query_plans``) or to graphql-core with
 strawberry's execution context: the per-request extension machinery of
 ``strawberry.Schema.execute`` (its own parse, validate and mask hooks) would only repeat
 that work.

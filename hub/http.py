@@ -93,7 +93,7 @@ class DocumentCache:
         return not isinstance(document, GraphQLError) and uses_introspection(document)
 
     def _plan(self, query: str, operation_name: str | None) -> QueryPlan | None:
-        """The plan of a valid query's operation, or None to run it on graphql-core."""
+        """The plan of a valid document's operation, or None to run it on graphql-core."""
         if not self._plans:
             return None
         document = self.parse(query)

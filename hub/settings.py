@@ -180,7 +180,8 @@ class Settings(BaseSettings):
     )
     query_plans: bool = Field(
         default=True,
-        description="Run cached queries from compiled plans; off: every query on graphql-core.",
+        description="Run cached queries and mutations from compiled plans; off: every operation"
+        " on graphql-core.",
     )
     worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
     embedded_worker: bool = Field(
