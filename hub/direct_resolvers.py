@@ -80,7 +80,12 @@ def direct_resolver(schema: strawberry.Schema, field: StrawberryField) -> Callab
             if graphql_name in values:
                 value = values[graphql_name]
                 if convert is not None:
-                    context = InputContext(strawberry_info, config, registry, (graphql_name,))
+                    context = InputContext(
+                        info=strawberry_info,
+                        config=config,
+                        scalar_registry=registry,
+                        path=(graphql_name,),
+                    )
                     value = convert(value, context)
                 kwargs[python_name] = value
         for name in source_names:
