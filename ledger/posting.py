@@ -276,6 +276,13 @@ def overdraft(accounts: Mapping[int, Account], requests: Sequence[EntryRequest])
     return None
 
 
+#: Built once: each posting sends it, and building it per call cost more than its round trip.
+_SET_BALANCE = text(
+    "UPDATE points_balances SET balance = :balance, last_kind = :last_kind,"
+    " last_amount = :last_amount WHERE member_id = :member_id AND bucket = :bucket"
+)
+
+
 async def _append(
     session: AsyncSession,
     account: Account,
@@ -301,13 +308,6 @@ async def _append(
     )
     await hooks.publish(session, entry_event(entry))
     return entry
-
-
-#: Built once: each posting sends it, and building it per call cost more than its round trip.
-_SET_BALANCE = text(
-    "UPDATE points_balances SET balance = :balance, last_kind = :last_kind,"
-    " last_amount = :last_amount WHERE member_id = :member_id AND bucket = :bucket"
-)
 
 
 async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: int) -> None:
