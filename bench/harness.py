@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -22,6 +23,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 from sqlalchemy import text
@@ -71,6 +73,10 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
 
+    def cpu_tree_seconds(self) -> float:
+        """CPU the server's processes have used so far, workers that exited included."""
+        return tree_cpu_seconds(psutil.Process(self.process.pid))
+
     def rss_tree_mb(self) -> float:
         try:
             root = psutil.Process(self.process.pid)
@@ -78,6 +84,29 @@ class Server:
             return sum(p.memory_info().rss for p in procs) / 2**20
         except psutil.NoSuchProcess:
             return 0.0
+
+
+def tree_cpu_seconds(root: psutil.Process) -> float:
+    """CPU of ``root`` and its live descendants, plus what its reaped children used."""
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            total += times.user + times.system
+            if process is root:
+                total += times.children_user + times.children_system
+    return total
+
+
+async def postmaster(dsn: str) -> psutil.Process:
+    """The PostgreSQL server process behind ``dsn`` (it runs on this machine): the parent
+    of a backend; its tree's CPU (``tree_cpu_seconds``) is what the server has used."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        backend = psutil.Process(await connection.fetchval("SELECT pg_backend_pid()"))
+        return psutil.Process(backend.ppid())
+    finally:
+        await connection.close()
 
 
 @contextmanager

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ import asyncpg
 import httpx
 from sqlalchemy import text
 
-from bench.harness import NO_LIMIT, fresh_database, hub_server
+from bench.harness import NO_LIMIT, fresh_database, hub_server, postmaster, tree_cpu_seconds
 from hub.clients import create_client
 from hub.database import create_engine, create_session_factory
 from hub.ids import decode_int_id, encode_id
@@ -230,7 +231,12 @@ def main() -> None:
     key, member_ids = asyncio.run(prepare(url, args.members, args.history))
     rng = Random(11)
     env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT})}
+    postgres = asyncio.run(postmaster(url))
     hub_rates, floor_rates = [], []
+    #: CPU ms a purchase, per run: the hub's processes, this process (the floor's sender)
+    #: and PostgreSQL, each while the hub's or the floor's runs went.
+    hub_cpu: dict[str, list[float]] = {"hub": [], "PostgreSQL": []}
+    floor_cpu: dict[str, list[float]] = {"sender": [], "PostgreSQL": []}
     with hub_server(url, workers=args.workers, env=env) as hub:
         warm = [purchases("warm", args.batch_size, member_ids, rng)]
         asyncio.run(send_hub(hub.url, key, warm, 1))
@@ -241,8 +247,15 @@ def main() -> None:
                 purchases(f"h{run}-{b}", args.batch_size, member_ids, rng)
                 for b in range(args.batches)
             ]
+            count = sum(len(b) for b in batches)
+            before = hub.cpu_tree_seconds(), tree_cpu_seconds(postgres)
             hub_rates.append(asyncio.run(send_hub(hub.url, key, batches, args.senders)))
+            hub_cpu["hub"].append((hub.cpu_tree_seconds() - before[0]) / count * 1e3)
+            hub_cpu["PostgreSQL"].append((tree_cpu_seconds(postgres) - before[1]) / count * 1e3)
+            before = time.process_time(), tree_cpu_seconds(postgres)
             floor_rates.append(asyncio.run(send_floor(url, batches, args.senders)))
+            floor_cpu["sender"].append((time.process_time() - before[0]) / count * 1e3)
+            floor_cpu["PostgreSQL"].append((tree_cpu_seconds(postgres) - before[1]) / count * 1e3)
     hub_rate, floor_rate = statistics.median(hub_rates), statistics.median(floor_rates)
     print(
         f"{args.batches} batches of {args.batch_size}, {args.senders} in flight, "
@@ -258,6 +271,13 @@ def main() -> None:
     )
     print(f"ratio hub/floor: {hub_rate / floor_rate:.0%}")
     print(f"one batch of 500 alone: {single_rate:.0f} purchases/s ({500 / single_rate:.1f} s)")
+    for name, cpu in (("hub", hub_cpu), ("floor", floor_cpu)):
+        parts = ", ".join(f"{part} {statistics.median(ms):.3f}" for part, ms in cpu.items())
+        total = sum(statistics.median(ms) for ms in cpu.values())
+        print(f"CPU ms a purchase, {name}: {parts}; {total:.3f} in all")
+    # What 30% of the floor leaves each purchase, with every core of this machine busy.
+    budget = os.cpu_count() * 1e3 / (0.3 * floor_rate)  # type: ignore[operator]
+    print(f"30% of the floor on {os.cpu_count()} cores allows {budget:.3f} CPU ms a purchase")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """CPU per lookup, in process: the hub's app against the bare endpoint's, no HTTP server.
 
     python -m bench.lookup_cpu [--members 10000] [--requests 30000] [--runs 3]
-                               [--concurrency 64]
+                               [--concurrency 64] [--hub-query QUERY]
+                               [--reads-from-memory]
 
 The lookup of ``bench.lookup`` is handed straight to each app's ASGI callable by
 ``--concurrency`` tasks in this process, on uvloop as uvicorn runs them, against one
@@ -10,6 +11,12 @@ app spends on a request (``time.process_time``), which a busy machine disturbs f
 than it disturbs a throughput. What uvicorn adds (reading the request, writing the
 answer) is the same for both apps and is not in it. Runs alternate between the apps;
 medians are reported.
+
+``--hub-query '{ __typename }'`` sends the hub a request that runs no resolver, against
+the bare endpoint's whole lookup: what the hub's request costs before any of its fields.
+``--reads-from-memory`` answers each of the hub's reads with what that statement's first
+run returned, after yielding to the loop once, so requests still interleave as they do
+while a database answers: what the hub costs when its database costs nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from bench.harness import NO_LIMIT, REDIS_URL, fresh_database
 from bench.lookup import DATABASE, QUERY
 from bench.lookup_data import load_members, phone
 from hub.app import create_app
+from hub.read_pool import ReadPool
 from hub.settings import RateLimit, Settings
 
 App = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
@@ -98,7 +106,7 @@ class Running:
 
 
 async def cpu_per_request(
-    app: App, key: str, members: int, requests: int, concurrency: int
+    app: App, key: str, members: int, requests: int, concurrency: int, query: str = QUERY
 ) -> tuple[float, float]:
     """CPU µs per request and requests/s of ``requests`` lookups of random members."""
     headers = [
@@ -108,7 +116,7 @@ async def cpu_per_request(
     ]
     each = requests // concurrency
     bodies = [
-        orjson.dumps({"query": QUERY, "variables": {"phone": phone(random.randrange(members))}})
+        orjson.dumps({"query": query, "variables": {"phone": phone(random.randrange(members))}})
         for _ in range(each * concurrency)
     ]
 
@@ -124,7 +132,24 @@ async def cpu_per_request(
     return cpu / len(bodies) * 1e6, len(bodies) / wall
 
 
+def read_from_memory() -> None:
+    """Every ``ReadPool`` answers a statement with its first answer, after one yield."""
+    read = ReadPool.execute
+    answers: dict[str, Any] = {}
+
+    async def execute(self: ReadPool, statement: Any, parameters: Any) -> Any:
+        answer = answers.get(statement.text)
+        if answer is None:
+            answer = answers[statement.text] = await read(self, statement, parameters)
+        await asyncio.sleep(0)
+        return answer
+
+    ReadPool.execute = execute  # type: ignore[method-assign]
+
+
 async def measure(args: argparse.Namespace) -> None:
+    if args.reads_from_memory:
+        read_from_memory()
     url = await fresh_database(DATABASE)
     key = await load_members(url, args.members)
     settings = Settings(
@@ -136,12 +161,15 @@ async def measure(args: argparse.Namespace) -> None:
     figures: dict[str, list[tuple[float, float]]] = {"hub": [], "bare": []}
     async with Running(create_app(settings)) as hub, Running(build_app(url)) as bare:
         apps = {"hub": hub, "bare": bare}
-        for app in apps.values():  # warm-up: caches, pools, prepared statements
-            await cpu_per_request(app, key, args.members, 2_000, args.concurrency)
+        queries = {"hub": args.hub_query, "bare": QUERY}
+        for name, app in apps.items():  # warm-up: caches, pools, prepared statements
+            await cpu_per_request(app, key, args.members, 2_000, args.concurrency, queries[name])
         for _ in range(args.runs):
             for name, app in apps.items():
                 figures[name].append(
-                    await cpu_per_request(app, key, args.members, args.requests, args.concurrency)
+                    await cpu_per_request(
+                        app, key, args.members, args.requests, args.concurrency, queries[name]
+                    )
                 )
     print(
         f"members {args.members}, {args.concurrency} concurrent, {args.runs} runs of"
@@ -163,6 +191,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--hub-query", default=QUERY, help="what the hub is sent")
+    parser.add_argument("--reads-from-memory", action="store_true", help=read_from_memory.__doc__)
     uvloop.run(measure(parser.parse_args()))
 
 
