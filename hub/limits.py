@@ -75,30 +75,39 @@ def query_cost(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    return _cost(operation.selection_set, frozenset(), fragments, variables, limits)
 
-    def cost(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
-        if selection_set is None:
-            return 0
-        total = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                page = _page_size(selection, variables, limits)
-                if page is not None and page > limits.max_page_size:
-                    raise CostExceeded(
-                        f"`first` is {page} on {selection.name.value}; at most "
-                        f"{limits.max_page_size} per page"
-                    )
-                total += 1 + (page or 1) * cost(selection.selection_set, seen)
-            elif isinstance(selection, InlineFragmentNode):
-                total += cost(selection.selection_set, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is not None and name not in seen:
-                    total += cost(fragment.selection_set, seen | {name})
-        return total
 
-    return cost(operation.selection_set, frozenset())
+# A module function, not a closure that calls itself: such a closure is a reference cycle,
+# left to the garbage collector on every request.
+def _cost(
+    selection_set: SelectionSetNode | None,
+    seen: frozenset[str],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+    limits: QueryLimits,
+) -> int:
+    if selection_set is None:
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            page = _page_size(selection, variables, limits)
+            if page is not None and page > limits.max_page_size:
+                raise CostExceeded(
+                    f"`first` is {page} on {selection.name.value}; at most "
+                    f"{limits.max_page_size} per page"
+                )
+            inner = _cost(selection.selection_set, seen, fragments, variables, limits)
+            total += 1 + (page or 1) * inner
+        elif isinstance(selection, InlineFragmentNode):
+            total += _cost(selection.selection_set, seen, fragments, variables, limits)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                total += _cost(fragment.selection_set, seen | {name}, fragments, variables, limits)
+    return total
 
 
 def uses_introspection(document: DocumentNode) -> bool:
