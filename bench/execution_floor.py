@@ -122,12 +122,12 @@ async def cpu_per_execution(run: Run, executions: int) -> float:
 
 
 async def measure(args: argparse.Namespace) -> None:
-    figures: dict[str, list[float]] = {}
-    for name, run in runners().items():
+    runs_of = runners()  # one schema and plan for the warm-up and every run
+    figures: dict[str, list[float]] = {name: [] for name in runs_of}
+    for run in runs_of.values():
         await cpu_per_execution(run, 2_000)  # warm-up
-        figures[name] = []
     for _ in range(args.runs):
-        for name, run in runners().items():
+        for name, run in runs_of.items():
             figures[name].append(await cpu_per_execution(run, args.executions))
     print(f"{args.runs} runs of {args.executions} executions each, medians")
     for name, runs in figures.items():
