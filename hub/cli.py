@@ -2,76 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.database import create_engine, create_session_factory
-from hub.embedded import EmbeddedServices, ensure_services
+from hub.cli_services import cli_settings as _settings
+from hub.cli_services import in_transaction as _in_transaction
+from hub.cli_services import start_services as _start_services
+from hub.cli_services import with_engine as _with_engine
 from hub.import_commands import import_group
 from hub.job_commands import jobs
-from hub.log import configure_logging
 from hub.settings import Settings
 from hub.store_commands import staff, stores
-
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    configure_logging(settings)
-    return settings
-
-
-def _start_services(
-    settings: Settings, *, redis: bool, run_migrations: bool = True
-) -> tuple[Settings, EmbeddedServices]:
-    """Use the configured URLs; start embedded servers for the ones not set; bring the
-    database schema up to date (idempotent, serialised by an advisory lock)."""
-    from hub.migrate import migrate
-
-    services = ensure_services(
-        settings.database_url,
-        settings.redis_url if redis else (settings.redis_url or "redis://unused"),
-        settings.data_dir,
-    )
-    update: dict[str, Any] = {"database_url": services.database_url}
-    if redis:
-        update["redis_url"] = services.redis_url
-    settings = settings.model_copy(update=update)
-    if not run_migrations:
-        return settings, services
-    try:
-        _with_engine(settings, migrate)
-    except BaseException:
-        services.stop()
-        raise
-    return settings, services
-
-
-def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    async def run() -> T:
-        assert settings.database_url is not None
-        engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run(engine: AsyncEngine) -> T:
-        async with create_session_factory(engine)() as session, session.begin():
-            return await work(session)
-
-    return _with_engine(settings, run)
 
 
 @click.group()

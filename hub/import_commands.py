@@ -11,6 +11,7 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.cli_services import cli_settings, start_services, with_engine
 from hub.settings import Settings
 
 #: ``start(engine, settings, progress, now)``: the import to run, once services are up.
@@ -26,10 +27,9 @@ REJECTS = click.option(
 
 def _run_import(start: Importer, rejects: Path) -> None:
     """Start the services, run ``start`` with a row counter on a terminal, print the summary."""
-    from hub.cli import _settings, _start_services, _with_engine
     from hub.wiring import install_domain_hooks
 
-    settings, services = _start_services(_settings(), redis=False)
+    settings, services = start_services(cli_settings(), redis=False)
     on_terminal = sys.stderr.isatty()
 
     def progress(rows: int) -> None:
@@ -38,7 +38,7 @@ def _run_import(start: Importer, rejects: Path) -> None:
 
     try:
         install_domain_hooks(settings)
-        summary = _with_engine(
+        summary = with_engine(
             settings, lambda engine: start(engine, settings, progress, datetime.now(UTC))
         )
     finally:
