@@ -124,7 +124,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Everything built so far lives as long as the process: out of the collector's
-        # sight, full collections stop walking it (they were pauses of ~100 ms under load).
+        # sight, full collections stop walking it (they were the p99's long pauses under load).
         gc.collect()
         gc.freeze()
         yield
