@@ -175,6 +175,15 @@ class Settings(BaseSettings):
     query_max_tokens: int = Field(default=5_000, ge=10)
     query_max_cost: int = Field(default=25_000, ge=1)
     query_max_page_size: int = Field(default=100, ge=1)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed to call the API, as JSON: ["https://shop.example"].',
+    )
+    metrics_operations: list[str] = Field(
+        default_factory=list,
+        description="Operation names counted under their own label in /metrics (JSON list); "
+        "persisted queries' names are too, others count as `other`.",
+    )
     introspection_for_all: bool = Field(
         default=False, description="Let every client introspect; off: admin clients only."
     )
@@ -192,6 +201,17 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None or self.redis_url is None
+
+    def missing_deployment_secrets(self) -> list[str]:
+        """The secrets a deployment must set itself: outside the embedded default every
+        process (hub, worker, replicas) must share them, so none may generate its own."""
+        if self.embedded:
+            return []
+        return [
+            f"MEMBERHUB_{name.upper()}"
+            for name in ("phone_hash_salt", "token_secret")
+            if getattr(self, name) is None
+        ]
 
     def resolved_token_secret(self) -> bytes:
         """The configured secret, or one generated once and kept in the data dir (0600)."""
