@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import signal
+import socket
+import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -16,6 +20,7 @@ from hub.embedded import EmbeddedServices, ensure_services
 from hub.import_commands import import_group
 from hub.job_commands import jobs
 from hub.log import configure_logging
+from hub.progress import StepProgress
 from hub.settings import Settings
 from hub.store_commands import staff, stores
 
@@ -35,6 +40,12 @@ def _start_services(
     database schema up to date (idempotent, serialised by an advisory lock)."""
     from hub.migrate import migrate
 
+    missing = settings.missing_deployment_secrets()
+    if missing:
+        raise click.ClickException(
+            f"set {' and '.join(missing)}: outside the embedded default every process of a "
+            "deployment must share them (see .env.example)"
+        )
     services = ensure_services(
         settings.database_url,
         settings.redis_url if redis else (settings.redis_url or "redis://unused"),
@@ -75,6 +86,7 @@ def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable
 
 
 @click.group()
+@click.version_option(package_name="memberhub", prog_name="memberhub")
 def main() -> None:
     """Member Hub: one view of each customer across every channel."""
 
@@ -107,14 +119,19 @@ main.add_command(staff)
 )
 def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> None:
     """Run migrations, then serve the API (and, in the embedded default, the worker)."""
-    import uvicorn
-
     from hub.app import create_app
     from hub.background import build_background
 
     settings = _settings()
     embedded = settings.embedded
-    settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
+    # Bound first: a port in use fails in one line, before anything starts or is created
+    # (the first admin key is shown only once).
+    listener = _listen(host, port)
+    try:
+        settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
+    except BaseException:
+        listener.close()
+        raise
     try:
         admin_key = _in_transaction(settings, _bootstrap_admin)
         if demo:
@@ -125,33 +142,79 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> N
         if embedded and settings.embedded_worker:
             background = build_background(settings)
             background.start()
-        click.echo(f"Member Hub on http://{host}:{port}/graphql (GraphiQL in a browser)")
+        click.echo(f"Member Hub on http://{_url_host(host)}:{port}/graphql (GraphiQL in a browser)")
         if admin_key:
             click.echo("First start: an admin client was created. Its key, shown only now:")
             click.echo(f"  {admin_key}")
+        # SIGTERM (docker stop, systemd) ends like Ctrl-C: the embedded servers stop too.
+        signal.signal(signal.SIGTERM, _exit_quietly)
         try:
-            if workers == 1:
-                # The hub logs each request itself (``memberhub.request``).
-                uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
-            else:
-                # Worker processes read their settings from the environment.
-                assert settings.database_url is not None and settings.redis_url is not None
-                os.environ["MEMBERHUB_DATABASE_URL"] = settings.database_url
-                os.environ["MEMBERHUB_REDIS_URL"] = settings.redis_url
-                uvicorn.run(
-                    "hub.asgi:app_from_environment",
-                    factory=True,
-                    workers=workers,
-                    host=host,
-                    port=port,
-                    log_config=None,
-                    access_log=False,
-                )
+            _run_uvicorn(app, settings, listener, workers)
+        except KeyboardInterrupt:
+            pass  # uvicorn has shut down; Ctrl-C is how a user stops it
         finally:
             if background is not None:
                 background.stop()
     finally:
+        listener.close()
         services.stop()
+
+
+def _exit_quietly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The bound, listening socket of ``serve``; a port in use is one clear line."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as error:
+        listener.close()
+        reason = "the port is in use" if error.errno == 98 else error.strerror
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
+    return listener
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _run_uvicorn(app: Any, settings: Settings, listener: socket.socket, workers: int) -> None:
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if workers == 1:
+        # The hub logs each request itself (``memberhub.request``).
+        config = uvicorn.Config(app, log_config=None, access_log=False)
+        uvicorn.Server(config).run(sockets=[listener])
+        return
+    # Worker processes read their settings from the environment, and share their metrics
+    # through files in a directory of this process's own (prometheus-client's multiprocess
+    # mode), removed when they stop.
+    assert settings.database_url is not None and settings.redis_url is not None
+    os.environ["MEMBERHUB_DATABASE_URL"] = settings.database_url
+    os.environ["MEMBERHUB_REDIS_URL"] = settings.redis_url
+    metrics_dir = tempfile.mkdtemp(prefix="memberhub-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        config = uvicorn.Config(
+            "hub.asgi:app_from_environment",
+            factory=True,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+        )
+        Multiprocess(config, sockets=[listener]).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _seed_if_empty(settings: Settings) -> None:
@@ -161,7 +224,12 @@ def _seed_if_empty(settings: Settings) -> None:
         click.echo("Demo data: the hub already has members; nothing written.")
         return
     click.echo("Writing a demo programme of 1,000 members (a few minutes)...")
-    for line in _with_engine(settings, lambda e: seed_hub(e, settings, 1_000, 7)):
+    progress = StepProgress()
+    try:
+        lines = _with_engine(settings, lambda e: seed_hub(e, settings, 1_000, 7, progress))
+    finally:
+        progress.close()
+    for line in lines:
         click.echo(f"  {line}")
 
 
@@ -328,11 +396,16 @@ def seed(members: int, random_seed: int) -> None:
     from hub.seeding import seed_hub
 
     settings, services = _start_services(_settings(), redis=False)
+    progress = StepProgress()
     try:
-        for line in _with_engine(settings, lambda e: seed_hub(e, settings, members, random_seed)):
-            click.echo(line)
+        lines = _with_engine(
+            settings, lambda e: seed_hub(e, settings, members, random_seed, progress)
+        )
     finally:
+        progress.close()
         services.stop()
+    for line in lines:
+        click.echo(line)
 
 
 @main.command()
