@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,7 +68,10 @@ def _default_rate_limits() -> dict[str, RateLimit]:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MEMBERHUB_", extra="ignore")
+    # An empty variable (a compose file passing an unset one through) means the default.
+    model_config = SettingsConfigDict(
+        env_prefix="MEMBERHUB_", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -197,6 +200,12 @@ class Settings(BaseSettings):
         default=True,
         description="In the embedded default, `serve` also runs the worker in-process.",
     )
+
+    @field_validator("token_secret", "phone_hash_salt", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # Given in code (not the environment): an empty secret is no secret.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def embedded(self) -> bool:
