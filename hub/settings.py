@@ -91,13 +91,15 @@ class Settings(BaseSettings):
     phone_region: str = Field(default="CN", description="Region of phone numbers without +.")
     token_secret: SecretStr | None = Field(
         default=None,
-        description="Signs member tokens; unset: generated once and kept in the data dir.",
+        description="Signs member tokens. Required outside the embedded default; there, "
+        "unset: generated once and kept in the data dir.",
     )
     member_token_max_ttl_seconds: int = Field(default=86_400, ge=60)
     phone_hash_salt: SecretStr | None = Field(
         default=None,
-        description="Salts the phone hashes kept after erasure; unset: generated once and "
-        "kept in the data dir. Never change it once members exist.",
+        description="Salts the phone hashes kept after erasure. Required outside the embedded "
+        "default; there, unset: generated once and kept in the data dir. Never change it once "
+        "members exist.",
     )
     merge_max_verified_phones: int | None = Field(default=1, ge=1)
     merge_max_unionids: int | None = Field(default=1, ge=1)
