@@ -3,6 +3,12 @@ relay-compiler accepts it on any of them; and PageInfo answers both ends of a pa
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 from graphql import (
     GraphQLList,
     GraphQLNonNull,
@@ -11,7 +17,7 @@ from graphql import (
     get_named_type,
 )
 
-from hub.schema import build_schema
+from hub.schema import build_schema, schema_sdl
 from tests.api.members_graphql import card, created_member
 
 
@@ -110,3 +116,63 @@ async def test_page_info_names_both_ends_of_each_page(admin):
         "startCursor": second["edges"][0]["cursor"],
         "endCursor": second["edges"][0]["cursor"],
     }
+
+
+TOOLS = Path(__file__).resolve().parent.parent / "compliance"
+
+
+@pytest.fixture(scope="module")
+def relay_compiler() -> Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.fail("node and npm are needed to run relay-compiler")
+    binary = TOOLS / "node_modules" / ".bin" / "relay-compiler"
+    if not binary.exists():
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent"],
+            cwd=TOOLS,
+            check=True,
+            timeout=300,
+        )
+    return binary
+
+
+def connection_fragments() -> str:
+    """One fragment per connection field, paginated the way Relay's ``@connection`` asks."""
+    fragments = []
+    for owner, name, _ in connection_fields():
+        fragments.append(
+            "graphql`\n"
+            f"  fragment Connections_{owner[0].lower()}{owner[1:]}{name[0].upper()}{name[1:]} on"
+            f' {owner} @argumentDefinitions(count: {{type: "Int", defaultValue: 10}},'
+            ' cursor: {type: "String"}) {\n'
+            f"    {name}(first: $count, after: $cursor)"
+            f' @connection(key: "Connections_{name}") {{\n'
+            "      edges { node { __typename } }\n"
+            "    }\n"
+            "  }\n"
+            "`;\n"
+        )
+    return "\n".join(fragments)
+
+
+def test_relay_compiler_accepts_connection_on_every_connection_field(relay_compiler, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "schema.graphql").write_text(schema_sdl())
+    (tmp_path / "src" / "Connections.js").write_text(connection_fragments())
+    config = {
+        "src": "./src",
+        "schema": "./schema.graphql",
+        "language": "javascript",
+        "artifactDirectory": "./generated",
+    }
+    (tmp_path / "relay.config.json").write_text(json.dumps(config))
+
+    result = subprocess.run(
+        [str(relay_compiler)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list((tmp_path / "generated").glob("Connections_*.graphql.js"))) == len(
+        connection_fields()
+    )
