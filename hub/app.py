@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 import orjson
 import strawberry
+from prometheus_client.multiprocess import mark_process_dead
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -26,7 +28,7 @@ from hub.clock import Clock, SystemClock
 from hub.database import create_engine, create_session_factory
 from hub.graphiql import ASSETS_PATH, graphiql_asset
 from hub.http import GraphQLEndpoint
-from hub.metrics import Metrics
+from hub.metrics import Metrics, multiprocess
 from hub.metrics_sources import refresh_metrics
 from hub.read_pool import ReadPool
 from hub.schema import build_schema
@@ -169,6 +171,9 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
+        if multiprocess():
+            # This worker's live gauges leave the shared figures with it.
+            mark_process_dead(os.getpid())
         await state.reads.close()
         if owns_redis:
             await state.redis.aclose()
