@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import signal
-import socket
-import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -21,6 +17,7 @@ from hub.import_commands import import_group
 from hub.job_commands import jobs
 from hub.log import configure_logging
 from hub.progress import StepProgress
+from hub.serving import exit_quietly, listen, run_uvicorn, url_host
 from hub.settings import Settings
 from hub.store_commands import staff, stores
 
@@ -126,7 +123,7 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> N
     embedded = settings.embedded
     # Bound first: a port in use fails in one line, before anything starts or is created
     # (the first admin key is shown only once).
-    listener = _listen(host, port)
+    listener = listen(host, port)
     try:
         settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
     except BaseException:
@@ -142,14 +139,14 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> N
         if embedded and settings.embedded_worker:
             background = build_background(settings)
             background.start()
-        click.echo(f"Member Hub on http://{_url_host(host)}:{port}/graphql (GraphiQL in a browser)")
+        click.echo(f"Member Hub on http://{url_host(host)}:{port}/graphql (GraphiQL in a browser)")
         if admin_key:
             click.echo("First start: an admin client was created. Its key, shown only now:")
             click.echo(f"  {admin_key}")
         # SIGTERM (docker stop, systemd) ends like Ctrl-C: the embedded servers stop too.
-        signal.signal(signal.SIGTERM, _exit_quietly)
+        signal.signal(signal.SIGTERM, exit_quietly)
         try:
-            _run_uvicorn(app, settings, listener, workers)
+            run_uvicorn(app, settings, listener, workers)
         except KeyboardInterrupt:
             pass  # uvicorn has shut down; Ctrl-C is how a user stops it
         finally:
@@ -158,63 +155,6 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> N
     finally:
         listener.close()
         services.stop()
-
-
-def _exit_quietly(signum: int, frame: Any) -> None:
-    raise SystemExit(0)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """The bound, listening socket of ``serve``; a port in use is one clear line."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, kind, proto, _, address = infos[0]
-        listener = socket.socket(family, kind, proto)
-    except OSError as error:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {error}") from None
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind(address)
-        listener.listen(2048)
-    except OSError as error:
-        listener.close()
-        reason = "the port is in use" if error.errno == 98 else error.strerror
-        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
-    return listener
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def _run_uvicorn(app: Any, settings: Settings, listener: socket.socket, workers: int) -> None:
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    if workers == 1:
-        # The hub logs each request itself (``memberhub.request``).
-        config = uvicorn.Config(app, log_config=None, access_log=False)
-        uvicorn.Server(config).run(sockets=[listener])
-        return
-    # Worker processes read their settings from the environment, and share their metrics
-    # through files in a directory of this process's own (prometheus-client's multiprocess
-    # mode), removed when they stop.
-    assert settings.database_url is not None and settings.redis_url is not None
-    os.environ["MEMBERHUB_DATABASE_URL"] = settings.database_url
-    os.environ["MEMBERHUB_REDIS_URL"] = settings.redis_url
-    metrics_dir = tempfile.mkdtemp(prefix="memberhub-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-    try:
-        config = uvicorn.Config(
-            "hub.asgi:app_from_environment",
-            factory=True,
-            workers=workers,
-            log_config=None,
-            access_log=False,
-        )
-        Multiprocess(config, sockets=[listener]).run()
-    finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _seed_if_empty(settings: Settings) -> None:
