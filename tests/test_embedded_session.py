@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psutil
@@ -20,7 +21,13 @@ def postgres_processes_in(directory: Path) -> list[psutil.Process]:
     return found
 
 
-def test_a_session_on_the_embedded_postgres_stops_it_at_the_end(tmp_path):
+def test_a_session_on_the_embedded_postgres_stops_it_at_the_end():
+    # A short directory: the server's Unix socket path must fit in about 100 characters.
+    with tempfile.TemporaryDirectory(prefix="mh-") as short:
+        run_a_session_in(Path(short))
+
+
+def run_a_session_in(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MEMBERHUB_TEST_DATABASE_URL"}
     env["TMPDIR"] = str(tmp_path)  # the session's embedded servers live under it
 
