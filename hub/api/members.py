@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import strawberry
@@ -36,7 +37,7 @@ from hub.principal import ClientKind, Scope
 from hub.wiring import tier_programme
 from identity import erase, link, lookup, members, merge, resolve
 from identity.errors import IdentityError, InvalidIdentity
-from identity.model import Channel, MemberStatus, normalise
+from identity.model import Channel, MemberStatus, RawIdentity, normalise
 from identity.records import MemberRecord, member_from_row
 from identity.tables import members as members_table
 
@@ -180,6 +181,15 @@ class MemberQuery:
         )
 
 
+def claimed(info: strawberry.Info, identity: IdentityInput) -> RawIdentity:
+    """The identity as this caller may claim it: ``verified`` only from a caller that can
+    vouch for it (a member token's or a shipped app's word proves nothing)."""
+    raw = identity.to_raw()
+    if raw.verified and not info.context.principal.vouches_for_claims:
+        return replace(raw, verified=False)
+    return raw
+
+
 def _channel_of(info: strawberry.Info) -> Channel:
     # Operators link through ADMIN; a member token comes from a frontend, the web by default.
     return Channel.WEB if info.context.principal.kind is ClientKind.MEMBER else Channel.ADMIN
@@ -209,6 +219,7 @@ class MemberMutation:
                 create_if_missing=input.create_if_missing is not False,
                 referrer_id=referrer,
                 acting_member_id=principal.member_id,
+                vouched=principal.vouches_for_claims,
                 actor=principal.name,
                 now=now,
                 config=config,
@@ -237,7 +248,7 @@ class MemberMutation:
             await link.link_identity(
                 session,
                 member_id=key,
-                identity=identity.to_raw(),
+                identity=claimed(info, identity),
                 channel=channel,
                 now=now,
                 config=config,
