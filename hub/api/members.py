@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.api.identity_reviews import IdentityReviewObject, identity_review
 from hub.api.member_filters import filter_conditions
 from hub.api.member_inputs import (
     IdentifyInput,
@@ -29,7 +30,7 @@ from hub.api.member_types import (
     merge_object,
 )
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
-from hub.errors import UserError, to_user_error
+from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.member_lookup import member_with_account, resolved_member_with_account
 from hub.permissions import requires
@@ -52,6 +53,13 @@ class IdentifyPayload:
         default=None, description="Present when outcome is MERGED."
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    review_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="The review case of a CONFLICT outcome (operators only; null for others)."
+    )
+    async def review(self, info: strawberry.Info) -> IdentityReviewObject | None:
+        return await identity_review(info, self.review_id)
 
 
 @strawberry.type
@@ -228,6 +236,17 @@ class MemberMutation:
         )
         if result is None:
             return IdentifyPayload(user_errors=errors)
+        if result.outcome is resolve.Outcome.CONFLICT:
+            # The case is recorded (committed) for operators; the caller learns why nothing
+            # was resolved, as every refusal says it.
+            message = "these identities belong to several members; an operator will review it"
+            return IdentifyPayload(
+                outcome=result.outcome,
+                review_id=result.review_id,
+                user_errors=[
+                    user_error(ErrorCode.IDENTITY_CONFLICT, message, ["input", "identities"])
+                ],
+            )
         return IdentifyPayload(
             member=member_object(result.member) if result.member else None,
             outcome=result.outcome,
