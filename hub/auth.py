@@ -3,7 +3,8 @@
 Two kinds of credential share the ``Authorization: Bearer`` header: API client keys
 (``mh_…``, looked up by hash) and member tokens (``mt.…``, verified by signature, then
 checked against the member's current state so that a merged member's token acts for the
-survivor and an erased member's token stops working).
+survivor and an erased member's token stops working, and against its issuing client, so
+that revoking a client revokes every token it issued, within ``cache_seconds``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.clients import find_client_by_key, hash_key
+from hub.clients import client_is_active, find_client_by_key, hash_key
 from hub.member_tokens import TOKEN_PREFIX, verify_member_token
 from hub.principal import DEFAULT_SCOPES, ClientKind, Principal
 from identity.lookup import Execute
@@ -54,6 +55,8 @@ class Authenticator:
         self._resolve_member = resolve_member
         self._cache_seconds = cache_seconds
         self._cache: dict[bytes, tuple[float, Principal | None]] = {}
+        #: Issuing client id -> (valid until, active): a busy frontend's tokens share it.
+        self._issuers: dict[int, tuple[float, bool]] = {}
         self._lookups: dict[bytes, asyncio.Future[Principal | None]] = {}
 
     async def authenticate(self, token: str | None, *, now: datetime) -> Principal | None:
@@ -101,6 +104,8 @@ class Authenticator:
         claims = verify_member_token(self._secret, token, now=now)
         if claims is None:
             return None
+        if claims.client_id is not None and not await self._issuer_active(claims.client_id):
+            return None
         member_id = await self._resolve_member(self._read, claims.member_id)
         if member_id is None:
             return None
@@ -111,3 +116,14 @@ class Authenticator:
             client_id=claims.client_id,
             member_id=member_id,
         )
+
+    async def _issuer_active(self, client_id: int) -> bool:
+        cached = self._issuers.get(client_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        active = await client_is_active(self._read, client_id)
+        if self._cache_seconds > 0:
+            if len(self._issuers) > 10_000:
+                self._issuers.clear()
+            self._issuers[client_id] = (time.monotonic() + self._cache_seconds, active)
+        return active

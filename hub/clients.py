@@ -7,11 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.principal import DEFAULT_SCOPES, ClientKind, Scope
 from hub.tables import api_clients
+from identity.lookup import Execute
 
 KEY_PREFIX = "mh_"
 
@@ -138,3 +139,12 @@ async def find_client_by_key(session: AsyncSession, key: str) -> ApiClient | Non
         )
     ).one_or_none()
     return None if row is None else _row_to_client(row)
+
+
+_ACTIVE_CLIENT = text("SELECT 1 FROM api_clients WHERE id = :id AND revoked_at IS NULL")
+
+
+async def client_is_active(execute: Execute, client_id: int) -> bool:
+    """Whether the client ``client_id`` exists and is not revoked; ``execute`` is a
+    session's ``execute`` or the request's read path."""
+    return (await execute(_ACTIVE_CLIENT, {"id": client_id})).first() is not None

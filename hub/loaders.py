@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from hub import member_loaders
 from identity.records import IdentityRecord, MemberRecord, MergeRecord
+from identity.reviews import IdentityReview, reviews_by_ids
 from ledger import queries as ledger_queries
 from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
@@ -49,6 +50,10 @@ class Loaders:
     def merges_into(self) -> DataLoader[int, list[MergeRecord]]:
         """Merges whose survivor is the member, newest first."""
         return DataLoader(partial(member_loaders.merges_by_survivor, self.execute))
+
+    @cached_property
+    def identity_review(self) -> DataLoader[int, IdentityReview | None]:
+        return DataLoader(partial(reviews_by_ids, self.execute))
 
     @cached_property
     def points_balances(self) -> DataLoader[int, Balances]:

@@ -22,7 +22,10 @@ class Scope(enum.StrEnum):
     PII_READ = "pii:read"
     MEMBERS_READ = "members:read"
     MEMBERS_WRITE = "members:write"
+    #: Log members in through evidence the hub checks itself (WeChat's code exchange).
     MEMBER_TOKENS = "members:token"
+    #: Mint a token for any member ID: for a retailer's own server, never a shipped app.
+    MEMBERS_IMPERSONATE = "members:impersonate"
     PURCHASES_WRITE = "purchases:write"
     POINTS_WRITE = "points:write"
     SEGMENTS_WRITE = "segments:write"
@@ -37,7 +40,9 @@ DEFAULT_SCOPES: dict[ClientKind, frozenset[Scope]] = {
         {Scope.MEMBERS_READ, Scope.MEMBERS_WRITE, Scope.PURCHASES_WRITE, Scope.POINTS_WRITE}
     ),
     ClientKind.PARTNER: frozenset({Scope.MEMBERS_READ, Scope.WEBHOOKS}),
-    ClientKind.FRONTEND: frozenset({Scope.MEMBER_TOKENS, Scope.MEMBERS_WRITE}),
+    # A frontend key ships in a mini-program or a web page, so anyone holds it: it may only
+    # log members in through evidence the hub checks itself.
+    ClientKind.FRONTEND: frozenset({Scope.MEMBER_TOKENS}),
     ClientKind.MEMBER: frozenset({Scope.SELF}),
 }
 
@@ -60,6 +65,12 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return Scope.ADMIN in self.scopes
+
+    @property
+    def vouches_for_claims(self) -> bool:
+        """Whether what this caller says about identities is evidence: a till or a server
+        key can vouch for it; a member token or a key shipped in an app (public) cannot."""
+        return self.kind not in (ClientKind.MEMBER, ClientKind.FRONTEND)
 
     @property
     def sees_pii(self) -> bool:

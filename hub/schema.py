@@ -11,6 +11,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from hub.api.fraud import FraudMutation, FraudQuery
+from hub.api.identity_reviews import IdentityReviewQuery
 from hub.api.member_login import MemberTokenMutation
 from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
@@ -24,6 +25,7 @@ QUERIES: tuple[type, ...] = (
     MemberQuery,
     PurchaseQuery,
     FraudQuery,
+    IdentityReviewQuery,
     SegmentQuery,
     WebhookQuery,
 )

@@ -165,7 +165,8 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,
-        description="How long a resolved API key is cached in-process (revocation delay).",
+        description="How long a resolved API key, and whether a member token's issuing "
+        "client is still active, is cached in-process (the delay of a revocation).",
     )
     rate_limits: dict[str, RateLimit] = Field(
         default_factory=_default_rate_limits,

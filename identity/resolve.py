@@ -16,7 +16,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.errors import ConcurrentIdentityChange, InvalidIdentity, MemberNotFound
+from identity.errors import (
+    ConcurrentIdentityChange,
+    IdentityConflict,
+    InvalidIdentity,
+    MemberNotFound,
+)
 from identity.link import insert_identity, mark_seen, new_violations
 from identity.lookup import (
     active_member_id,
@@ -83,6 +88,7 @@ async def identify(
     create_if_missing: bool = True,
     referrer_id: int | None = None,
     acting_member_id: int | None = None,
+    vouched: bool = True,
     actor: str,
     now: datetime,
     config: IdentityConfig,
@@ -90,11 +96,19 @@ async def identify(
     """Resolve ``identities`` to one member: CREATED, MATCHED, LINKED, MERGED or CONFLICT.
 
     ``acting_member_id`` (a member identifying itself) counts as already known. ``profile``
-    fills the member's gaps, never overwriting. Raises InvalidIdentity (field path under the
-    input, nothing written), MemberNotFound when nothing is known and ``create_if_missing``
-    is false, and ConcurrentIdentityChange when the transaction must be retried.
+    fills the member's gaps, never overwriting. ``vouched`` is False for a caller that
+    cannot vouch for what it claims (a member token, a key shipped in an app): its claims
+    count as unverified, so they earn nothing a verified identity earns, and it may not
+    reach an identity another member holds, which would merge or link across members.
+
+    Raises InvalidIdentity (field path under the input, nothing written), MemberNotFound
+    when nothing is known and ``create_if_missing`` is false, IdentityConflict when an
+    unvouched claim names another member's identity (nothing written), and
+    ConcurrentIdentityChange when the transaction must be retried.
     """
     claims = normalise_claims(identities, region=config.phone_region)
+    if not vouched:
+        claims = [replace(claim, verified=False) for claim in claims]
     try:
         patch = clean_profile(profile or {}, today=now.date())
     except InvalidIdentity as error:
@@ -106,6 +120,11 @@ async def identify(
             raise InvalidIdentity("no active member with this ID", field=("referrerId",))
     await lock_identities(session, [claim.key for claim in claims])
     known, owners, held = await _lock_owners(session, claims, acting_member_id)
+    if not vouched and len(owners) > 1:
+        raise IdentityConflict(
+            "another member holds one of these identities; an operator can merge members",
+            field=("identities",),
+        )
 
     if not owners:
         if not create_if_missing:

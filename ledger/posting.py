@@ -96,7 +96,7 @@ async def post_entries(
         if stored is not None:
             return PostingResult(
                 entries=await entries_by_ids(session, stored.entry_ids),
-                decision=stored.decision,
+                decision=one_outcome(stored.decision, stored.refusal),
                 replayed=True,
                 refusal=stored.refusal,
             )
@@ -116,6 +116,7 @@ async def post_entries(
         refusal = refusal_from(rejection.error_code, rejection.message or rejection.code)
     else:
         refusal = overdraft(accounts, requests)
+        decision = one_outcome(decision, refusal)
     entries: tuple[LedgerEntry, ...] = ()
     if refusal is None:
         key = idempotency.key if idempotency is not None else None
@@ -140,6 +141,14 @@ async def post_entries(
             refusal=refusal,
         )
     return PostingResult(entries=entries, decision=decision, refusal=refusal, review_id=review_id)
+
+
+def one_outcome(decision: Decision, refusal: Refusal | None) -> Decision:
+    """What a posting answers: a refused one is REJECTED (its refusal's code the reason),
+    whatever a rule would have done with it had it gone through."""
+    if refusal is None or decision.outcome is FraudOutcome.REJECTED:
+        return decision
+    return Decision(FraudOutcome.REJECTED, reasons=(refusal.code,))
 
 
 def validate_requests(requests: Sequence[EntryRequest]) -> None:

@@ -28,7 +28,9 @@ class IdentityInput:
     verified: bool | None = strawberry.field(
         default=False,
         description="True only when the channel proved ownership (SMS code, WeChat phone "
-        "authorisation). Only verified identities can cause an automatic merge.",
+        "authorisation). Only verified identities can cause an automatic merge. Counts only "
+        "from a caller that can vouch for it: from a member token or a frontend key the "
+        "identity is stored unverified.",
     )
 
     def to_raw(self) -> RawIdentity:

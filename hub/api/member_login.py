@@ -1,4 +1,5 @@
-"""Member tokens: issued to a trusted frontend backend, or by WeChat mini-program login."""
+"""Member tokens: minted by the retailer's own server (``members:impersonate``), or by
+WeChat mini-program login, whose evidence the hub checks itself (``members:token``)."""
 
 from __future__ import annotations
 
@@ -49,9 +50,10 @@ def _token_payload(
 @strawberry.type
 class MemberTokenMutation:
     @strawberry.mutation(
-        description="For a trusted frontend backend: a short-lived token that acts for one member."
+        description="For the retailer's own server (scope members:impersonate, never a key "
+        "shipped in an app): a short-lived token that acts for one member."
     )
-    @requires(Scope.MEMBER_TOKENS)
+    @requires(Scope.MEMBERS_IMPERSONATE)
     async def issue_member_token(
         self, info: strawberry.Info, member_id: strawberry.ID, ttl_seconds: int | None = 3600
     ) -> MemberTokenPayload:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import strawberry
@@ -10,6 +11,7 @@ from graphql import GraphQLError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.api.identity_reviews import IdentityReviewObject, identity_review
 from hub.api.member_filters import filter_conditions
 from hub.api.member_inputs import (
     IdentifyInput,
@@ -28,7 +30,7 @@ from hub.api.member_types import (
     merge_object,
 )
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
-from hub.errors import UserError, to_user_error
+from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.member_lookup import member_with_account, resolved_member_with_account
 from hub.permissions import requires
@@ -36,7 +38,7 @@ from hub.principal import ClientKind, Scope
 from hub.wiring import tier_programme
 from identity import erase, link, lookup, members, merge, resolve
 from identity.errors import IdentityError, InvalidIdentity
-from identity.model import Channel, MemberStatus, normalise
+from identity.model import Channel, MemberStatus, RawIdentity, normalise
 from identity.records import MemberRecord, member_from_row
 from identity.tables import members as members_table
 
@@ -51,6 +53,13 @@ class IdentifyPayload:
         default=None, description="Present when outcome is MERGED."
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+    review_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="The review case of a CONFLICT outcome (operators only; null for others)."
+    )
+    async def review(self, info: strawberry.Info) -> IdentityReviewObject | None:
+        return await identity_review(info, self.review_id)
 
 
 @strawberry.type
@@ -180,6 +189,15 @@ class MemberQuery:
         )
 
 
+def claimed(info: strawberry.Info, identity: IdentityInput) -> RawIdentity:
+    """The identity as this caller may claim it: ``verified`` only from a caller that can
+    vouch for it (a member token's or a shipped app's word proves nothing)."""
+    raw = identity.to_raw()
+    if raw.verified and not info.context.principal.vouches_for_claims:
+        return replace(raw, verified=False)
+    return raw
+
+
 def _channel_of(info: strawberry.Info) -> Channel:
     # Operators link through ADMIN; a member token comes from a frontend, the web by default.
     return Channel.WEB if info.context.principal.kind is ClientKind.MEMBER else Channel.ADMIN
@@ -209,6 +227,7 @@ class MemberMutation:
                 create_if_missing=input.create_if_missing is not False,
                 referrer_id=referrer,
                 acting_member_id=principal.member_id,
+                vouched=principal.vouches_for_claims,
                 actor=principal.name,
                 now=now,
                 config=config,
@@ -217,6 +236,17 @@ class MemberMutation:
         )
         if result is None:
             return IdentifyPayload(user_errors=errors)
+        if result.outcome is resolve.Outcome.CONFLICT:
+            # The case is recorded (committed) for operators; the caller learns why nothing
+            # was resolved, as every refusal says it.
+            message = "these identities belong to several members; an operator will review it"
+            return IdentifyPayload(
+                outcome=result.outcome,
+                review_id=result.review_id,
+                user_errors=[
+                    user_error(ErrorCode.IDENTITY_CONFLICT, message, ["input", "identities"])
+                ],
+            )
         return IdentifyPayload(
             member=member_object(result.member) if result.member else None,
             outcome=result.outcome,
@@ -237,7 +267,7 @@ class MemberMutation:
             await link.link_identity(
                 session,
                 member_id=key,
-                identity=identity.to_raw(),
+                identity=claimed(info, identity),
                 channel=channel,
                 now=now,
                 config=config,

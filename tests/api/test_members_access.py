@@ -74,7 +74,9 @@ async def test_values_are_masked_unless_the_caller_may_see_them(admin, graphql_c
     pos = await graphql_client("pos", store="S001")
     partner = await graphql_client("partner")
     trusted_partner = await graphql_client("partner", scopes=("pii:read",))
-    itself = await member_client(http, await graphql_client("frontend"), member["id"])
+    itself = await member_client(
+        http, await graphql_client("partner", scopes=("members:impersonate",)), member["id"]
+    )
 
     seen = {
         "admin": values((await admin.data(IDENTITY_VALUES, id=member["id"]))["member"]),
@@ -100,7 +102,9 @@ async def test_values_are_masked_unless_the_caller_may_see_them(admin, graphql_c
 async def test_a_member_token_acts_for_its_own_member_only(admin, graphql_client, http):
     own = await created_member(admin, "WEB", phone("13800138000"))
     other = await created_member(admin, "WEB", phone("13900139000"))
-    itself = await member_client(http, await graphql_client("frontend"), own["id"])
+    itself = await member_client(
+        http, await graphql_client("partner", scopes=("members:impersonate",)), own["id"]
+    )
 
     read_other = await itself.execute(MEMBER_BY_ID, id=other["id"])
     link_other = await itself.data(LINK, id=other["id"], identity=card("C-1"))
@@ -132,21 +136,24 @@ async def test_scopes_per_client_kind(admin, graphql_client):
         IDENTIFY, input={"identities": [card("C-1")], "channel": "PARTNER"}
     )
     frontend_read = await frontend.execute(MEMBER_BY_ID, id=member["id"])
-    frontend_identify = await identify(frontend, "WEB", card("C-2"))
+    frontend_identify = await frontend.execute(
+        IDENTIFY, input={"identities": [card("C-2")], "channel": "WEB"}
+    )
     pos_link = await pos.data(LINK, id=member["id"], identity=card("C-3"))
     pos_token = await pos.data(ISSUE_TOKEN, id=member["id"], ttl=60)
 
     assert pos_read["data"]["member"]["id"] == member["id"]
     assert partner_identify["identify"]["userErrors"][0]["code"] == "FORBIDDEN"
     assert frontend_read["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    assert frontend_identify["outcome"] == "CREATED"
+    # A frontend key ships in an app: it logs members in, it does not write them.
+    assert frontend_identify["data"]["identify"]["userErrors"][0]["code"] == "FORBIDDEN"
     assert pos_link["linkIdentity"]["userErrors"][0]["code"] == "FORBIDDEN"
     assert pos_token["issueMemberToken"]["userErrors"][0]["code"] == "FORBIDDEN"
 
 
 async def test_token_lifetime_is_capped(admin, graphql_client, settings):
     member = await created_member(admin, "WEB", phone("13800138000"))
-    frontend = await graphql_client("frontend")
+    frontend = await graphql_client("partner", scopes=("members:impersonate",))
     too_long = settings.member_token_max_ttl_seconds + 1
 
     refused = (await frontend.data(ISSUE_TOKEN, id=member["id"], ttl=too_long))["issueMemberToken"]
@@ -159,7 +166,9 @@ async def test_token_lifetime_is_capped(admin, graphql_client, settings):
 
 async def test_an_expired_token_stops_working(admin, graphql_client, http, clock):
     member = await created_member(admin, "WEB", phone("13800138000"))
-    itself = await member_client(http, await graphql_client("frontend"), member["id"], ttl=60)
+    itself = await member_client(
+        http, await graphql_client("partner", scopes=("members:impersonate",)), member["id"], ttl=60
+    )
 
     clock.advance(timedelta(seconds=61))
 
@@ -172,7 +181,9 @@ async def test_an_expired_token_stops_working(admin, graphql_client, http, clock
 async def test_a_merged_members_token_acts_for_the_survivor(admin, graphql_client, http):
     survivor = await created_member(admin, "WEB", phone("13800138000"))
     merged = await created_member(admin, "POS", card("C-1"))
-    itself = await member_client(http, await graphql_client("frontend"), merged["id"])
+    itself = await member_client(
+        http, await graphql_client("partner", scopes=("members:impersonate",)), merged["id"]
+    )
 
     await admin.data(MERGE_MEMBERS, survivor=survivor["id"], merged=merged["id"], reason="dup")
 
@@ -215,7 +226,9 @@ async def test_link_unlink_and_profile_updates_by_an_operator(admin):
 
 async def test_a_member_tokens_reads_open_no_session(admin, graphql_client, http, engine):
     member = await created_member(admin, "MINI_PROGRAM", openid("oXyz1234567890ab12"))
-    itself = await member_client(http, await graphql_client("frontend"), member["id"])
+    itself = await member_client(
+        http, await graphql_client("partner", scopes=("members:impersonate",)), member["id"]
+    )
 
     with counted_statements(engine) as on_sessions:
         me = (await itself.data(ME))["me"]

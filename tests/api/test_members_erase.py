@@ -56,7 +56,7 @@ async def test_erasure_removes_personal_data_everywhere_and_keeps_the_member(
     )
     folded = await created_member(admin, "POS", card("C-55"), profile={"region": "Chengdu"})
     await admin.data(MERGE_MEMBERS, survivor=member["id"], merged=folded["id"], reason="dup")
-    frontend = await graphql_client("frontend")
+    frontend = await graphql_client("partner", scopes=("members:impersonate",))
     token = (await frontend.data(ISSUE_TOKEN, id=member["id"]))["issueMemberToken"]["token"]
     before = await every_text_in_the_database(engine)
     assert all(p in before for p in PERSONAL)

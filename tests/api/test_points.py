@@ -71,7 +71,7 @@ async def test_a_key_is_scoped_to_its_caller(admin, graphql_client):
     member = await created_member(admin, "POS", card("C-3"))
     await adjust(admin, member["id"], 100, "grant-4")
     till = await graphql_client("pos", store="S001")
-    frontend = await graphql_client("frontend")
+    frontend = await graphql_client("partner", scopes=("members:impersonate",))
     token = (await frontend.data(ISSUE_TOKEN, id=member["id"]))["issueMemberToken"]["token"]
     as_member = GraphQLClient(till.http, token)
 
@@ -87,7 +87,7 @@ async def test_a_member_token_redeems_only_its_own_points(admin, graphql_client)
     mine = await created_member(admin, "POS", card("C-4"))
     other = await created_member(admin, "POS", card("C-5"))
     await adjust(admin, other["id"], 100, "grant-5")
-    frontend = await graphql_client("frontend")
+    frontend = await graphql_client("partner", scopes=("members:impersonate",))
     token = (await frontend.data(ISSUE_TOKEN, id=mine["id"]))["issueMemberToken"]["token"]
 
     payload = await redeem(GraphQLClient(admin.http, token), other["id"], 10, "k")

@@ -1,0 +1,123 @@
+"""Identity review cases through the API: what ``identify`` answered CONFLICT about, for
+operators (admin) only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from hub.api.member_types import MemberObject, member_object
+from hub.api.node import Node, node_loader
+from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.ids import encode_id
+from hub.permissions import ForbiddenError, requires
+from hub.principal import Scope
+from identity import reviews
+
+IdentityReviewStatus = strawberry.enum(reviews.ReviewStatus, name="IdentityReviewStatus")
+
+
+@strawberry.type(
+    name="IdentityReview",
+    description="Identities that tie several members together without the verified evidence "
+    "or within the merge rules an automatic merge needs; an operator merges the members (or "
+    "not).",
+)
+class IdentityReviewObject(Node):
+    record: strawberry.Private[reviews.IdentityReview]
+    status: IdentityReviewStatus
+    reason: str = strawberry.field(
+        description="NO_VERIFIED_EVIDENCE, or the merge rules a merge would break, comma-separated."
+    )
+    channel: str
+    actor: str
+    occurrences: int = strawberry.field(description="How often identify met this conflict.")
+    created_at: datetime
+    last_seen_at: datetime
+    resolved_at: datetime | None
+
+    @strawberry.field(description="The members the identities tie together, oldest first.")
+    async def members(self, info: strawberry.Info) -> list[MemberObject]:
+        found = await info.context.loaders.member.load_many(list(self.record.member_ids))
+        return [member_object(record) for record in found if record is not None]
+
+
+def identity_review_object(record: reviews.IdentityReview) -> IdentityReviewObject:
+    return IdentityReviewObject(
+        id=strawberry.ID(encode_id("IdentityReview", record.id)),
+        record=record,
+        status=record.status,
+        reason=record.reason,
+        channel=record.channel,
+        actor=record.actor,
+        occurrences=record.occurrences,
+        created_at=record.created_at,
+        last_seen_at=record.last_seen_at,
+        resolved_at=record.resolved_at,
+    )
+
+
+async def identity_review(
+    info: strawberry.Info, review_id: int | None
+) -> IdentityReviewObject | None:
+    """The case ``review_id`` for an operator; None for anyone else or no case."""
+    if review_id is None or not info.context.principal.is_admin:
+        return None
+    found = await info.context.loaders.identity_review.load(review_id)
+    return None if found is None else identity_review_object(found)
+
+
+@node_loader("IdentityReview")
+async def load_identity_review_node(info: strawberry.Info, key: str) -> IdentityReviewObject | None:
+    if not key.isdigit():
+        return None
+    if not info.context.principal.is_admin:
+        raise ForbiddenError("identity reviews are for operators")
+    return await identity_review(info, int(key))
+
+
+@strawberry.type
+class IdentityReviewEdge:
+    node: IdentityReviewObject
+    cursor: str
+
+
+@strawberry.type
+class IdentityReviewConnection:
+    edges: list[IdentityReviewEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class IdentityReviewQuery:
+    @strawberry.field(description="Identity review cases by status, oldest first.")
+    @requires(Scope.ADMIN)
+    async def identity_reviews(
+        self,
+        info: strawberry.Info,
+        status: IdentityReviewStatus | None = reviews.ReviewStatus.OPEN,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> IdentityReviewConnection:
+        size = 50 if first is None else first
+        check_page_size(size)
+        after_id = decode_cursor(after, "IdentityReview") if after else None
+        found, has_next = await reviews.list_reviews(
+            info.context.execute,
+            status=reviews.ReviewStatus(status.value) if status else None,
+            first=size,
+            after=after_id,
+        )
+        edges = [
+            IdentityReviewEdge(
+                node=identity_review_object(r), cursor=encode_cursor("IdentityReview", r.id)
+            )
+            for r in found
+        ]
+        return IdentityReviewConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
