@@ -30,7 +30,7 @@ from hub.api.purchase_types import (
 from hub.context import Context
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import ForbiddenError, acts_for_self, allowed, requires
+from hub.permissions import ForbiddenError, acts_for_self, allowed, bounds_errors, requires
 from hub.principal import ClientKind, Principal, Scope
 from hub.wiring import ingest_config, ledger_config, tier_programme
 from identity import model as identity_model
@@ -194,6 +194,9 @@ def _accepted(principal: Principal, input: PurchaseInput) -> PurchaseRequest | U
     refused = _caller_error(principal, input)
     if refused is not None:
         return refused
+    out_of_bounds = bounds_errors({"input": input})
+    if out_of_bounds:
+        return out_of_bounds[0]
     try:
         return _request(input)
     except InvalidGlobalId as error:
@@ -320,7 +323,7 @@ class PurchaseMutation:
         description=f"An offline batch of up to {MAX_BATCH} purchases, each processed and "
         "answered on its own, in input order."
     )
-    @requires(Scope.PURCHASES_WRITE, Scope.SELF)
+    @requires(Scope.PURCHASES_WRITE, Scope.SELF, itemwise="inputs")
     async def record_purchases(
         self, info: strawberry.Info, inputs: list[PurchaseInput]
     ) -> list[RecordPurchasePayload]:
