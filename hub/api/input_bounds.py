@@ -27,7 +27,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "operatorId": 64,
     "sku": 64,
     "category": 100,
-    "idempotencyKey": 128,
+    "idempotencyKey": 200,
     "reason": 500,
     "note": 1000,
     "description": 1000,
