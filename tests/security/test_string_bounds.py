@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from hub.api.input_bounds import max_length
 from tests.api.purchases_graphql import RECORD, count
 
 DEFINE_TAG = """
@@ -18,6 +17,14 @@ mutation Tag($input: TagInput!) {
   defineTag(input: $input) { tag { id } userErrors { code field message } }
 }
 """
+
+
+#: The documented lengths (docs/limits.md).
+LENGTHS = {"storeId": 64, "operatorId": 64, "sku": 64, "category": 100, "description": 1000}
+
+
+def max_length(name: str) -> int:
+    return LENGTHS[name]
 
 
 def purchase(**extra: Any) -> dict[str, Any]:
