@@ -170,6 +170,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Token bucket by client name, instead of its kind's (JSON).",
     )
+    rule_statement_timeout_ms: int = Field(
+        default=30_000,
+        ge=1,
+        description="Time limit of one segment or tag rule's statement (a definition, the "
+        "nightly refresh).",
+    )
     query_max_depth: int = Field(default=15, ge=1)
     query_max_aliases: int = Field(default=30, ge=0)
     query_max_tokens: int = Field(default=5_000, ge=10)
