@@ -268,7 +268,13 @@ class GraphQLEndpoint:
         if operation is None:
             return []  # execution reports the missing or ambiguous operation
         try:
-            cost = query_cost(document, operation, params.variables or {}, self.limits)
+            cost = query_cost(
+                document,
+                operation,
+                params.variables or {},
+                self.limits,
+                schema=self.hub.schema._schema,
+            )
         except CostExceeded as error:
             return [_error(str(error), "QUERY_TOO_COMPLEX")]
         if cost > self.limits.max_cost:
