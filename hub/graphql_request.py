@@ -99,13 +99,30 @@ def params_from(data: Any) -> GraphQLParams:
     )
 
 
-async def read_params(request: Request) -> GraphQLParams:
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The body, refused with 413 once it is over ``max_bytes``: by its declared length
+    before reading anything, and counted while it streams (a chunked body declares none)."""
+    too_large = RequestError(f"the request body is over {max_bytes} bytes", status=413)
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_params(request: Request, max_bytes: int = 1_048_576) -> GraphQLParams:
     if request.method == "GET":
         return params_from(dict(request.query_params))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestError("send the request as application/json", status=415)
-    body = await request.body()
+    body = await read_body(request, max_bytes)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

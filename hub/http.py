@@ -176,7 +176,7 @@ class GraphQLEndpoint:
             )
         operation_name = "unknown"
         try:
-            params = await read_params(request)
+            params = await read_params(request, self.hub.settings.max_body_bytes)
             operation_name = params.operation_name or "anonymous"
             try:
                 query = await self.persisted.resolve(params.query or None, params.extensions)
