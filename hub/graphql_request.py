@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+#: Longest ``operationName``: it reaches log lines and metric labels.
+MAX_OPERATION_NAME = 100
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -91,6 +93,8 @@ def params_from(data: Any) -> GraphQLParams:
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError("`operationName` must be a string")
+    if operation_name is not None and len(operation_name) > MAX_OPERATION_NAME:
+        raise RequestError(f"`operationName` takes at most {MAX_OPERATION_NAME} characters")
     return GraphQLParams(
         query=query,
         variables=_json_param(data.get("variables"), "variables"),

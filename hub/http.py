@@ -35,6 +35,7 @@ from hub.execution import execute_document
 from hub.graphql_request import (
     GRAPHQL_RESPONSE,
     JSON,
+    MAX_OPERATION_NAME,
     GraphQLParams,
     RequestError,
     negotiate,
@@ -193,7 +194,7 @@ class GraphQLEndpoint:
                 )
             operation = find_operation(document, params.operation_name)
             if operation is not None and operation.name and not params.operation_name:
-                operation_name = operation.name.value
+                operation_name = operation.name.value[:MAX_OPERATION_NAME]
             if (
                 request.method == "GET"
                 and operation is not None

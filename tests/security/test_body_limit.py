@@ -47,3 +47,23 @@ async def test_a_body_under_the_limit_is_served(live_http, new_key):
     )
 
     assert response.status_code == 200, response.text
+
+
+async def test_a_long_operation_name_reaches_no_log_line(live_http, new_key, caplog):
+    key = await new_key("admin")
+    name = "Op" + "x" * 100_000
+
+    named = await live_http.post(
+        "/graphql",
+        json={"query": "{ __typename }", "operationName": name},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    declared = await live_http.post(
+        "/graphql",
+        json={"query": f"query {name} {{ __typename }}"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    assert named.status_code == 400, named.text
+    assert declared.status_code == 200, declared.text
+    assert all(len(record.getMessage()) < 2_000 for record in caplog.records)
