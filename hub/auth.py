@@ -30,7 +30,9 @@ def bearer_token(authorization: str | None) -> str | None:
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
+        # Every credential the hub issues is ASCII; anything else is no credential (and
+        # would fault the constant-time comparison).
         return None
     return token.strip()
 

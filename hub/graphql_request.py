@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+#: Longest ``operationName``: it reaches log lines and metric labels.
+MAX_OPERATION_NAME = 100
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -91,6 +93,8 @@ def params_from(data: Any) -> GraphQLParams:
     operation_name = data.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError("`operationName` must be a string")
+    if operation_name is not None and len(operation_name) > MAX_OPERATION_NAME:
+        raise RequestError(f"`operationName` takes at most {MAX_OPERATION_NAME} characters")
     return GraphQLParams(
         query=query,
         variables=_json_param(data.get("variables"), "variables"),
@@ -99,13 +103,30 @@ def params_from(data: Any) -> GraphQLParams:
     )
 
 
-async def read_params(request: Request) -> GraphQLParams:
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The body, refused with 413 once it is over ``max_bytes``: by its declared length
+    before reading anything, and counted while it streams (a chunked body declares none)."""
+    too_large = RequestError(f"the request body is over {max_bytes} bytes", status=413)
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_params(request: Request, max_bytes: int = 1_048_576) -> GraphQLParams:
     if request.method == "GET":
         return params_from(dict(request.query_params))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise RequestError("send the request as application/json", status=415)
-    body = await request.body()
+    body = await read_body(request, max_bytes)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -35,6 +35,7 @@ from hub.graphiql import graphiql_page
 from hub.graphql_request import (
     GRAPHQL_RESPONSE,
     JSON,
+    MAX_OPERATION_NAME,
     GraphQLParams,
     RequestError,
     negotiate,
@@ -189,7 +190,7 @@ class GraphQLEndpoint:
         # A registered document's operation name may become a metrics label (when valid).
         persisted = False
         try:
-            params = await read_params(request)
+            params = await read_params(request, self.hub.settings.max_body_bytes)
             operation_name = params.operation_name or "anonymous"
             try:
                 query = await self.persisted.resolve(params.query or None, params.extensions)
@@ -207,7 +208,7 @@ class GraphQLEndpoint:
                 )
             operation = find_operation(document, params.operation_name)
             if operation is not None and operation.name:
-                operation_name = operation.name.value
+                operation_name = operation.name.value[:MAX_OPERATION_NAME]
             if (
                 request.method == "GET"
                 and operation is not None
@@ -283,7 +284,13 @@ class GraphQLEndpoint:
         if operation is None:
             return []  # execution reports the missing or ambiguous operation
         try:
-            cost = query_cost(document, operation, params.variables or {}, self.limits)
+            cost = query_cost(
+                document,
+                operation,
+                params.variables or {},
+                self.limits,
+                schema=self.hub.schema._schema,
+            )
         except CostExceeded as error:
             return [_error(str(error), "QUERY_TOO_COMPLEX")]
         if cost > self.limits.max_cost:

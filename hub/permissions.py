@@ -15,7 +15,8 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
-from hub.errors import ErrorCode, user_error
+from hub.api.input_bounds import input_problems
+from hub.errors import ErrorCode, UserError, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.principal import Principal, Scope
 
@@ -48,11 +49,30 @@ def allowed(principal: Principal, scopes: tuple[str, ...]) -> bool:
     return any(principal.has(scope) for scope in scopes)
 
 
-def requires(*scopes: Scope | str, self_member: str | None = None) -> Callable[[Any], Any]:
-    """Allow callers holding any of ``scopes`` (``admin`` holds all).
+class InvalidInputError(GraphQLError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "INVALID_INPUT"})
+
+
+def bounds_errors(arguments: dict[str, Any]) -> list[UserError]:
+    """INVALID_INPUT user errors for the values of ``arguments`` out of bounds."""
+    return [
+        user_error(ErrorCode.INVALID_INPUT, problem.message, problem.path)
+        for problem in input_problems(arguments)
+    ]
+
+
+def requires(
+    *scopes: Scope | str, self_member: str | None = None, itemwise: str | None = None
+) -> Callable[[Any], Any]:
+    """Allow callers holding any of ``scopes`` (``admin`` holds all), and only arguments
+    within their bounds (``hub.api.input_bounds``): a mutation answers the values out of
+    bounds as INVALID_INPUT user errors, a query as an INVALID_INPUT error.
 
     ``self_member`` names the argument (dotted for inputs, e.g. ``"input.member_id"``)
     holding a member ID: a member token whose member it is may call the field too.
+    ``itemwise`` names a list argument whose items the resolver answers one by one, bounds
+    included (``bounds_errors`` per item).
     """
     needed = tuple(str(s) for s in scopes)
 
@@ -61,19 +81,34 @@ def requires(*scopes: Scope | str, self_member: str | None = None) -> Callable[[
         if "info" not in signature.parameters:
             raise TypeError(f"{resolver.__name__} must take `info` to be scope-checked")
 
+        payload_of: list[Any] = []  # the payload type, found on the first call (hints resolve late)
+
         @functools.wraps(resolver)
         async def checked(*args: Any, **kwargs: Any) -> Any:
             principal: Principal = kwargs["info"].context.principal
-            if allowed(principal, needed) or (
-                self_member is not None and acts_for_self(principal, _argument(kwargs, self_member))
+            if not payload_of:
+                payload_of.append(_payload_type(resolver))
+            payload = payload_of[0]
+            if not (
+                allowed(principal, needed)
+                or (
+                    self_member is not None
+                    and acts_for_self(principal, _argument(kwargs, self_member))
+                )
             ):
-                result = resolver(*args, **kwargs)
-                return await result if inspect.isawaitable(result) else result
-            message = f"this call needs the scope {' or '.join(needed)}"
-            payload = _payload_type(resolver)
-            if payload is None:
-                raise ForbiddenError(message)
-            return payload(user_errors=[user_error(ErrorCode.FORBIDDEN, message)])
+                message = f"this call needs the scope {' or '.join(needed)}"
+                if payload is None:
+                    raise ForbiddenError(message)
+                return payload(user_errors=[user_error(ErrorCode.FORBIDDEN, message)])
+            errors = bounds_errors(
+                {k: v for k, v in kwargs.items() if k not in ("info", "self", itemwise)}
+            )
+            if errors:
+                if payload is None:
+                    raise InvalidInputError("; ".join(e.message for e in errors))
+                return payload(user_errors=errors)
+            result = resolver(*args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
 
         return checked
 

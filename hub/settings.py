@@ -176,6 +176,15 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Token bucket by client name, instead of its kind's (JSON).",
     )
+    rule_statement_timeout_ms: int = Field(
+        default=30_000,
+        ge=1,
+        description="Time limit of one segment or tag rule's statement (a definition, the "
+        "nightly refresh).",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body; larger ones get 413."
+    )
     query_max_depth: int = Field(default=15, ge=1)
     query_max_aliases: int = Field(default=30, ge=0)
     query_max_tokens: int = Field(default=5_000, ge=10)

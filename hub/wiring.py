@@ -68,6 +68,7 @@ def intelligence_programme(settings: Settings) -> Programme:
         ),
         tiers=TierRanks(tuple(t.code for t in settings.tiers)),
         time_zone=settings.time_zone,
+        rule_timeout_ms=settings.rule_statement_timeout_ms,
     )
 
 

@@ -21,7 +21,12 @@ from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import lock_members, post_entries
 from sync.purchase_records import PurchaseRecord, purchase_from_row
-from sync.purchase_requests import InvalidPurchase, PurchaseError, ReceiptRecordedConcurrently
+from sync.purchase_requests import (
+    FUTURE_TOLERANCE,
+    InvalidPurchase,
+    PurchaseError,
+    ReceiptRecordedConcurrently,
+)
 from sync.purchase_tables import purchases
 
 
@@ -67,6 +72,16 @@ def _check(request: RefundRequest) -> None:
         raise InvalidPurchase("amount must be > 0 with at most 2 decimals", field=("amount",))
 
 
+def _check_date(occurred_at: datetime, purchase: PurchaseRecord, now: datetime) -> None:
+    """A refund happens after its purchase and not after now (within the clock skew)."""
+    if occurred_at.tzinfo is None:
+        raise InvalidPurchase("occurredAt needs a time zone", field=("occurredAt",))
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise InvalidPurchase("occurredAt is in the future", field=("occurredAt",))
+    if occurred_at < purchase.occurred_at:
+        raise InvalidPurchase("occurredAt is before the purchase", field=("occurredAt",))
+
+
 async def _purchase_for_update(session: AsyncSession, request: RefundRequest) -> PurchaseRecord:
     row = (
         await session.execute(
@@ -110,6 +125,7 @@ async def refund_purchase(
                 field=("refundNo",),
             )
         return RefundOutcome(purchase, earlier.points_clawed_back, replayed=True)
+    _check_date(request.occurred_at, purchase, now)
     remaining = purchase.amount - purchase.refunded_amount
     if request.amount > remaining:
         raise InvalidPurchase(

@@ -31,12 +31,13 @@ from hub.api.purchase_types import (
 from hub.context import Context
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import ForbiddenError, allowed, requires
+from hub.permissions import ForbiddenError, allowed, bounds_errors, requires
 from hub.principal import ClientKind, Principal, Scope
 from hub.wiring import ingest_config, ledger_config, tier_programme
 from identity import model as identity_model
 from identity.errors import IdentityError
 from ledger.errors import LedgerError
+from ledger.model import add_months
 from sync.ingest import record_purchase
 from sync.purchase_batch import RunNotJudgeable, plan_runs, record_purchase_run
 from sync.purchase_queries import purchase_by_receipt
@@ -181,11 +182,22 @@ def _answer(answer: PurchaseOutcome | Exception) -> RecordPurchasePayload:
     )
 
 
-def _accepted(principal: Principal, input: PurchaseInput) -> PurchaseRequest | UserError:
+def _accepted(context: Context, input: PurchaseInput) -> PurchaseRequest | UserError:
     """The request of ``input``, or why this caller may not send it."""
-    refused = _caller_error(principal, input)
+    refused = _caller_error(context.principal, input)
     if refused is not None:
         return refused
+    out_of_bounds = bounds_errors({"input": input})
+    if out_of_bounds:
+        return out_of_bounds[0]
+    oldest = add_months(context.now(), -context.settings.points_expiry_months)
+    if input.occurred_at.tzinfo is not None and input.occurred_at < oldest:
+        # Points earned that long ago would have expired already: no till sends such a date.
+        return user_error(
+            ErrorCode.INVALID_INPUT,
+            f"occurredAt is older than {context.settings.points_expiry_months} months",
+            ["input", "occurredAt"],
+        )
     try:
         return _request(input)
     except InvalidGlobalId as error:
@@ -252,7 +264,7 @@ async def _record_batch(
     payloads: dict[int, RecordPurchasePayload] = {}
     requests: dict[int, PurchaseRequest] = {}
     for n, input in enumerate(inputs):
-        accepted = _accepted(context.principal, input)
+        accepted = _accepted(context, input)
         if isinstance(accepted, UserError):
             payloads[n] = RecordPurchasePayload(user_errors=[accepted])
         else:
@@ -303,7 +315,7 @@ class PurchaseMutation:
     async def record_purchase(
         self, info: strawberry.Info, input: PurchaseInput
     ) -> RecordPurchasePayload:
-        accepted = _accepted(info.context.principal, input)
+        accepted = _accepted(info.context, input)
         if isinstance(accepted, UserError):
             return RecordPurchasePayload(user_errors=[accepted])
         return await _record_one(info.context, accepted)
@@ -312,7 +324,7 @@ class PurchaseMutation:
         description=f"An offline batch of up to {MAX_BATCH} purchases, each processed and "
         "answered on its own, in input order."
     )
-    @requires(Scope.PURCHASES_WRITE, Scope.SELF)
+    @requires(Scope.PURCHASES_WRITE, Scope.SELF, itemwise="inputs")
     async def record_purchases(
         self, info: strawberry.Info, inputs: list[PurchaseInput]
     ) -> list[RecordPurchasePayload]:

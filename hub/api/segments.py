@@ -32,7 +32,7 @@ from hub.principal import Scope
 from hub.wiring import intelligence_programme
 from identity.lookup import active_member_id
 from sync.intelligence.dashboard import InvalidRange, build_dashboard
-from sync.intelligence.memberships import refresh_rule_tag, refresh_segment
+from sync.intelligence.memberships import RuleTimedOut, refresh_rule_tag, refresh_segment
 from sync.intelligence.queries import segment_from_row, tag_from_row
 from sync.intelligence.refresh import Programme, refresh_member_intelligence
 from sync.intelligence.rules import RuleError, parse_rule, rule_to_json
@@ -172,7 +172,13 @@ async def _save_segment(
     if row is None:
         raise NameTaken("a built-in segment has this name")
     await refresh_segment(
-        session, segment_id=row.id, name=row.name, rule=rule, now=now, tiers=programme.tiers
+        session,
+        segment_id=row.id,
+        name=row.name,
+        rule=rule,
+        now=now,
+        tiers=programme.tiers,
+        timeout_ms=programme.rule_timeout_ms,
     )
     return int(row.id)
 
@@ -189,8 +195,9 @@ class SegmentMutation:
             segment_id = await context.transact(
                 lambda s: _save_segment(s, input, rule, context.now(), programme)
             )
-        except (RuleError, NameTaken) as error:
-            return SegmentPayload(user_errors=[to_user_error(error)])
+        except (RuleError, NameTaken, RuleTimedOut) as error:
+            prefix = ("input",) if isinstance(error, RuleTimedOut) else ()
+            return SegmentPayload(user_errors=[to_user_error(error, field_prefix=prefix)])
         found = await context.loaders.segment.load(segment_id)
         return SegmentPayload(segment=segment_object(found))
 
@@ -231,11 +238,19 @@ class SegmentMutation:
             ).scalar_one_or_none()
             if row is not None and rule is not None:
                 await refresh_rule_tag(
-                    session, tag_id=row, rule=rule, now=now, tiers=programme.tiers
+                    session,
+                    tag_id=row,
+                    rule=rule,
+                    now=now,
+                    tiers=programme.tiers,
+                    timeout_ms=programme.rule_timeout_ms,
                 )
             return row
 
-        tag_id = await context.transact(save)
+        try:
+            tag_id = await context.transact(save)
+        except RuleTimedOut as error:
+            return TagPayload(user_errors=[to_user_error(error, field_prefix=("input",))])
         if tag_id is None:
             return TagPayload(
                 user_errors=[

@@ -33,6 +33,8 @@ class Programme:
     config: IntelligenceConfig
     tiers: TierRanks
     time_zone: str
+    #: The time limit of one rule's statement; None for none of its own.
+    rule_timeout_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ async def refresh_segments(
             now=now,
             tiers=programme.tiers,
             only=only,
+            timeout_ms=programme.rule_timeout_ms,
         )
         changes += result.total
     return len(rows), changes
@@ -86,7 +89,13 @@ async def refresh_tags(
     total = Changes()
     for row in rules:
         result = await refresh_rule_tag(
-            session, tag_id=row.id, rule=row.rule, now=now, tiers=programme.tiers, only=only
+            session,
+            tag_id=row.id,
+            rule=row.rule,
+            now=now,
+            tiers=programme.tiers,
+            only=only,
+            timeout_ms=programme.rule_timeout_ms,
         )
         total = Changes(total.entered + result.entered, total.exited + result.exited)
     for builtin in BUILTINS:

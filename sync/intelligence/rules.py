@@ -10,15 +10,27 @@ number of members.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 MAX_DEPTH = 8
 NOW = "CAST(:now AS timestamptz)"
+#: Values of one IN condition.
 MAX_VALUES = 100
+#: Conditions of one rule, and values across them: a rule compiles to one statement, and
+#: thousands of conditions took one database backend to gigabytes of memory.
+MAX_CONDITIONS = 50
+MAX_RULE_VALUES = 500
+#: Numbers are plain decimals, read by these patterns before any conversion: an exponent
+#: like ``1e300000`` costs seconds of CPU to expand, and no column holds it anyway.
+DECIMAL_PATTERN = re.compile(r"[+-]?\d{1,15}(\.\d{1,6})?")
+WHOLE_PATTERN = re.compile(r"[+-]?\d{1,10}")
+#: Whole numbers are compared with 4-byte integer columns (points, ranks).
+MAX_WHOLE = 1_000_000_000
 
 
 class RuleError(ValueError):
@@ -116,8 +128,41 @@ class Rule:
     condition: Condition | None = None
 
 
-def parse_rule(raw: Mapping[str, Any], path: tuple[str, ...] = ("rule",), depth: int = 0) -> Rule:
-    """A rule from its JSON form (the API's input, the stored rule), checked throughout."""
+def parse_rule(raw: Mapping[str, Any], path: tuple[str, ...] = ("rule",)) -> Rule:
+    """A rule from its JSON form (the API's input, the stored rule), checked throughout:
+    its size first, so an oversized rule costs no more than counting it."""
+    conditions, values = _size(raw, 0)
+    if conditions > MAX_CONDITIONS:
+        raise RuleError(f"a rule has at most {MAX_CONDITIONS} conditions", field=path)
+    if values > MAX_RULE_VALUES:
+        raise RuleError(f"a rule has at most {MAX_RULE_VALUES} values in all", field=path)
+    return _parse_rule(raw, path, 0)
+
+
+def _size(raw: Any, depth: int) -> tuple[int, int]:
+    """(conditions, values) of a raw rule, counted no deeper than a valid rule nests."""
+    if not isinstance(raw, Mapping) or depth > MAX_DEPTH + 1:
+        return 0, 0
+    conditions, values = 0, 0
+    for key in ("all", "any"):
+        parts = raw.get(key)
+        if isinstance(parts, list):
+            for part in parts:
+                more = _size(part, depth + 1)
+                conditions, values = conditions + more[0], values + more[1]
+                if conditions > MAX_CONDITIONS or values > MAX_RULE_VALUES:
+                    return conditions, values
+    more = _size(raw.get("not"), depth + 1)
+    conditions, values = conditions + more[0], values + more[1]
+    condition = raw.get("condition")
+    if isinstance(condition, Mapping):
+        given = condition.get("values")
+        conditions += 1
+        values += len(given) if isinstance(given, list) else 0
+    return conditions, values
+
+
+def _parse_rule(raw: Mapping[str, Any], path: tuple[str, ...], depth: int) -> Rule:
     if depth > MAX_DEPTH:
         raise RuleError(f"rules nest at most {MAX_DEPTH} deep", field=path)
     given = [k for k in ("all", "any", "not", "condition") if raw.get(k) is not None]
@@ -129,11 +174,11 @@ def parse_rule(raw: Mapping[str, Any], path: tuple[str, ...] = ("rule",), depth:
         if not isinstance(value, list) or not value:
             raise RuleError(f"`{key}` needs at least one rule", field=(*path, key))
         parts = tuple(
-            parse_rule(part, (*path, key, str(n)), depth + 1) for n, part in enumerate(value)
+            _parse_rule(part, (*path, key, str(n)), depth + 1) for n, part in enumerate(value)
         )
         return Rule(all=parts) if key == "all" else Rule(any=parts)
     if key == "not":
-        return Rule(not_=parse_rule(value, (*path, "not"), depth + 1))
+        return Rule(not_=_parse_rule(value, (*path, "not"), depth + 1))
     return Rule(condition=parse_condition(value, (*path, "condition")))
 
 
@@ -170,18 +215,19 @@ def parse_condition(raw: Mapping[str, Any], path: tuple[str, ...]) -> Condition:
 
 
 def _value(field_: Field, value: str, path: tuple[str, ...]) -> Any:
+    if field_ in WHOLE:
+        if not WHOLE_PATTERN.fullmatch(value.strip()) or abs(int(value)) > MAX_WHOLE:
+            raise RuleError(
+                f"{value[:20]!r} is not a whole number from -{MAX_WHOLE} to {MAX_WHOLE}",
+                field=path,
+            )
+        return int(value)
     if field_ in NUMERIC:
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise RuleError(f"{value!r} is not a number", field=path) from None
-        if not number.is_finite():
-            raise RuleError(f"{value!r} is not a number", field=path)
-        if field_ in WHOLE:
-            if number != number.to_integral_value():
-                raise RuleError(f"{value!r} is not a whole number", field=path)
-            return int(number)
-        return number
+        if not DECIMAL_PATTERN.fullmatch(value.strip()):
+            raise RuleError(
+                f"{value[:20]!r} is not a number (up to 15 digits, 6 decimal places)", field=path
+            )
+        return Decimal(value.strip())
     if field_ in CHOICES:
         if value not in CHOICES[field_]:
             raise RuleError(f"{value!r} is not one of {sorted(CHOICES[field_])}", field=path)
