@@ -21,6 +21,9 @@ class Scope(enum.StrEnum):
     ADMIN = "admin"
     PII_READ = "pii:read"
     MEMBERS_READ = "members:read"
+    #: Find a member by a raw identity (a phone, a card): an oracle that tells whether a
+    #: number belongs to a member, so only tills and operators hold it by default.
+    MEMBERS_LOOKUP = "members:lookup"
     MEMBERS_WRITE = "members:write"
     MEMBER_TOKENS = "members:token"
     PURCHASES_WRITE = "purchases:write"
@@ -34,7 +37,13 @@ class Scope(enum.StrEnum):
 DEFAULT_SCOPES: dict[ClientKind, frozenset[Scope]] = {
     ClientKind.ADMIN: frozenset({Scope.ADMIN}),
     ClientKind.POS: frozenset(
-        {Scope.MEMBERS_READ, Scope.MEMBERS_WRITE, Scope.PURCHASES_WRITE, Scope.POINTS_WRITE}
+        {
+            Scope.MEMBERS_READ,
+            Scope.MEMBERS_LOOKUP,
+            Scope.MEMBERS_WRITE,
+            Scope.PURCHASES_WRITE,
+            Scope.POINTS_WRITE,
+        }
     ),
     ClientKind.PARTNER: frozenset({Scope.MEMBERS_READ, Scope.WEBHOOKS}),
     ClientKind.FRONTEND: frozenset({Scope.MEMBER_TOKENS, Scope.MEMBERS_WRITE}),
