@@ -29,6 +29,8 @@ def ledger_config(settings: Settings) -> LedgerConfig:
         time_zone=settings.time_zone,
         signup_bonus=settings.points_signup_bonus,
         referral_bonus=settings.points_referral_bonus,
+        referral_cap=settings.points_referral_cap,
+        referral_cap_days=settings.points_referral_cap_days,
         checkin_points=settings.points_checkin,
         expiry_months=settings.points_expiry_months,
         idempotency_days=settings.idempotency_key_days,
