@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from hub import member_loaders
 from identity.records import IdentityRecord, MemberRecord, MergeRecord
+from ledger import merges as ledger_merges
 from ledger import queries as ledger_queries
 from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
@@ -49,6 +50,11 @@ class Loaders:
     def merges_into(self) -> DataLoader[int, list[MergeRecord]]:
         """Merges whose survivor is the member, newest first."""
         return DataLoader(partial(member_loaders.merges_by_survivor, self.execute))
+
+    @cached_property
+    def merge_shortfall(self) -> DataLoader[int, int | None]:
+        """Points an unmerge settled as the survivor's debt, by merge; None if not undone."""
+        return DataLoader(partial(ledger_merges.load_shortfalls, self.execute))
 
     @cached_property
     def points_balances(self) -> DataLoader[int, Balances]:

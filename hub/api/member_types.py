@@ -207,6 +207,17 @@ class MergeObject(Node):
     async def merged(self, info: strawberry.Info) -> MemberObject:
         return member_object(await info.context.loaders.member.load(self.record.merged_id))
 
+    @strawberry.field(
+        description="Once undone: points of the merged member that the survivor had spent "
+        "(or settled) while merged and could not give back. The unmerge settles them at once: "
+        "a MERGE_IN credit to the merged member and a MERGE_IN debit (a debt) on the survivor, "
+        "both in their points history. Null while the merge stands."
+    )
+    async def shortfall_points(self, info: strawberry.Info) -> int | None:
+        if self.record.undone_at is None:
+            return None
+        return await info.context.loaders.merge_shortfall.load(self.record.id)
+
     @strawberry.field(description="The identity that proved both members are one person.")
     async def evidence(self, info: strawberry.Info) -> IdentityObject | None:
         if self.record.evidence_identity_id is None:
