@@ -16,11 +16,11 @@ from ledger.subscriptions import subscribe_ledger
 from sync.intelligence.refresh import Programme, subscribe_intelligence
 from sync.intelligence.rules import TierRanks
 from sync.intelligence.scores import IntelligenceConfig
-from sync.merge_clawbacks import subscribe_merge_clawbacks
 from sync.outbox import subscribe_outbox
 from sync.purchase_requests import IngestConfig
 from sync.purchase_subscriptions import subscribe_purchases
 from sync.tiers import TierDefinition, TierProgramme
+from sync.unmerge_returns import subscribe_unmerge_returns
 
 
 @built_per_settings
@@ -102,7 +102,7 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     subscribe_ledger(hooks, ledger_config(settings), clock=clock.now if clock else None)
     register_fraud_checks(fraud_config(settings))
     subscribe_purchases(hooks)
-    subscribe_merge_clawbacks(hooks, ledger_config(settings), clock=clock.now if clock else None)
+    subscribe_unmerge_returns(hooks, ledger_config(settings), clock=clock.now if clock else None)
     subscribe_intelligence(hooks, intelligence_programme(settings))
     subscribe_outbox(hooks)
     register_jobs(

@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.api.members_graphql import MERGE_MEMBERS, UNMERGE, card, created_member
 from tests.api.points_graphql import adjust, points_of, redeem
-from tests.api.purchases_graphql import record, refund
+from tests.api.purchases_graphql import assert_ledger_verifies, record, refund
 
 DEFINE_TAG = """
 mutation Tag($input: TagInput!) { defineTag(input: $input) { tag { id } userErrors { code } } }
@@ -62,7 +62,9 @@ async def test_lifetime_earned_counts_merged_in_points(live_client):
     assert after == 200
 
 
-async def test_unmerge_returns_tags_clawbacks_and_settles_what_was_spent(live_client):
+async def test_unmerge_returns_tags_clawbacks_and_settles_what_was_spent(
+    live_client, run_in_transaction
+):
     admin = await live_client("admin")
     till = await live_client("pos", store="S001")
     now = datetime.now(UTC)
@@ -101,3 +103,29 @@ async def test_unmerge_returns_tags_clawbacks_and_settles_what_was_spent(live_cl
     assert any(
         e["node"]["amount"] == -settled["shortfallPoints"] for e in settlement["history"]["edges"]
     )
+    await assert_ledger_verifies(run_in_transaction)
+
+
+async def test_purchases_made_with_the_returning_members_card_go_back_with_it(
+    live_client, run_in_transaction
+):
+    admin = await live_client("admin")
+    till = await live_client("pos", store="S001")
+    now = datetime.now(UTC)
+    survivor = await created_member(admin, "POS", card("S-1", "pos-a"))
+    merged = await created_member(admin, "POS", card("M-1", "pos-b"))
+    done = await merge(admin, survivor["id"], merged["id"])
+
+    with_theirs = await record(till, "R-2", "50.00", identities=[card("M-1", "pos-b")], at=now)
+    with_own = await record(till, "R-3", "70.00", identities=[card("S-1", "pos-a")], at=now)
+    assert with_theirs["purchase"]["member"]["id"] == survivor["id"]
+    assert with_own["purchase"]["member"]["id"] == survivor["id"]
+    undone = (await admin.data(UNMERGE, merge=done, reason="two people"))["unmerge"]
+
+    assert undone["userErrors"] == []
+    back, kept = await own(admin, merged["id"]), await own(admin, survivor["id"])
+    assert [e["node"]["receiptNo"] for e in back["purchases"]["edges"]] == ["R-2"]
+    assert [e["node"]["receiptNo"] for e in kept["purchases"]["edges"]] == ["R-3"]
+    assert (back["points"]["pending"], back["points"]["lifetimeEarned"]) == (5, 5)
+    assert (kept["points"]["pending"], kept["points"]["lifetimeEarned"]) == (7, 7)
+    await assert_ledger_verifies(run_in_transaction)

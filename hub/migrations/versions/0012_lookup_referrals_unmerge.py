@@ -8,6 +8,9 @@ and are capped per referrer; unmerge gives manual tags back.
   whether the referrer's half was paid or the referrer had reached the cap.
 - ``member_tag_merge_moves``: the merged member's manual tags, and whether the merge added
   each to the survivor, so that unmerge returns them and takes back only what it added.
+- ``purchase_buyer_identities``: the identities a channel named the buyer of a purchase by,
+  so that unmerge gives a member back the purchases made with its own card or phone while
+  the merge stood.
 
 Revision ID: 0012
 Revises: 0009
@@ -48,6 +51,12 @@ STATEMENTS = [
         PRIMARY KEY (merge_id, tag_id)
     )
     """,
+    """
+    CREATE TABLE purchase_buyer_identities (
+        purchase_id   bigint PRIMARY KEY REFERENCES purchases (id),
+        identity_ids  bigint[] NOT NULL
+    )
+    """,
 ]
 
 REVOKE_FROM_APP_ROLE = """
@@ -56,7 +65,8 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'memberhub_app') THEN
         REVOKE UPDATE, DELETE, TRUNCATE ON points_referral_claims FROM memberhub_app;
         GRANT SELECT, INSERT ON points_referral_claims TO memberhub_app;
-        GRANT SELECT, INSERT ON member_tag_merge_moves TO memberhub_app;
+        GRANT SELECT, INSERT ON member_tag_merge_moves, purchase_buyer_identities
+            TO memberhub_app;
     END IF;
 END
 $$
@@ -70,6 +80,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TABLE purchase_buyer_identities")
     op.execute("DROP TABLE member_tag_merge_moves")
     op.execute("DROP INDEX points_referrals_referrer")
     op.execute("ALTER TABLE points_referrals DROP COLUMN referrer_paid")
