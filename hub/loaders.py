@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from hub import member_loaders
 from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.reviews import IdentityReview, reviews_by_ids
+from ledger import merges as ledger_merges
 from ledger import queries as ledger_queries
 from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
@@ -54,6 +55,11 @@ class Loaders:
     @cached_property
     def identity_review(self) -> DataLoader[int, IdentityReview | None]:
         return DataLoader(partial(reviews_by_ids, self.execute))
+
+    @cached_property
+    def merge_shortfall(self) -> DataLoader[int, int | None]:
+        """Points an unmerge settled as the survivor's debt, by merge; None if not undone."""
+        return DataLoader(partial(ledger_merges.load_shortfalls, self.execute))
 
     @cached_property
     def points_balances(self) -> DataLoader[int, Balances]:

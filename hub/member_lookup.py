@@ -19,11 +19,12 @@ from identity.lookup import MAX_CHAIN, MERGE_CHAIN
 from identity.model import IdentityKey
 from identity.records import MemberRecord, member_from_row
 from ledger.model import Balances
+from ledger.queries import lifetime_with_merged
 from sync.tiers import MemberTier
 
 _COLUMNS = (
     "SELECT members.*, tier.tier_code AS current_tier_code, tier.since AS current_tier_since,"
-    " account.lifetime_earned AS account_lifetime_earned,"
+    f" {lifetime_with_merged('account.member_id')} AS account_lifetime_earned,"
     " buckets.available AS account_available, buckets.pending AS account_pending,"
     " buckets.held AS account_held"
 )

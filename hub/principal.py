@@ -21,6 +21,9 @@ class Scope(enum.StrEnum):
     ADMIN = "admin"
     PII_READ = "pii:read"
     MEMBERS_READ = "members:read"
+    #: Find a member by a raw identity (a phone, a card): an oracle that tells whether a
+    #: number belongs to a member, so only tills and operators hold it by default.
+    MEMBERS_LOOKUP = "members:lookup"
     MEMBERS_WRITE = "members:write"
     #: Log members in through evidence the hub checks itself (WeChat's code exchange).
     MEMBER_TOKENS = "members:token"
@@ -37,7 +40,13 @@ class Scope(enum.StrEnum):
 DEFAULT_SCOPES: dict[ClientKind, frozenset[Scope]] = {
     ClientKind.ADMIN: frozenset({Scope.ADMIN}),
     ClientKind.POS: frozenset(
-        {Scope.MEMBERS_READ, Scope.MEMBERS_WRITE, Scope.PURCHASES_WRITE, Scope.POINTS_WRITE}
+        {
+            Scope.MEMBERS_READ,
+            Scope.MEMBERS_LOOKUP,
+            Scope.MEMBERS_WRITE,
+            Scope.PURCHASES_WRITE,
+            Scope.POINTS_WRITE,
+        }
     ),
     ClientKind.PARTNER: frozenset({Scope.MEMBERS_READ, Scope.WEBHOOKS}),
     # A frontend key ships in a mini-program or a web page, so anyone holds it: it may only

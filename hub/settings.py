@@ -117,7 +117,16 @@ class Settings(BaseSettings):
         default=100, ge=0, description="Points for the first verified phone, once per phone."
     )
     points_referral_bonus: int = Field(
-        default=100, ge=0, description="Points to both the referrer and the new member."
+        default=100,
+        ge=0,
+        description="Points to both the referrer and the new member, once the new member "
+        "holds a verified identity.",
+    )
+    points_referral_cap: int = Field(
+        default=5, ge=0, description="Referral bonuses one referrer is paid per cap period."
+    )
+    points_referral_cap_days: int = Field(
+        default=30, ge=1, description="The referral cap's period, in days (rolling)."
     )
     points_checkin: int = Field(default=2, ge=1, description="Points per daily check-in.")
     points_expiry_months: int = Field(

@@ -20,6 +20,7 @@ from sync.outbox import subscribe_outbox
 from sync.purchase_requests import IngestConfig
 from sync.purchase_subscriptions import subscribe_purchases
 from sync.tiers import TierDefinition, TierProgramme
+from sync.unmerge_returns import subscribe_unmerge_returns
 
 
 @built_per_settings
@@ -29,6 +30,8 @@ def ledger_config(settings: Settings) -> LedgerConfig:
         time_zone=settings.time_zone,
         signup_bonus=settings.points_signup_bonus,
         referral_bonus=settings.points_referral_bonus,
+        referral_cap=settings.points_referral_cap,
+        referral_cap_days=settings.points_referral_cap_days,
         checkin_points=settings.points_checkin,
         expiry_months=settings.points_expiry_months,
         idempotency_days=settings.idempotency_key_days,
@@ -100,6 +103,7 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     subscribe_ledger(hooks, ledger_config(settings), clock=clock.now if clock else None)
     register_fraud_checks(fraud_config(settings))
     subscribe_purchases(hooks)
+    subscribe_unmerge_returns(hooks, ledger_config(settings), clock=clock.now if clock else None)
     subscribe_intelligence(hooks, intelligence_programme(settings))
     subscribe_outbox(hooks)
     register_jobs(

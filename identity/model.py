@@ -162,6 +162,14 @@ def mask_value(identity_type: IdentityType, value: str) -> str:
     return _mask_middle(value)
 
 
+def mask_name(name: str | None) -> str | None:
+    """What callers without ``pii:read`` see of a name: its first character (王**); the
+    length is not shown either."""
+    if not name:
+        return name
+    return f"{name.strip()[:1]}**"
+
+
 def _mask_middle(value: str, *, keep_head: int = 4, keep_tail: int = 4) -> str:
     if len(value) >= keep_head + keep_tail + 3:
         return f"{value[:keep_head]}****{value[-keep_tail:]}"

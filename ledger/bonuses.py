@@ -3,20 +3,23 @@
 - Sign-up: ``signup_bonus`` points when a member is created with, or first links, a verified
   phone; once per phone hash ever and once per member (``points_signup_bonuses``).
 - Referral: ``referral_bonus`` points to the new member and to the referrer, once per new
-  member (``points_referrals``); skipped when the referrer is not an active member.
+  member (``points_referrals``), paid when the new member holds a verified identity (a
+  referral named at sign-up waits in ``points_referral_claims`` until then). The referrer
+  is paid at most ``referral_cap`` bonuses per ``referral_cap_days``, and not at all when
+  it is no longer an active member.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, LedgerConfig
-from ledger.posting import PostingResult, post_entries
-from ledger.tables import points_referrals
+from ledger.posting import PostingResult, lock_members, post_entries
+from ledger.tables import points_referral_claims, points_referrals
 
 
 def channel_of(name: str) -> Channel:
@@ -69,7 +72,7 @@ async def grant_signup_bonus(
     )
 
 
-async def grant_referral_bonus(
+async def claim_referral(
     *,
     session: AsyncSession,
     member_id: int,
@@ -78,7 +81,11 @@ async def grant_referral_bonus(
     now: datetime,
     config: LedgerConfig,
 ) -> PostingResult | None:
-    """Pay both sides once per referred member; None when nothing was paid."""
+    """Note that ``referrer_id`` referred the new member; pay at once if the new member is
+    verified already, else when it is (``pay_referral_bonus``). None when nothing was paid.
+
+    Unverified sign-ups cost nothing to make, so they earn nobody anything.
+    """
     if config.referral_bonus <= 0 or referrer_id == member_id:
         return None
     # The members table is identity's; the ledger only asks whether the referrer is active.
@@ -87,14 +94,71 @@ async def grant_referral_bonus(
     )
     if status != "ACTIVE":
         return None
+    await session.execute(
+        insert(points_referral_claims)
+        .values(member_id=member_id, referrer_id=referrer_id, created_at=now)
+        .on_conflict_do_nothing()
+    )
+    verified = await session.scalar(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM member_identities WHERE member_id = :member AND verified)"
+        ),
+        {"member": member_id},
+    )
+    if not verified:
+        return None
+    return await pay_referral_bonus(
+        session=session, member_id=member_id, channel=channel, now=now, config=config
+    )
+
+
+async def pay_referral_bonus(
+    *,
+    session: AsyncSession,
+    member_id: int,
+    channel: Channel,
+    now: datetime,
+    config: LedgerConfig,
+) -> PostingResult | None:
+    """Pay the referral of ``member_id``, now verified: its own half always, the referrer's
+    unless the referrer was paid ``referral_cap`` bonuses within ``referral_cap_days``.
+    Once per referred member; None when there is no claim or it was paid."""
+    if config.referral_bonus <= 0:
+        return None
+    referrer_id = await session.scalar(
+        text("SELECT referrer_id FROM points_referral_claims WHERE member_id = :member"),
+        {"member": member_id},
+    )
+    if referrer_id is None:
+        return None
+    # The referrer's account lock queues its referees, so the cap is counted exactly.
+    await lock_members(session, [member_id, referrer_id])
+    paid_lately = await session.scalar(
+        text(
+            "SELECT count(*) FROM points_referrals WHERE referrer_id = :referrer"
+            " AND referrer_paid AND created_at > :since"
+        ),
+        {"referrer": referrer_id, "since": now - timedelta(days=config.referral_cap_days)},
+    )
+    referrer_active = (
+        await session.scalar(text("SELECT status FROM members WHERE id = :id"), {"id": referrer_id})
+        == "ACTIVE"
+    )
+    referrer_paid = referrer_active and paid_lately < config.referral_cap
     claimed = await session.execute(
         insert(points_referrals)
-        .values(member_id=member_id, referrer_id=referrer_id, created_at=now)
+        .values(
+            member_id=member_id,
+            referrer_id=referrer_id,
+            created_at=now,
+            referrer_paid=referrer_paid,
+        )
         .on_conflict_do_nothing()
         .returning(points_referrals.c.member_id)
     )
     if claimed.first() is None:
         return None
+    beneficiaries = [member_id, referrer_id] if referrer_paid else [member_id]
     return await post_entries(
         session=session,
         requests=[
@@ -106,7 +170,7 @@ async def grant_referral_bonus(
                 channel=channel,
                 reference=f"referral of member {member_id}",
             )
-            for beneficiary in (member_id, referrer_id)
+            for beneficiary in beneficiaries
         ],
         now=now,
         config=config,

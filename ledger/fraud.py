@@ -79,6 +79,23 @@ def _judged(posting: Posting, result: CheckResult | None) -> CheckResult | None:
     return result if posting.entries else None
 
 
+#: The earliest identity change of a member within the window (a link, a merge into it, an
+#: unmerge of it) and the points it redeemed since, held redemptions included (they are
+#: debited as asked).
+_NEW_IDENTITY_REDEEMED = text(
+    "WITH changed AS (SELECT min(at) AS at FROM ("
+    "  SELECT linked_at AS at FROM member_identities"
+    "   WHERE member_id = :member AND linked_at > :since"
+    "  UNION ALL SELECT created_at FROM member_merges"
+    "   WHERE survivor_id = :member AND created_at > :since"
+    "  UNION ALL SELECT undone_at FROM member_merges"
+    "   WHERE (survivor_id = :member OR merged_id = :member) AND undone_at > :since) c)"
+    " SELECT changed.at AS changed_at, coalesce((SELECT -sum(e.amount) FROM ledger_entries e"
+    "  WHERE e.member_id = :member AND e.kind = 'REDEEM' AND e.amount < 0"
+    "  AND e.created_at >= changed.at), 0) AS redeemed FROM changed"
+)
+
+
 def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks) -> None:
     """Register (or re-register with new thresholds) every rule."""
 
@@ -262,22 +279,28 @@ def register_fraud_checks(config: FraudConfig, registry: CheckRegistry = checks)
 
     async def new_identity_redeem(session: AsyncSession, posting: Posting) -> CheckResult | None:
         points = -sum(e.amount for e in posting.entries if e.amount < 0)
-        if points <= config.new_identity_redeem_points:
+        if points <= 0:
             return None
-        linked = await session.scalar(
-            text(
-                "SELECT max(linked_at) FROM member_identities"
-                " WHERE member_id = :member AND linked_at > :since"
-            ),
-            {
-                "member": _member(posting),
-                "since": posting.now - timedelta(hours=config.new_identity_hours),
-            },
-        )
-        if linked is not None:
+        # Judged over everything redeemed since the earliest identity change in the window,
+        # so that splitting a redemption below the threshold gains nothing. A merge into the
+        # member and an unmerge of it change its identities as much as a link does.
+        row = (
+            await session.execute(
+                _NEW_IDENTITY_REDEEMED,
+                {
+                    "member": _member(posting),
+                    "since": posting.now - timedelta(hours=config.new_identity_hours),
+                },
+            )
+        ).one()
+        if row.changed_at is None:
+            return None
+        total = row.redeemed + points
+        if total > config.new_identity_redeem_points:
             return _held(
                 "NEW_IDENTITY_REDEEM",
-                f"{points} points redeemed within {config.new_identity_hours} h of a new identity",
+                f"{total} points redeemed within {config.new_identity_hours} h of an identity "
+                "change (a new identity or a merge)",
             )
         return None
 

@@ -9,23 +9,25 @@ Undoing the merge gives back exactly what the merge moved, less what was spent s
 for each lot the merge created on the survivor, its unspent rest returns with its expiry
 (MERGE_OUT from the survivor taking that lot, MERGE_IN to the restored member); a moved
 debt returns whole. The share spent in between (the survivor spent first-in-first-out,
-merged points included, or pending points settled) does not come back: it is recorded as
-``unreturned`` on the UNMERGE row of ``points_merge_moves``, a debt note on the restored
-member that an operator settles with ``adjustPoints`` if the merge was a mistake.
+merged points included, or pending points settled) is the shortfall, recorded as
+``unreturned`` on the UNMERGE row of ``points_merge_moves`` and settled at once: a MERGE_IN
+of that many points to the restored member and a MERGE_IN of the negative amount to the
+survivor, a debt that blocks its redemptions until repaid, as a clawback's does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, LedgerConfig
 from ledger.posting import lock_members, post_entries
-from ledger.queries import balances_of
+from ledger.queries import Execute, balances_of
 from ledger.tables import ledger_entries, points_lots, points_merge_moves
 
 lots = points_lots.c
@@ -194,9 +196,189 @@ async def return_points_on_unmerge(
     )
     if claimed.first() is None:
         return None
+    if unreturned > 0:
+        requests.extend(_shortfall(survivor_id, restored_id, unreturned, merge_id))
     if requests:
         await _post(session, requests, now, config)
     return result
+
+
+def _shortfall(
+    survivor_id: int, restored_id: int, points: int, merge_id: int
+) -> list[EntryRequest]:
+    """The survivor owes what it spent of the restored member's points while merged."""
+    reason = f"spent of member {restored_id}'s points while merged"
+    return [
+        replace(
+            _entry(
+                survivor_id, EntryKind.MERGE_IN, Bucket.AVAILABLE, -points, f"unmerge {merge_id}"
+            ),
+            reason=reason,
+        ),
+        replace(
+            _entry(
+                restored_id, EntryKind.MERGE_IN, Bucket.AVAILABLE, points, f"unmerge {merge_id}"
+            ),
+            reason=reason,
+        ),
+    ]
+
+
+async def load_shortfalls(execute: Execute, merge_ids: Sequence[int]) -> list[int | None]:
+    """The shortfall settled when each merge was undone; None for a merge not undone."""
+    rows = await execute(_SHORTFALLS, {"ids": list(merge_ids)})
+    found = {row.merge_id: row.unreturned for row in rows}
+    return [found.get(m) for m in merge_ids]
+
+
+_SHORTFALLS = text(
+    "SELECT merge_id, unreturned FROM points_merge_moves"
+    " WHERE merge_id = ANY(CAST(:ids AS bigint[])) AND direction = 'UNMERGE'"
+)
+
+
+async def transfer_earnings(
+    *,
+    session: AsyncSession,
+    from_id: int,
+    to_id: int,
+    references: Sequence[str],
+    reason: str,
+    now: datetime,
+    config: LedgerConfig,
+) -> int:
+    """Move what ``from_id`` earned for ``references`` (purchases that turn out to be
+    ``to_id``'s) to ``to_id``, as earnings, so that lifetime totals and later refunds follow
+    the purchase: the unspent rest of each lot is clawed back from ``from_id`` and earned by
+    ``to_id`` with its expiry or settlement time; what was spent or settled of it is clawed
+    back from AVAILABLE (a debt, if ``from_id`` lacks it) and earned by ``to_id`` as
+    available points. Points a refund already clawed back stay taken. Answers the points
+    ``from_id`` had spent or settled.
+    """
+    if not references:
+        return 0
+    await lock_members(session, [from_id, to_id])
+    rows = (
+        await session.execute(
+            _EARNINGS_TO_MOVE, {"member": from_id, "references": list(references)}
+        )
+    ).all()
+    requests: list[EntryRequest] = []
+    settled = 0
+    for row in rows:
+        bucket = Bucket(row.bucket)
+        remaining = row.remaining or 0
+        common = {"channel": Channel.ADMIN, "reference": row.reference, "reason": reason}
+        if remaining:
+            requests.append(
+                EntryRequest(
+                    member_id=from_id,
+                    kind=EntryKind.CLAWBACK,
+                    bucket=bucket,
+                    amount=-remaining,
+                    consumes_lot=row.id,
+                    **common,
+                )
+            )
+            requests.append(
+                EntryRequest(
+                    member_id=to_id,
+                    kind=EntryKind.EARN,
+                    bucket=bucket,
+                    amount=remaining,
+                    expires_at=row.expires_at,
+                    available_at=row.available_at,
+                    **common,
+                )
+            )
+        spent = row.amount - remaining - row.clawed
+        if spent > 0:
+            requests.append(
+                EntryRequest(
+                    member_id=from_id,
+                    kind=EntryKind.CLAWBACK,
+                    bucket=Bucket.AVAILABLE,
+                    amount=-spent,
+                    **common,
+                )
+            )
+            requests.append(
+                EntryRequest(
+                    member_id=to_id,
+                    kind=EntryKind.EARN,
+                    bucket=Bucket.AVAILABLE,
+                    amount=spent,
+                    **common,
+                )
+            )
+            settled += spent
+    if requests:
+        await _post(session, requests, now, config)
+    return settled
+
+
+#: Each earning lot of the references, with what is left of it and what clawbacks took.
+_EARNINGS_TO_MOVE = text(
+    "SELECT e.id, e.bucket, e.amount, e.reference, l.remaining, l.expires_at, l.available_at,"
+    " coalesce((SELECT -sum(c.amount) FROM ledger_entries c WHERE c.member_id = e.member_id"
+    "  AND c.kind = 'CLAWBACK' AND c.consumes_lot = e.id), 0) AS clawed"
+    " FROM ledger_entries e LEFT JOIN points_lots l"
+    "  ON l.member_id = e.member_id AND l.entry_id = e.id"
+    " WHERE e.member_id = :member AND e.kind = 'EARN' AND e.amount > 0"
+    " AND e.bucket IN ('PENDING', 'AVAILABLE') AND e.reference = ANY(CAST(:references AS text[]))"
+    " ORDER BY e.seq"
+)
+
+
+async def transfer_clawbacks(
+    *,
+    session: AsyncSession,
+    from_id: int,
+    to_id: int,
+    references: Sequence[str],
+    reason: str,
+    now: datetime,
+    config: LedgerConfig,
+) -> int:
+    """Move the clawbacks ``from_id`` bears for ``references`` to ``to_id``: each is undone
+    on ``from_id`` (a positive CLAWBACK naming it) and posted again on ``to_id``, where it
+    may leave a debt. Answers the points moved; a clawback moved before is not moved again.
+    """
+    if not references:
+        return 0
+    await lock_members(session, [from_id, to_id])
+    rows = (
+        await session.execute(
+            _CLAWBACKS_TO_MOVE, {"member": from_id, "references": list(references)}
+        )
+    ).all()
+    requests: list[EntryRequest] = []
+    for row in rows:
+        common = {
+            "kind": EntryKind.CLAWBACK,
+            "bucket": Bucket.AVAILABLE,
+            "channel": Channel(row.channel),
+            "store_id": row.store_id,
+            "reference": row.reference,
+            "reason": reason,
+        }
+        requests.append(
+            EntryRequest(member_id=from_id, amount=-row.amount, reverses_id=row.id, **common)
+        )
+        requests.append(EntryRequest(member_id=to_id, amount=row.amount, **common))
+    if requests:
+        await _post(session, requests, now, config)
+    return -sum(row.amount for row in rows)
+
+
+_CLAWBACKS_TO_MOVE = text(
+    "SELECT e.id, e.amount, e.channel, e.store_id, e.reference FROM ledger_entries e"
+    " WHERE e.member_id = :member AND e.kind = 'CLAWBACK' AND e.amount < 0"
+    " AND e.bucket = 'AVAILABLE' AND e.reference = ANY(CAST(:references AS text[]))"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
+    "  WHERE r.member_id = e.member_id AND r.reverses_id = e.id)"
+    " ORDER BY e.seq"
+)
 
 
 @dataclass(frozen=True)

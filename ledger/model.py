@@ -61,6 +61,10 @@ class LedgerConfig:
     time_zone: str = "Asia/Shanghai"
     signup_bonus: int = 100
     referral_bonus: int = 100
+    #: Referral bonuses one referrer is paid within ``referral_cap_days``; later referees
+    #: still get their half.
+    referral_cap: int = 5
+    referral_cap_days: int = 30
     checkin_points: int = 2
     expiry_months: int = 12
     idempotency_days: int = 30

@@ -67,11 +67,34 @@ async def balances_of(session: AsyncSession, member_id: int) -> Balances:
 #: SQLAlchemy's per-call construction and cache-key work.
 #: Joined through unnest so that the cached generic plan stays on the indexes: with
 #: ``= ANY(array)`` it estimated a thousand rows and hashed all of points_accounts.
+def lifetime_with_merged(member: str) -> str:
+    """SQL for the lifetime earnings of ``member`` (a column or parameter) together with
+    those of the members merged into it, and into them, for as long as each merge stands:
+    the points moved with a merge were earned by the person the survivor now is.
+
+    ``points_merge_moves`` holds a MERGE row for each merge the ledger moved and, once it
+    is undone, an UNMERGE row; accounts keep their own totals, so ``ledger verify`` checks
+    each account against its own entries.
+    """
+    return (
+        "(SELECT coalesce(sum(folded_account.lifetime_earned), 0) FROM ("
+        " WITH RECURSIVE folded(member_id) AS ("
+        f"  SELECT CAST({member} AS bigint)"
+        "  UNION SELECT m.counterpart FROM folded JOIN points_merge_moves m"
+        "   ON m.member_id = folded.member_id AND m.direction = 'MERGE'"
+        "   AND NOT EXISTS (SELECT 1 FROM points_merge_moves u"
+        "    WHERE u.merge_id = m.merge_id AND u.direction = 'UNMERGE'))"
+        " SELECT member_id FROM folded) AS folded"
+        " JOIN points_accounts folded_account USING (member_id))"
+    )
+
+
 _BALANCES = text(
-    "SELECT b.member_id, b.bucket, b.balance, a.lifetime_earned"
+    "SELECT b.member_id, b.bucket, b.balance, lifetime.earned AS lifetime_earned"
     " FROM unnest(CAST(:member_ids AS bigint[])) AS k(member_id)"
     " JOIN points_accounts a ON a.member_id = k.member_id"
     " JOIN points_balances b ON b.member_id = k.member_id"
+    f" CROSS JOIN LATERAL (SELECT {lifetime_with_merged('k.member_id')} AS earned) lifetime"
 )
 
 

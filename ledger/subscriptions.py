@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import ledger.checkin  # noqa: F401  (registers the CHECKIN_DAILY rule)
 from identity.events import IdentityLinked, MemberCreated, MembersMerged, MembersUnmerged
 from identity.hooks import EventHooks
-from ledger.bonuses import channel_of, grant_referral_bonus, grant_signup_bonus
+from ledger.bonuses import channel_of, claim_referral, grant_signup_bonus, pay_referral_bonus
 from ledger.merges import move_points_on_merge, return_points_on_unmerge
 from ledger.model import LedgerConfig
 from ledger.posting import open_accounts
@@ -40,7 +40,7 @@ class LedgerSubscriber:
         await open_accounts(session, [event.member_id])
         if event.referrer_id is None:
             return
-        await grant_referral_bonus(
+        await claim_referral(
             session=session,
             member_id=event.member_id,
             referrer_id=event.referrer_id,
@@ -50,12 +50,16 @@ class LedgerSubscriber:
         )
 
     async def on_identity_linked(self, session: AsyncSession, event: IdentityLinked) -> None:
-        if (
-            event.identity_type != "PHONE"
-            or not event.verified
-            or not event.phone_hash
-            or event.member_id is None
-        ):
+        if not event.verified or event.member_id is None:
+            return
+        await pay_referral_bonus(
+            session=session,
+            member_id=event.member_id,
+            channel=channel_of(event.channel),
+            now=await self.now(session),
+            config=self.config,
+        )
+        if event.identity_type != "PHONE" or not event.phone_hash:
             return
         await grant_signup_bonus(
             session=session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -98,6 +99,16 @@ points_signup_bonuses = Table(
 
 points_referrals = Table(
     "points_referrals",
+    metadata,
+    Column("member_id", BigInteger, primary_key=True),
+    Column("referrer_id", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("referrer_paid", Boolean, nullable=False),
+)
+
+#: A referral named at sign-up; paid (``points_referrals``) once the referee is verified.
+points_referral_claims = Table(
+    "points_referral_claims",
     metadata,
     Column("member_id", BigInteger, primary_key=True),
     Column("referrer_id", BigInteger, nullable=False),

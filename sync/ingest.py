@@ -27,6 +27,7 @@ from ledger.checks import ACCEPTED
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import lock_members, post_entries
+from sync.purchase_buyers import note_buyer_identities
 from sync.purchase_queries import purchase_by_receipt
 from sync.purchase_records import purchase_from_row
 from sync.purchase_requests import (
@@ -165,6 +166,8 @@ async def record_purchase(
     if purchase_id is None:
         raise ReceiptRecordedConcurrently(f"{request.store_id}/{request.receipt_no}")
     await insert_items(session, item_rows(purchase_id, member_id, request))
+    if request.identities and member_id is not None:
+        await note_buyer_identities(session, purchase_id, request.identities, config.identity)
     decision, review_id = ACCEPTED, None
     if member_id is not None and earning.points > 0:
         posted = await post_entries(

@@ -1,7 +1,8 @@
 """GraphQL types of identity resolution: Member, Identity, Profile, Merge and their enums.
 
-Identity values are masked here, per caller: ``pii:read`` (admin included) and the member
-itself see them in clear, everyone else sees ``138****8000``.
+Identity values and profiles are masked here, per caller: ``pii:read`` (admin included) and
+the member itself see them in clear, everyone else sees ``138****8000`` and a profile with
+nothing personal left in it.
 """
 
 from __future__ import annotations
@@ -70,12 +71,26 @@ def identity_object(record: IdentityRecord) -> IdentityObject:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="For callers without the pii:read scope (other than the member itself) the "
+    "name shows its first character only (王**), gender is UNKNOWN and birthday and region "
+    "are null."
+)
 class Profile:
     name: str | None
     gender: Gender
     birthday: date | None
     region: str | None
+
+
+def profile_for(principal: Principal, record: MemberRecord) -> Profile:
+    if sees_in_clear(principal, record.id):
+        return Profile(
+            name=record.name, gender=record.gender, birthday=record.birthday, region=record.region
+        )
+    return Profile(
+        name=model.mask_name(record.name), gender=model.Gender.UNKNOWN, birthday=None, region=None
+    )
 
 
 @strawberry.type(name="Member")
@@ -93,9 +108,8 @@ class MemberObject(Node):
         return None if found is None else member_object(found)
 
     @strawberry.field
-    def profile(self) -> Profile:
-        r = self.record
-        return Profile(name=r.name, gender=r.gender, birthday=r.birthday, region=r.region)
+    def profile(self, info: strawberry.Info) -> Profile:
+        return profile_for(info.context.principal, self.record)
 
     points: PointsAccount = strawberry.field(resolver=member_points)
 
@@ -192,6 +206,17 @@ class MergeObject(Node):
     @strawberry.field
     async def merged(self, info: strawberry.Info) -> MemberObject:
         return member_object(await info.context.loaders.member.load(self.record.merged_id))
+
+    @strawberry.field(
+        description="Once undone: points of the merged member that the survivor had spent "
+        "(or settled) while merged and could not give back. The unmerge settles them at once: "
+        "a MERGE_IN credit to the merged member and a MERGE_IN debit (a debt) on the survivor, "
+        "both in their points history. Null while the merge stands."
+    )
+    async def shortfall_points(self, info: strawberry.Info) -> int | None:
+        if self.record.undone_at is None:
+            return None
+        return await info.context.loaders.merge_shortfall.load(self.record.id)
 
     @strawberry.field(description="The identity that proved both members are one person.")
     async def evidence(self, info: strawberry.Info) -> IdentityObject | None:

@@ -33,7 +33,7 @@ from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.member_lookup import member_with_account, resolved_member_with_account
-from hub.permissions import requires
+from hub.permissions import require_scope, requires
 from hub.principal import ClientKind, Scope
 from hub.wiring import tier_programme
 from identity import erase, link, lookup, members, merge, resolve
@@ -115,7 +115,7 @@ class MemberQuery:
 
     @strawberry.field(
         description="By ID or by any identity; an ID or identity of a merged member answers "
-        "with the survivor."
+        "with the survivor. By identity needs the scope members:lookup."
     )
     @requires(Scope.MEMBERS_READ, self_member="id")
     async def member(
@@ -130,6 +130,7 @@ class MemberQuery:
             raise _query_error("give exactly one of `id` and `identity`")
         found: MemberRecord | None
         if identity:
+            require_scope(info, Scope.MEMBERS_LOOKUP)
             config = identity_config(info.context.settings)
             try:
                 key = normalise(identity.to_raw(), region=config.phone_region)

@@ -125,25 +125,44 @@ async def refresh_member_intelligence(
     )
 
 
+#: The merged member's tags go to the survivor; its manual tags are noted with whether the
+#: survivor lacked them, so that unmerge gives them back and takes only those away again
+#: (rule tags follow from the rules on both sides).
+_MOVE_TAGS = text(
+    "WITH own AS (DELETE FROM member_tags WHERE member_id = :merged"
+    "  RETURNING tag_id, source, tagged_at),"
+    " added AS (INSERT INTO member_tags (tag_id, member_id, source, tagged_at)"
+    "  SELECT tag_id, :survivor, source, tagged_at FROM own ON CONFLICT DO NOTHING"
+    "  RETURNING tag_id)"
+    " INSERT INTO member_tag_merge_moves (merge_id, tag_id, tagged_at, added_to_survivor)"
+    " SELECT :merge, own.tag_id, own.tagged_at, own.tag_id IN (SELECT tag_id FROM added)"
+    " FROM own WHERE own.source = 'MANUAL' ON CONFLICT DO NOTHING"
+)
+_RETURN_TAGS = text(
+    "WITH moved AS (SELECT tag_id, tagged_at, added_to_survivor FROM member_tag_merge_moves"
+    "  WHERE merge_id = :merge),"
+    " back AS (INSERT INTO member_tags (tag_id, member_id, source, tagged_at)"
+    "  SELECT tag_id, :restored, 'MANUAL', tagged_at FROM moved ON CONFLICT DO NOTHING)"
+    " DELETE FROM member_tags WHERE member_id = :holder AND source = 'MANUAL'"
+    " AND tag_id IN (SELECT tag_id FROM moved WHERE added_to_survivor)"
+)
+
+
 class _MergeHandlers:
     programme: Programme | None = None
 
     async def on_merged(self, session: AsyncSession, event: MembersMerged) -> None:
         await session.execute(
-            text(
-                "INSERT INTO member_tags (tag_id, member_id, source, tagged_at)"
-                " SELECT tag_id, :survivor, source, tagged_at FROM member_tags"
-                " WHERE member_id = :merged ON CONFLICT DO NOTHING"
-            ),
-            {"survivor": event.member_id, "merged": event.merged_id},
-        )
-        await session.execute(
-            text("DELETE FROM member_tags WHERE member_id = :merged"),
-            {"merged": event.merged_id},
+            _MOVE_TAGS,
+            {"survivor": event.member_id, "merged": event.merged_id, "merge": event.merge_id},
         )
         await self._reevaluate(session, [event.member_id, event.merged_id])
 
     async def on_unmerged(self, session: AsyncSession, event: MembersUnmerged) -> None:
+        await session.execute(
+            _RETURN_TAGS,
+            {"holder": event.member_id, "restored": event.restored_id, "merge": event.merge_id},
+        )
         await self._reevaluate(session, [event.member_id, event.restored_id])
 
     async def _reevaluate(self, session: AsyncSession, member_ids: list[int]) -> None:

@@ -89,8 +89,8 @@ async def test_first_login_creates_and_the_second_matches(graphql_client, http):
 
     assert first["userErrors"] == [] and first["token"].startswith("mt.")
     assert first["member"]["registeredChannel"] == "MINI_PROGRAM"
-    assert first["member"]["profile"] == {"name": "Li"}
-    # The frontend backend holds no pii:read: it sees the OpenID masked.
+    # The frontend backend holds no pii:read: it sees the name and the OpenID masked.
+    assert first["member"]["profile"] == {"name": "L**"}
     assert first["member"]["identities"] == [
         {"type": "WECHAT_OPENID", "namespace": "wx-shop", "value": "o-****op", "verified": True}
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.api.members_graphql import card, created_member, phone
+from tests.api.members_graphql import card, created_member, phone, unionid
 from tests.api.points_graphql import (
     ISSUE_TOKEN,
     adjust,
@@ -156,7 +156,8 @@ async def test_verified_phone_pays_the_signup_bonus_once_per_phone_ever(admin):
 
 async def test_referral_pays_both_sides_once(admin):
     referrer = await created_member(admin, "WEB", card("R-1"))
-    referee = await created_member(admin, "WEB", card("R-2"), referrerId=referrer["id"])
+    # A verified identity: an unverified sign-up pays no referral (tests/security).
+    referee = await created_member(admin, "WEB", unionid("u-r-2"), referrerId=referrer["id"])
 
     referrer_points = await points_of(admin, referrer["id"])
     referee_points = await points_of(admin, referee["id"], kinds=["BONUS"])

@@ -58,7 +58,7 @@ async def test_merge_then_unmerge_leaves_both_balances_as_before(admin, clock, r
     assert report.ok, report.summary()
 
 
-async def test_points_spent_while_merged_are_a_debt_note_on_the_restored_member(
+async def test_points_spent_while_merged_are_settled_as_a_debt_on_the_survivor(
     admin, graphql_client, run_in_transaction
 ):
     survivor = await created_member(admin, "POS", card("M-3"))
@@ -80,7 +80,9 @@ async def test_points_spent_while_merged_are_a_debt_note_on_the_restored_member(
     )
     report = await run_in_transaction(lambda s: verify_ledger(session=s))
 
-    assert (await own_points(admin, survivor["id"]))["available"] == 0
-    assert (await own_points(admin, merged["id"]))["available"] == 50
+    # The survivor spent 50 of the merged member's points: it owes them, and the restored
+    # member has them back.
+    assert (await own_points(admin, survivor["id"]))["available"] == -50
+    assert (await own_points(admin, merged["id"]))["available"] == 100
     assert note.all() == [(50, 50)]
     assert report.ok, report.summary()
