@@ -14,6 +14,8 @@ import platformdirs
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync.egress import EgressPolicy
+
 
 class PromotionSetting(BaseModel):
     """Extra points on a category's or a SKU's lines between two business days."""
@@ -183,11 +185,21 @@ class Settings(BaseSettings):
         description="Run cached queries and mutations from compiled plans; off: every operation"
         " on graphql-core.",
     )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="JSON list of host names and addresses or CIDR ranges that webhook URLs "
+        'may reach although they are not public, e.g. ["127.0.0.1"] for a local receiver; '
+        "hosts named here may also use plain http. Empty: only public https URLs.",
+    )
     worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
     embedded_worker: bool = Field(
         default=True,
         description="In the embedded default, `serve` also runs the worker in-process.",
     )
+
+    @property
+    def webhook_egress(self) -> EgressPolicy:
+        return EgressPolicy.from_entries(self.webhook_allowed_hosts)
 
     @property
     def embedded(self) -> bool:

@@ -105,6 +105,7 @@ class WebhookMutation:
                     events=input.events,
                     admin=principal.is_admin,
                     now=now,
+                    egress=info.context.settings.webhook_egress,
                 )
             )
         except SyncError as error:
