@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,11 +11,11 @@ from sqlalchemy import Row, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sync.egress import EgressPolicy, RefusedDestination, check_url
+from sync.envelope import new_secret
 from sync.errors import InvalidWebhook, WebhookNotFound
 from sync.model import subscribable_event_types
 from sync.tables import webhooks
 
-SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2048
 
 
@@ -106,7 +105,7 @@ async def register_webhook(
     """
     url = validate_url(url, egress)
     event_types = validate_events(events, admin=admin)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret()
     row = (
         await session.execute(
             insert(webhooks)
