@@ -17,6 +17,7 @@ from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
 from hub.api.purchases import PurchaseMutation, PurchaseQuery
 from hub.api.segments import SegmentMutation, SegmentQuery
+from hub.api.webhook_deliveries import WebhookDeliveryMutation, WebhookDeliveryQuery
 from hub.api.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (
@@ -26,6 +27,7 @@ QUERIES: tuple[type, ...] = (
     FraudQuery,
     SegmentQuery,
     WebhookQuery,
+    WebhookDeliveryQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -35,6 +37,7 @@ MUTATIONS: tuple[type, ...] = (
     FraudMutation,
     SegmentMutation,
     WebhookMutation,
+    WebhookDeliveryMutation,
 )
 
 

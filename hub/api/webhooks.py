@@ -48,7 +48,8 @@ class WebhookPayload:
     webhook: Webhook | None = None
     signing_secret: str | None = strawberry.field(
         default=None,
-        description="Shown once: the key that signs every delivery (HMAC-SHA256).",
+        description="Shown once: the key that signs every delivery, in the Standard "
+        "Webhooks form (whsec_ and the base64 of the key).",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
