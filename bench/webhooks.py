@@ -102,6 +102,8 @@ def main() -> None:
             "MEMBERHUB_REDIS_URL": REDIS_URL,
             "MEMBERHUB_LOG_LEVEL": "WARNING",
             "MEMBERHUB_REDIS_NAMESPACE": f"bench-{secrets.token_hex(4)}",
+            # The receiver is local, which only the operator's allow-list lets webhooks reach.
+            "MEMBERHUB_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]',
         }
         argv = [str(Path(PYTHON).with_name("memberhub")), "worker", "--threads", str(args.threads)]
         started = time.perf_counter()

@@ -28,6 +28,7 @@ def build_background(
         engine_factory=lambda: create_engine(database_url, pool_size=threads + 2, max_overflow=4),
         now=(clock or SystemClock()).now,
         sessions_for=create_session_factory,
+        egress=settings.webhook_egress,
     )
     actors = declare_actors(broker, runtime)
     return background_work(

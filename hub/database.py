@@ -22,6 +22,9 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10) -> A
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
+        # A failed statement's message would carry its parameters into the logs: webhook
+        # signing secrets, phone numbers.
+        hide_parameters=True,
         # asyncpg's own statement cache makes repeated statements cheap. Rows read by
         # attribute as SQLAlchemy's do, for statements on the sessions' fast path.
         connect_args={

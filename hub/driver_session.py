@@ -104,5 +104,11 @@ def _translated(
         error = dbapi_error
     dialect = connection.dialect
     return exc.DBAPIError.instance(
-        sql, arguments, error, dialect.loaded_dbapi.Error, dialect=dialect
+        sql,
+        arguments,
+        error,
+        dialect.loaded_dbapi.Error,
+        # As the engine's own statements do: parameters (secrets, phones) stay out of logs.
+        hide_parameters=connection.engine.hide_parameters,
+        dialect=dialect,
     )

@@ -13,11 +13,13 @@ from inspect import isawaitable
 from typing import Any
 
 import strawberry
+import structlog
 from graphql import DocumentNode, ExecutionResult, GraphQLError, execute
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.utils.logging import StrawberryLogger
 
 from hub.query_plans import QueryPlan
+
+log = structlog.get_logger("memberhub.graphql")
 
 #: What a client sees instead of a fault's message.
 MASKED_MESSAGE = "Unexpected error."
@@ -27,6 +29,26 @@ def is_fault(error: GraphQLError) -> bool:
     """Errors raised for clients are GraphQLErrors; anything else is a fault to hide."""
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
+
+
+def log_error(error: GraphQLError) -> None:
+    """Log an error of an operation by its path, never by the operation's text or
+    variables (``str(error)`` quotes the query around it): both carry what callers send,
+    phone numbers among it. A fault is logged with its traceback; an error the client was
+    answered with is logged without its message, which may echo an input value."""
+    path = ".".join(str(part) for part in error.path) if error.path else None
+    if is_fault(error):
+        original = error.original_error
+        assert original is not None
+        log.error(
+            "graphql fault",
+            path=path,
+            error=type(original).__name__,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+    else:
+        code = (error.extensions or {}).get("code")
+        log.info("graphql error", path=path, code=code)
 
 
 def _masked(error: GraphQLError) -> GraphQLError:
@@ -80,7 +102,7 @@ async def execute_document(
     assert isinstance(result, ExecutionResult)
     if result.errors:
         for error in result.errors:
-            StrawberryLogger.error(error)
+            log_error(error)
         result.errors = [
             _masked(e)
             if is_fault(e)

@@ -18,6 +18,7 @@ from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
 from hub.api.purchases import PurchaseMutation, PurchaseQuery
 from hub.api.segments import SegmentMutation, SegmentQuery
+from hub.api.webhook_deliveries import WebhookDeliveryMutation, WebhookDeliveryQuery
 from hub.api.webhooks import WebhookMutation, WebhookQuery
 
 QUERIES: tuple[type, ...] = (
@@ -28,6 +29,7 @@ QUERIES: tuple[type, ...] = (
     IdentityReviewQuery,
     SegmentQuery,
     WebhookQuery,
+    WebhookDeliveryQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -37,6 +39,7 @@ MUTATIONS: tuple[type, ...] = (
     FraudMutation,
     SegmentMutation,
     WebhookMutation,
+    WebhookDeliveryMutation,
 )
 
 

@@ -14,6 +14,8 @@ import platformdirs
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync.egress import EgressPolicy
+
 
 class PromotionSetting(BaseModel):
     """Extra points on a category's or a SKU's lines between two business days."""
@@ -216,6 +218,12 @@ class Settings(BaseSettings):
         description="Run cached queries and mutations from compiled plans; off: every operation"
         " on graphql-core.",
     )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="JSON list of host names and addresses or CIDR ranges that webhook URLs "
+        'may reach although they are not public, e.g. ["127.0.0.1"] for a local receiver; '
+        "hosts named here may also use plain http. Empty: only public https URLs.",
+    )
     worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
     embedded_worker: bool = Field(
         default=True,
@@ -227,6 +235,10 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # Given in code (not the environment): an empty secret is no secret.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def webhook_egress(self) -> EgressPolicy:
+        return EgressPolicy.from_entries(self.webhook_allowed_hosts)
 
     @property
     def embedded(self) -> bool:

@@ -92,6 +92,7 @@ def declare_actors(
             attempt=attempt,
             now=runtime.now,
             policy=runtime.policy,
+            egress=runtime.egress,
         )
 
     deliver_actor: Actor[Any, Any] = dramatiq.actor(

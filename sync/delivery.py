@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sync.egress import EgressPolicy, RefusedDestination, check_url
 from sync.envelope import OutboxEvent, delivery_headers, encode_body, envelope
 from sync.events import WebhookDisabled
 from sync.model import DeliveryPolicy, Outcome, classify_response, may_receive, retry_delay
@@ -160,10 +161,12 @@ async def record_outcome(
     now: datetime,
     policy: DeliveryPolicy,
     fraction: Callable[[], float] = random.random,
+    refused: bool = False,
 ) -> Outcome:
     """Record what the receiver answered; a failure may disable the webhook (see
-    ``DeliveryPolicy.disable_after``), which publishes ``webhook.disabled`` once."""
-    outcome = classify_response(status_code)
+    ``DeliveryPolicy.disable_after``), which publishes ``webhook.disabled`` once. A
+    ``refused`` attempt (the URL leads where webhooks may not go) fails for good."""
+    outcome = Outcome.FAILED if refused else classify_response(status_code)
     if outcome is Outcome.RETRY and now >= attempt.created_at + policy.retry_for:
         outcome = Outcome.FAILED
         error = f"gave up after {attempt.number} attempts: {error}"
@@ -234,10 +237,28 @@ async def _count_failure(
     )
 
 
+@dataclass(frozen=True)
+class Response:
+    status_code: int | None
+    error: str | None
+    #: The hub refused to connect (``sync.egress``): no retry can succeed.
+    refused: bool = False
+
+
 async def post(
-    http: httpx.AsyncClient, attempt: Attempt, *, now: datetime, policy: DeliveryPolicy
-) -> tuple[int | None, str | None]:
-    """POST the signed envelope; answer (status code or None, error text or None)."""
+    http: httpx.AsyncClient,
+    attempt: Attempt,
+    *,
+    now: datetime,
+    policy: DeliveryPolicy,
+    egress: EgressPolicy,
+) -> Response:
+    """POST the signed envelope to the attempt's URL, if it may still be reached (it may
+    have been registered under an older rule, or the allow-list changed since)."""
+    try:
+        check_url(attempt.url, egress)
+    except RefusedDestination as refusal:
+        return Response(None, f"refused: {refusal}"[:MAX_ERROR_LENGTH], refused=True)
     body = encode_body(
         envelope(attempt.event, personal_data=owner_sees_personal_data(attempt.scopes))
     )
@@ -251,11 +272,16 @@ async def post(
             timeout=policy.timeout.total_seconds(),
             follow_redirects=False,
         )
+    except RefusedDestination as refusal:
+        return Response(None, f"refused: {refusal}"[:MAX_ERROR_LENGTH], refused=True)
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        return Response(None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH])
     if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}: {response.text}"[:MAX_ERROR_LENGTH]
+        return Response(response.status_code, None)
+    return Response(
+        response.status_code,
+        f"HTTP {response.status_code}: {response.text}"[:MAX_ERROR_LENGTH],
+    )
 
 
 async def deliver(
@@ -266,6 +292,7 @@ async def deliver(
     attempt: int,
     now: Callable[[], datetime],
     policy: DeliveryPolicy,
+    egress: EgressPolicy,
 ) -> Outcome | None:
     """Make attempt ``attempt + 1`` of a delivery; None when there was nothing to do."""
     async with session_factory() as session, session.begin():
@@ -276,10 +303,16 @@ async def deliver(
         return None
     if claimed.refusal is not None:
         return Outcome.FAILED
-    status_code, error = await post(http, claimed, now=now(), policy=policy)
+    response = await post(http, claimed, now=now(), policy=policy, egress=egress)
     async with session_factory() as session, session.begin():
         outcome = await record_outcome(
-            session, claimed, status_code=status_code, error=error, now=now(), policy=policy
+            session,
+            claimed,
+            status_code=response.status_code,
+            error=response.error,
+            now=now(),
+            policy=policy,
+            refused=response.refused,
         )
     log.info(
         "webhook delivery",
@@ -287,7 +320,7 @@ async def deliver(
         webhook_id=claimed.webhook_id,
         event_type=claimed.event.event_type,
         attempt=claimed.number,
-        status_code=status_code,
+        status_code=response.status_code,
         outcome=outcome.value,
     )
     return outcome

@@ -6,15 +6,23 @@ Envelope (documented in the README)::
      "occurredAt": "2026-11-21T02:00:00+00:00", "memberId": "<global ID>" | null,
      "data": {...the event's fields...}}
 
-Signature: ``X-MemberHub-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>``
-with ``timestamp`` the ``X-MemberHub-Timestamp`` header (Unix seconds of the attempt).
+Signatures (docs/webhooks.md):
+
+- Standard Webhooks: ``webhook-id`` (the event ID, the same on every attempt),
+  ``webhook-timestamp`` (Unix seconds of the attempt) and ``webhook-signature:
+  v1,<base64 HMAC-SHA256(key, f"{id}.{timestamp}.{body}")>``, the key being the base64
+  part of the ``whsec_`` secret decoded, so the specification's libraries verify them.
+- Deprecated, kept while receivers move: ``X-MemberHub-Signature: sha256=<hex
+  HMAC-SHA256(secret, f"{timestamp}.{body}")>`` with ``X-MemberHub-Timestamp``.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +36,12 @@ EVENT_ID_HEADER = "X-MemberHub-Event-Id"
 EVENT_TYPE_HEADER = "X-MemberHub-Event-Type"
 TIMESTAMP_HEADER = "X-MemberHub-Timestamp"
 SIGNATURE_HEADER = "X-MemberHub-Signature"
+STANDARD_ID_HEADER = "webhook-id"
+STANDARD_TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
+
+#: Secrets are ``whsec_`` and the base64 of a random key, as the specification writes them.
+SECRET_PREFIX = "whsec_"
 
 
 @dataclass(frozen=True)
@@ -63,7 +77,32 @@ def encode_body(document: dict[str, Any]) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signing_key(secret: str) -> bytes:
+    """The key of the Standard Webhooks signature: the secret's base64 part, decoded. A
+    secret issued before the hub followed the specification is URL-safe text, not base64
+    (its 43 characters are never a whole number of base64 quads): it signs as its own
+    bytes, the key the deprecated signature always used, so its owner keeps it."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    if len(encoded) % 4 == 0:
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            pass
+    return secret.encode()
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    mac = hmac.new(signing_key(secret), signed, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
+
+
 def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The deprecated ``X-MemberHub-Signature``."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()
 
@@ -71,9 +110,13 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 def delivery_headers(
     event: OutboxEvent, *, secret: str, timestamp: int, body: bytes
 ) -> dict[str, str]:
+    message_id = str(event.event_id)
     return {
         "Content-Type": "application/json",
         "User-Agent": "MemberHub-Webhooks/1",
+        STANDARD_ID_HEADER: message_id,
+        STANDARD_TIMESTAMP_HEADER: str(timestamp),
+        STANDARD_SIGNATURE_HEADER: standard_signature(secret, message_id, timestamp, body),
         EVENT_ID_HEADER: str(event.event_id),
         EVENT_TYPE_HEADER: event.event_type,
         TIMESTAMP_HEADER: str(timestamp),

@@ -35,6 +35,9 @@ MEMBER_EVENT_TYPES: frozenset[str] = frozenset(
 #: Events about the hub's own operation: only admin clients receive them.
 ADMIN_EVENT_TYPES: frozenset[str] = frozenset({"webhook.disabled"})
 
+#: A delivery a webhook's owner asked for to try its receiver; only that webhook gets it.
+TEST_EVENT_TYPE = "webhook.test"
+
 #: Scope names of API clients (``hub.principal.Scope``), as stored in ``api_clients.scopes``:
 #: the worker reads them from the table to decide what a webhook's owner may receive.
 ADMIN_SCOPE = "admin"
@@ -47,8 +50,9 @@ def subscribable_event_types(*, admin: bool) -> frozenset[str]:
 
 
 def may_receive(scopes: Collection[str], event_type: str) -> bool:
-    """Member events need ``members:read``; the hub's own events need ``admin``."""
-    if ADMIN_SCOPE in scopes:
+    """Member events need ``members:read``; the hub's own events need ``admin``; a test
+    delivery goes to whoever asked for it."""
+    if ADMIN_SCOPE in scopes or event_type == TEST_EVENT_TYPE:
         return True
     return event_type not in ADMIN_EVENT_TYPES and MEMBERS_READ_SCOPE in scopes
 

@@ -17,6 +17,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from sync.egress import EgressPolicy, egress_client
 from sync.model import DeliveryPolicy
 
 
@@ -36,6 +37,8 @@ class JobRuntime:
     #: jobs run in the same kind of session as requests).
     sessions_for: Callable[[AsyncEngine], async_sessionmaker[AsyncSession]]
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    #: Where deliveries may connect (the operator's allow-list).
+    egress: EgressPolicy = field(default_factory=EgressPolicy)
     _loops: dict[asyncio.AbstractEventLoop, _LoopResources] = field(
         default_factory=dict, repr=False
     )
@@ -50,7 +53,7 @@ class JobRuntime:
                 resources = _LoopResources(
                     engine=engine,
                     session_factory=self.sessions_for(engine),
-                    http=httpx.AsyncClient(),
+                    http=egress_client(self.egress),
                 )
                 self._loops[loop] = resources
             return resources

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,11 +10,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import Row, Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sync.egress import EgressPolicy, RefusedDestination, check_url
+from sync.envelope import new_secret
 from sync.errors import InvalidWebhook, WebhookNotFound
 from sync.model import subscribable_event_types
 from sync.tables import webhooks
 
-SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2048
 
 
@@ -53,13 +53,24 @@ def _webhook(row: Row) -> Webhook:
     )
 
 
-def validate_url(url: str) -> str:
+def validate_url(url: str, egress: EgressPolicy) -> str:
+    """The URL, stripped; InvalidWebhook when it is malformed or leads where webhooks may
+    not go (``sync.egress.check_url``)."""
     url = url.strip()
-    if len(url) > MAX_URL_LENGTH or any(c.isspace() for c in url):
+    if len(url) > MAX_URL_LENGTH or any(c.isspace() or ord(c) < 32 for c in url):
         raise InvalidWebhook("the URL is too long or contains spaces", field=("url",))
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 (a port out of range raises here)
+    except ValueError as error:
+        raise InvalidWebhook("the URL is malformed", field=("url",)) from error
+    if parts.scheme.lower() not in ("http", "https") or not hostname:
         raise InvalidWebhook("the URL must be http:// or https:// with a host", field=("url",))
+    try:
+        check_url(url, egress)
+    except RefusedDestination as error:
+        raise InvalidWebhook(str(error), field=("url",)) from error
     return url
 
 
@@ -85,15 +96,16 @@ async def register_webhook(
     events: Sequence[str],
     admin: bool,
     now: datetime,
+    egress: EgressPolicy,
 ) -> tuple[Webhook, str]:
     """Register a webhook for ``client_id`` and answer it with its signing secret, which
     exists in clear in this answer only (callers show it once).
 
     Raises InvalidWebhook (with the field at fault) for a bad URL or event type.
     """
-    url = validate_url(url)
+    url = validate_url(url, egress)
     event_types = validate_events(events, admin=admin)
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret()
     row = (
         await session.execute(
             insert(webhooks)

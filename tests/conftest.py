@@ -172,7 +172,16 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str, redis_namespace: str) -> Settings:
+def webhook_allowed_hosts() -> list[str]:
+    """Webhook receivers of the tests listen on 127.0.0.1, which only the operator's
+    allow-list lets the hub reach."""
+    return ["127.0.0.1"]
+
+
+@pytest.fixture
+def settings(
+    database_url: str, redis_url: str, redis_namespace: str, webhook_allowed_hosts: list[str]
+) -> Settings:
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -180,6 +189,7 @@ def settings(database_url: str, redis_url: str, redis_namespace: str) -> Setting
         token_secret="test-token-secret",
         auth_cache_seconds=0,
         data_dir=EMBEDDED_DIR,
+        webhook_allowed_hosts=webhook_allowed_hosts,
     )
 
 

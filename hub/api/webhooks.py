@@ -48,7 +48,8 @@ class WebhookPayload:
     webhook: Webhook | None = None
     signing_secret: str | None = strawberry.field(
         default=None,
-        description="Shown once: the key that signs every delivery (HMAC-SHA256).",
+        description="Shown once: the key that signs every delivery, in the Standard "
+        "Webhooks form (whsec_ and the base64 of the key).",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -105,6 +106,7 @@ class WebhookMutation:
                     events=input.events,
                     admin=principal.is_admin,
                     now=now,
+                    egress=info.context.settings.webhook_egress,
                 )
             )
         except SyncError as error:

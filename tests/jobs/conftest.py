@@ -24,6 +24,7 @@ from sync.actors import JOBS_QUEUE, WEBHOOKS_QUEUE, Actors, declare_actors
 from sync.broker import create_broker, dead_letter_store
 from sync.dead_letters import DeadLetterStore
 from sync.dispatch import DispatchReport, dispatch_outbox
+from sync.egress import EgressPolicy
 from sync.model import DeliveryPolicy
 from sync.outbox import append_event
 from sync.runtime import JobRuntime
@@ -149,12 +150,14 @@ async def jobs(
     session_factory: Any,
     clock: SettableClock,
     clean_redis: None,
+    webhook_allowed_hosts: list[str],
 ) -> AsyncIterator[Jobs]:
     broker = create_broker(redis_url, namespace=redis_namespace)
     runtime = JobRuntime(
         engine_factory=lambda: create_engine(database_url, pool_size=4, max_overflow=2),
         now=clock.now,
         sessions_for=create_session_factory,
+        egress=EgressPolicy.from_entries(webhook_allowed_hosts),
     )
     registry = JobRegistry()
     actors = declare_actors(broker, runtime, registry=registry, job_max_retries=0)
