@@ -25,6 +25,8 @@ def memberhub(database_url: str, redis_url: str, namespace: str, *args: str):
         "MEMBERHUB_REDIS_URL": redis_url,
         "MEMBERHUB_REDIS_NAMESPACE": namespace,
         "MEMBERHUB_LOG_LEVEL": "WARNING",
+        "MEMBERHUB_PHONE_HASH_SALT": "test-salt",
+        "MEMBERHUB_TOKEN_SECRET": "test-token-secret",
     }
     return subprocess.run(
         [sys.executable, "-m", "hub", "jobs", "run", *args],

@@ -13,14 +13,14 @@ and are capped per referrer; unmerge gives manual tags back.
   the merge stood.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
