@@ -16,6 +16,7 @@ from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
 from hub.api.purchases import PurchaseMutation, PurchaseQuery
+from hub.api.segment_preview import SegmentPreviewQuery
 from hub.api.segments import SegmentMutation, SegmentQuery
 from hub.api.webhooks import WebhookMutation, WebhookQuery
 
@@ -25,6 +26,7 @@ QUERIES: tuple[type, ...] = (
     PurchaseQuery,
     FraudQuery,
     SegmentQuery,
+    SegmentPreviewQuery,
     WebhookQuery,
 )
 MUTATIONS: tuple[type, ...] = (
