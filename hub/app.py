@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from hub.auth import Authenticator
 from hub.clock import Clock, SystemClock
+from hub.console import console_routes
 from hub.database import create_engine, create_session_factory
 from hub.http import GraphQLEndpoint
 from hub.metrics import Metrics
@@ -140,6 +141,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
