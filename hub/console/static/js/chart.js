@@ -6,10 +6,13 @@ const WIDTH = 760;
 const HEIGHT = 280;
 const MARGIN = { top: 16, right: 56, bottom: 44, left: 76 };
 
+/** The top of an axis of four equal steps of 1, 2 or 5 times a power of ten. */
 function niceMax(value) {
-  if (!(value > 0)) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 2.5, 5, 10].find((m) => m * magnitude >= value) * magnitude;
+  if (!(value > 0)) return 4;
+  const raw = value / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].find((m) => m * magnitude >= raw) * magnitude;
+  return 4 * Math.max(1, step);
 }
 
 /**

@@ -189,6 +189,7 @@ function intelligenceSection(m, allTags, reload) {
     ),
   );
   const select = h("select", { testid: "tag-select" }, manual.map((tag) => h("option", { value: tag.id }, tag.name)));
+  const anyManual = allTags.some((tag) => tag.source === "MANUAL");
   const tagForm = manual.length
     ? h(
         "form",
@@ -202,7 +203,9 @@ function intelligenceSection(m, allTags, reload) {
         select,
         h("button", { type: "submit", testid: "tag-add" }, t("members.tag.add")),
       )
-    : h("p", { class: "muted" }, t("members.tag.noManual"));
+    : anyManual
+      ? null
+      : h("p", { class: "muted" }, t("members.tag.noManual"));
   const rfm = m.rfm
     ? h(
         "dl",
@@ -353,7 +356,7 @@ export async function render(main, memberId, current) {
   };
   typeSelect.addEventListener("change", showNamespace);
   showNamespace();
-  const value = h("input", { type: "search", value: search.value, placeholder: t("members.search"), testid: "member-search", size: 32, autofocus: true });
+  const value = h("input", { type: "search", value: search.value, placeholder: t("members.search"), testid: "member-search", size: 32 });
   const result = h("div", { class: "member-result" });
   const form = h(
     "form",
