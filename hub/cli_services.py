@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import click
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.database import create_engine, create_session_factory
@@ -31,6 +32,12 @@ def start_services(
     database schema up to date (idempotent, serialised by an advisory lock)."""
     from hub.migrate import migrate
 
+    missing = settings.missing_deployment_secrets()
+    if missing:
+        raise click.ClickException(
+            f"set {' and '.join(missing)}: outside the embedded default every process of a "
+            "deployment must share them (see .env.example)"
+        )
     services = ensure_services(
         settings.database_url,
         settings.redis_url if redis else (settings.redis_url or "redis://unused"),
