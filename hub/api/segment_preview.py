@@ -8,14 +8,14 @@ from sqlalchemy import text
 
 from hub.api.intelligence_types import SegmentRuleInput, rule_json
 from hub.api.member_types import MemberConnection, MemberEdge, member_object
-from hub.api.pagination import PageInfo, encode_cursor
+from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from hub.permissions import requires
 from hub.principal import Scope
 from hub.wiring import intelligence_programme
 from identity.records import member_from_row
 from sync.intelligence.rules import RuleError, compile_rule, parse_rule
 
-#: Members shown with the count: enough to recognise the audience, cheap to load.
+#: Members answered with the count by default: enough to recognise the audience.
 SAMPLE_SIZE = 10
 
 
@@ -26,9 +26,16 @@ class SegmentPreviewQuery:
     )
     @requires(Scope.MEMBERS_READ)
     async def preview_segment(
-        self, info: strawberry.Info, rule: SegmentRuleInput
+        self,
+        info: strawberry.Info,
+        rule: SegmentRuleInput,
+        first: int | None = SAMPLE_SIZE,
+        after: str | None = None,
     ) -> MemberConnection:
         context = info.context
+        size = SAMPLE_SIZE if first is None else first
+        check_page_size(size)
+        start = decode_cursor(after, "member") if after else 0
         try:
             parsed = parse_rule(rule_json(rule), ("rule",))
         except RuleError as error:
@@ -37,27 +44,30 @@ class SegmentPreviewQuery:
             ) from None
         programme = intelligence_programme(context.settings)
         compiled = compile_rule(parsed, now=context.now(), tiers=programme.tiers)
-        # One statement: the count over every match, the oldest few members alongside.
+        # One statement: the count over every match and a page of them, oldest first (the
+        # count rides on a row of its own, so that it comes with an empty page too).
         rows = (
             await context.execute(
                 text(
-                    f"WITH target AS ({compiled.sql})"
-                    " SELECT m.*, (SELECT count(*) FROM target) AS total FROM members m"
-                    " WHERE m.id IN (SELECT id FROM target) ORDER BY m.id LIMIT :sample"
+                    f"WITH target AS ({compiled.sql}),"
+                    " page AS (SELECT m.* FROM members m WHERE m.id IN (SELECT id FROM target)"
+                    "  AND m.id > :start ORDER BY m.id LIMIT :size)"
+                    " SELECT (SELECT count(*) FROM target) AS total, page.* FROM"
+                    " (SELECT 1) one LEFT JOIN page ON true ORDER BY page.id"
                 ),
-                {**compiled.params, "sample": SAMPLE_SIZE + 1},
+                {**compiled.params, "start": start, "size": size + 1},
             )
         ).all()
-        total = int(rows[0].total) if rows else 0
-        page = [member_from_row(row) for row in rows[:SAMPLE_SIZE]]
+        total = int(rows[0].total)
+        found = [member_from_row(row) for row in rows if row.id is not None]
+        page = found[:size]
         edges = [
             MemberEdge(node=member_object(m), cursor=encode_cursor("member", m.id)) for m in page
         ]
         return MemberConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > SAMPLE_SIZE,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=PageInfo.of(
+                [e.cursor for e in edges], has_next=len(found) > size, after=after or None
             ),
             total_count=total,
         )

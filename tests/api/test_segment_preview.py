@@ -62,3 +62,31 @@ async def test_a_bad_rule_is_invalid_input_and_a_key_without_members_read_is_for
 
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_preview_pages_like_any_connection(admin, graphql_client):
+    till = await graphql_client("pos", store="S001")
+    buyers = []
+    for n in range(3):
+        member = await created_member(admin, "POS", card(f"C-{n}"))
+        await record(till, f"R-{n}", "50.00", memberId=member["id"])
+        buyers.append(member["id"])
+    page = """
+    query Page($rule: SegmentRuleInput!, $after: String) {
+      previewSegment(rule: $rule, first: 2, after: $after) {
+        totalCount edges { node { id } } pageInfo { hasNextPage endCursor }
+      }
+    }
+    """
+    rule = condition("PURCHASE_COUNT", "GTE", "1")
+
+    one = (await admin.data(page, rule=rule, after=None))["previewSegment"]
+    two = (await admin.data(page, rule=rule, after=one["pageInfo"]["endCursor"]))["previewSegment"]
+    nobody = (await admin.data(PREVIEW, rule=condition("PURCHASE_COUNT", "GTE", "9")))[
+        "previewSegment"
+    ]
+
+    assert [e["node"]["id"] for e in one["edges"] + two["edges"]] == buyers
+    assert one["pageInfo"]["hasNextPage"] and not two["pageInfo"]["hasNextPage"]
+    assert one["totalCount"] == two["totalCount"] == 3
+    assert nobody == {"totalCount": 0, "edges": [], "pageInfo": {"hasNextPage": False}}
