@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from hub.auth import Authenticator, bearer_token
 from hub.clock import Clock, SystemClock
+from hub.console import console_routes
 from hub.database import create_engine, create_session_factory
 from hub.graphiql import ASSETS_PATH, graphiql_asset
 from hub.http import GraphQLEndpoint
@@ -188,6 +189,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/schema.graphql", schema_file),
             Route(ASSETS_PATH + "/{name}", graphiql_asset),
+            *console_routes(),
         ],
         middleware=_cors(settings),
         lifespan=lifespan,

@@ -3,7 +3,7 @@ located and nulls propagated as graphql-core does."""
 
 from __future__ import annotations
 
-from asyncio import gather
+from asyncio import Future, ensure_future, gather
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -155,15 +155,22 @@ class PlanRun:
         if len(waiting) == 1:
             values[waiting[0]] = await values[waiting[0]]
             return values
-        # Every sibling settles (and records its own errors) before a null goes up.
-        settled = await gather(*(values[at] for at in waiting), return_exceptions=True)
-        failure: BaseException | None = None
+        # Every sibling settles (and records its own errors) before a null goes up. The
+        # error that goes up is the one raised first, as graphql-core's gather answers it.
+        failures: list[BaseException] = []
+
+        def note(future: Future[Any]) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                failures.append(future.exception())  # type: ignore[arg-type]
+
+        futures = [ensure_future(values[at]) for at in waiting]
+        for future in futures:
+            future.add_done_callback(note)
+        settled = await gather(*futures, return_exceptions=True)
         for at, value in zip(waiting, settled, strict=True):
-            if isinstance(value, BaseException):
-                failure = failure or value
             values[at] = value
-        if failure is not None:
-            raise failure
+        if failures:
+            raise failures[0]
         return values
 
     def field(self, field: PlannedField, source: Any, path: Path) -> Any:

@@ -17,6 +17,7 @@ from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
 from hub.api.purchases import PurchaseMutation, PurchaseQuery
+from hub.api.segment_preview import SegmentPreviewQuery
 from hub.api.segments import SegmentMutation, SegmentQuery
 from hub.api.webhook_deliveries import WebhookDeliveryMutation, WebhookDeliveryQuery
 from hub.api.webhooks import WebhookMutation, WebhookQuery
@@ -28,6 +29,7 @@ QUERIES: tuple[type, ...] = (
     FraudQuery,
     IdentityReviewQuery,
     SegmentQuery,
+    SegmentPreviewQuery,
     WebhookQuery,
     WebhookDeliveryQuery,
 )

@@ -14,6 +14,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    Undefined,
     get_named_type,
 )
 
@@ -137,15 +138,23 @@ def relay_compiler() -> Path:
 
 
 def connection_fragments() -> str:
-    """One fragment per connection field, paginated the way Relay's ``@connection`` asks."""
+    """One fragment per connection field, paginated the way Relay's ``@connection`` asks;
+    a field's required arguments (e.g. previewSegment's rule) are the fragment's too."""
     fragments = []
-    for owner, name, _ in connection_fields():
+    for owner, name, field in connection_fields():
+        required = [
+            (arg_name, str(arg.type))
+            for arg_name, arg in field.args.items()
+            if isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined
+        ]
+        definitions = "".join(f', {arg}: {{type: "{type_}"}}' for arg, type_ in required)
+        passed = "".join(f", {arg}: ${arg}" for arg, _ in required)
         fragments.append(
             "graphql`\n"
             f"  fragment Connections_{owner[0].lower()}{owner[1:]}{name[0].upper()}{name[1:]} on"
             f' {owner} @argumentDefinitions(count: {{type: "Int", defaultValue: 10}},'
-            ' cursor: {type: "String"}) {\n'
-            f"    {name}(first: $count, after: $cursor)"
+            f' cursor: {{type: "String"}}{definitions}) {{\n'
+            f"    {name}(first: $count, after: $cursor{passed})"
             f' @connection(key: "Connections_{name}") {{\n'
             "      edges { node { __typename } }\n"
             "    }\n"
