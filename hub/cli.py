@@ -12,6 +12,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from hub.database import create_engine, create_session_factory
+from hub.coupon_commands import coupons
 from hub.embedded import EmbeddedServices, ensure_services
 from hub.import_commands import import_group
 from hub.job_commands import jobs
@@ -83,6 +84,7 @@ main.add_command(jobs)
 main.add_command(import_group)
 main.add_command(stores)
 main.add_command(staff)
+main.add_command(coupons)
 
 
 @main.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from hub.api.coupons import CouponMutation, CouponQuery
 from hub.api.fraud import FraudMutation, FraudQuery
 from hub.api.member_login import MemberTokenMutation
 from hub.api.members import MemberMutation, MemberQuery
@@ -26,6 +27,7 @@ QUERIES: tuple[type, ...] = (
     FraudQuery,
     SegmentQuery,
     WebhookQuery,
+    CouponQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -35,6 +37,7 @@ MUTATIONS: tuple[type, ...] = (
     FraudMutation,
     SegmentMutation,
     WebhookMutation,
+    CouponMutation,
 )
 
 
