@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hub.database import create_engine, create_session_factory
 from hub.coupon_commands import coupons
+from hub.database import create_engine, create_session_factory
 from hub.embedded import EmbeddedServices, ensure_services
 from hub.import_commands import import_group
 from hub.job_commands import jobs

@@ -60,3 +60,31 @@ def jobs_retry(message_id: str) -> None:
     if letter is None:
         raise click.ClickException(f"no failed message {message_id}")
     click.echo(f"resent {letter.message_id} ({letter.actor_name})")
+
+
+@jobs.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one scheduled job now, in one transaction, as the scheduler would."""
+    from datetime import UTC, datetime
+
+    from hub.cli import _in_transaction, _settings, _start_services
+    from hub.wiring import install_domain_hooks
+    from sync.schedule import UnknownJob
+    from sync.schedule import jobs as registry
+
+    settings = _settings()
+    install_domain_hooks(settings)
+    try:
+        job = registry.get(name)
+    except UnknownJob as error:
+        known = ", ".join(sorted(j.name for j in registry))
+        raise click.ClickException(f"{error}; known jobs: {known}") from None
+    settings, services = _start_services(settings, redis=False)
+    try:
+        result = _in_transaction(
+            settings, lambda session: job.run(session=session, now=datetime.now(UTC))
+        )
+    finally:
+        services.stop()
+    click.echo(f"{name}: done" + (f" ({result})" if isinstance(result, int) else ""))

@@ -142,7 +142,7 @@ async def load_template_stats(
             " count(*) FILTER (WHERE c.status = 'REDEEMED') AS redeemed,"
             " count(*) FILTER (WHERE c.status = 'EXPIRED'"
             "  OR (c.status = 'ACTIVE' AND c.valid_until <= :now)) AS expired,"
-            " coalesce(sum(p.amount), 0) AS revenue"
+            " CAST(coalesce(sum(p.amount), 0) AS numeric(14, 2)) AS revenue"
             " FROM coupons c LEFT JOIN purchases p ON p.id = c.redeemed_purchase_id"
             " WHERE c.template_id = ANY(CAST(:ids AS bigint[])) GROUP BY c.template_id"
         ),

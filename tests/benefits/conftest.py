@@ -92,3 +92,7 @@ def count_rows(run_in_transaction):  # type: ignore[no-untyped-def]
         return int(await run_in_transaction(lambda s: s.scalar(text(sql), params)))
 
     return count
+
+
+# The live hub over real HTTP (uvicorn on a free port), shared with the security tests.
+from tests.security.conftest import live_client, live_http, live_url  # noqa: E402, F401
