@@ -72,13 +72,13 @@ STATEMENTS = [
     )
     """,
     "CREATE INDEX coupons_wallet ON coupons (member_id, id DESC)",
-    "CREATE INDEX coupons_template_status ON coupons (template_id, status)",
-    "CREATE INDEX coupons_expiring ON coupons (valid_until) WHERE status = 'ACTIVE'",
     # Per-member limits count a member's live coupons of one template.
     """
     CREATE INDEX coupons_live_by_member ON coupons (template_id, member_id)
         WHERE status = 'ACTIVE'
     """,
+    "CREATE INDEX coupons_template_status ON coupons (template_id, status)",
+    "CREATE INDEX coupons_expiring ON coupons (valid_until) WHERE status = 'ACTIVE'",
     f"""
     CREATE TABLE coupon_events (
         id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
