@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,19 +12,24 @@ from typing import Any
 
 import orjson
 import strawberry
+from prometheus_client.multiprocess import mark_process_dead
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.auth import Authenticator
+from hub.auth import Authenticator, bearer_token
 from hub.clock import Clock, SystemClock
 from hub.database import create_engine, create_session_factory
+from hub.graphiql import ASSETS_PATH, graphiql_asset
 from hub.http import GraphQLEndpoint
-from hub.metrics import Metrics
+from hub.metrics import Metrics, multiprocess
+from hub.metrics_sources import refresh_metrics
 from hub.read_pool import ReadPool
 from hub.schema import build_schema
 from hub.settings import Settings
@@ -55,6 +61,22 @@ async def _check(name: str, probe: Any) -> tuple[str, str]:
     except Exception as error:  # any failure means "not ready"; the type says which
         return name, f"unavailable: {type(error).__name__}"
     return name, "ok"
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Browsers on the listed origins may call the API; none when the list is empty."""
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+    ]
 
 
 def create_app(
@@ -96,7 +118,7 @@ def create_app(
             resolve_member=active_member_id,
             cache_seconds=settings.auth_cache_seconds,
         ),
-        metrics=Metrics(),
+        metrics=Metrics(known_operations=frozenset(settings.metrics_operations)),
         clock=clock or SystemClock(),
         schema=build_schema(),
     )
@@ -119,15 +141,39 @@ def create_app(
         )
 
     async def metrics(request: Request) -> Response:
+        await refresh_metrics(
+            state.metrics,
+            engine=state.engine,
+            redis=state.redis,
+            namespace=settings.redis_namespace,
+        )
         return Response(state.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def schema_file(request: Request) -> Response:
+        """The SDL for any authenticated client: introspection stays an admin's, but a
+        client developer's tools (codegen, gql, Relay) read the schema from here."""
+        principal = await state.authenticator.authenticate(
+            bearer_token(request.headers.get("authorization")), now=state.clock.now()
+        )
+        if principal is None:
+            return Response(
+                "missing, unknown or revoked credentials\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": 'Bearer realm="memberhub"'},
+            )
+        return Response(state.schema.as_str() + "\n", media_type="text/plain; charset=utf-8")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Everything built so far lives as long as the process: out of the collector's
-        # sight, full collections stop walking it (they were pauses of ~100 ms under load).
+        # sight, full collections stop walking it (they were the p99's long pauses under load).
         gc.collect()
         gc.freeze()
         yield
+        if multiprocess():
+            # This worker's live gauges leave the shared figures with it.
+            mark_process_dead(os.getpid())
         await state.reads.close()
         if owns_redis:
             await state.redis.aclose()
@@ -140,7 +186,10 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route("/schema.graphql", schema_file),
+            Route(ASSETS_PATH + "/{name}", graphiql_asset),
         ],
+        middleware=_cors(settings),
         lifespan=lifespan,
     )
     app.state.hub = state

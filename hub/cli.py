@@ -2,80 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+import signal
+from typing import Any
 
 import click
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.cli_services import cli_settings as _settings
+from hub.cli_services import in_transaction as _in_transaction
+from hub.cli_services import start_services as _start_services
+from hub.cli_services import with_engine as _with_engine
 from hub.coupon_commands import coupons
-from hub.database import create_engine, create_session_factory
-from hub.embedded import EmbeddedServices, ensure_services
 from hub.import_commands import import_group
 from hub.job_commands import jobs
-from hub.log import configure_logging
+from hub.progress import StepProgress
+from hub.serving import exit_quietly, listen, run_uvicorn, url_host
 from hub.settings import Settings
 from hub.store_commands import staff, stores
 
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    configure_logging(settings)
-    return settings
-
-
-def _start_services(
-    settings: Settings, *, redis: bool, run_migrations: bool = True
-) -> tuple[Settings, EmbeddedServices]:
-    """Use the configured URLs; start embedded servers for the ones not set; bring the
-    database schema up to date (idempotent, serialised by an advisory lock)."""
-    from hub.migrate import migrate
-
-    services = ensure_services(
-        settings.database_url,
-        settings.redis_url if redis else (settings.redis_url or "redis://unused"),
-        settings.data_dir,
-    )
-    update: dict[str, Any] = {"database_url": services.database_url}
-    if redis:
-        update["redis_url"] = services.redis_url
-    settings = settings.model_copy(update=update)
-    if not run_migrations:
-        return settings, services
-    try:
-        _with_engine(settings, migrate)
-    except BaseException:
-        services.stop()
-        raise
-    return settings, services
-
-
-def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    async def run() -> T:
-        assert settings.database_url is not None
-        engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run(engine: AsyncEngine) -> T:
-        async with create_session_factory(engine)() as session, session.begin():
-            return await work(session)
-
-    return _with_engine(settings, run)
-
 
 @click.group()
+@click.version_option(package_name="memberhub", prog_name="memberhub")
 def main() -> None:
     """Member Hub: one view of each customer across every channel."""
 
@@ -109,14 +57,19 @@ main.add_command(coupons)
 )
 def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> None:
     """Run migrations, then serve the API (and, in the embedded default, the worker)."""
-    import uvicorn
-
     from hub.app import create_app
     from hub.background import build_background
 
     settings = _settings()
     embedded = settings.embedded
-    settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
+    # Bound first: a port in use fails in one line, before anything starts or is created
+    # (the first admin key is shown only once).
+    listener = listen(host, port)
+    try:
+        settings, services = _start_services(settings, redis=True, run_migrations=not no_migrate)
+    except BaseException:
+        listener.close()
+        raise
     try:
         admin_key = _in_transaction(settings, _bootstrap_admin)
         if demo:
@@ -127,32 +80,21 @@ def serve(host: str, port: int, no_migrate: bool, demo: bool, workers: int) -> N
         if embedded and settings.embedded_worker:
             background = build_background(settings)
             background.start()
-        click.echo(f"Member Hub on http://{host}:{port}/graphql (GraphiQL in a browser)")
+        click.echo(f"Member Hub on http://{url_host(host)}:{port}/graphql (GraphiQL in a browser)")
         if admin_key:
             click.echo("First start: an admin client was created. Its key, shown only now:")
             click.echo(f"  {admin_key}")
+        # SIGTERM (docker stop, systemd) ends like Ctrl-C: the embedded servers stop too.
+        signal.signal(signal.SIGTERM, exit_quietly)
         try:
-            if workers == 1:
-                # The hub logs each request itself (``memberhub.request``).
-                uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
-            else:
-                # Worker processes read their settings from the environment.
-                assert settings.database_url is not None and settings.redis_url is not None
-                os.environ["MEMBERHUB_DATABASE_URL"] = settings.database_url
-                os.environ["MEMBERHUB_REDIS_URL"] = settings.redis_url
-                uvicorn.run(
-                    "hub.asgi:app_from_environment",
-                    factory=True,
-                    workers=workers,
-                    host=host,
-                    port=port,
-                    log_config=None,
-                    access_log=False,
-                )
+            run_uvicorn(app, settings, listener, workers)
+        except KeyboardInterrupt:
+            pass  # uvicorn has shut down; Ctrl-C is how a user stops it
         finally:
             if background is not None:
                 background.stop()
     finally:
+        listener.close()
         services.stop()
 
 
@@ -163,7 +105,12 @@ def _seed_if_empty(settings: Settings) -> None:
         click.echo("Demo data: the hub already has members; nothing written.")
         return
     click.echo("Writing a demo programme of 1,000 members (a few minutes)...")
-    for line in _with_engine(settings, lambda e: seed_hub(e, settings, 1_000, 7)):
+    progress = StepProgress()
+    try:
+        lines = _with_engine(settings, lambda e: seed_hub(e, settings, 1_000, 7, progress))
+    finally:
+        progress.close()
+    for line in lines:
         click.echo(f"  {line}")
 
 
@@ -330,11 +277,16 @@ def seed(members: int, random_seed: int) -> None:
     from hub.seeding import seed_hub
 
     settings, services = _start_services(_settings(), redis=False)
+    progress = StepProgress()
     try:
-        for line in _with_engine(settings, lambda e: seed_hub(e, settings, members, random_seed)):
-            click.echo(line)
+        lines = _with_engine(
+            settings, lambda e: seed_hub(e, settings, members, random_seed, progress)
+        )
     finally:
+        progress.close()
         services.stop()
+    for line in lines:
+        click.echo(line)
 
 
 @main.command()

@@ -18,7 +18,9 @@ def coupons_verify() -> None:
     """Recompute every coupon's status from its events; exit 1 on a break."""
     from sqlalchemy import text
 
-    from hub.cli import _in_transaction, _settings, _start_services
+    from hub.cli_services import cli_settings as _settings
+    from hub.cli_services import in_transaction as _in_transaction
+    from hub.cli_services import start_services as _start_services
     from ledger.benefits.verify import verify_coupons
 
     async def verify(session: AsyncSession) -> Any:

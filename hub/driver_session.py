@@ -2,9 +2,9 @@
 
 Most writes are ``text()`` statements with their parameters given at execution (the
 ledger's multi-row INSERTs, the locks, the fraud rules' reads). Through
-``AsyncSession.execute`` each paid 60 to 100 µs of SQLAlchemy's CPU (the greenlet hop, an
-execution context, parameter and result processing) over asyncpg's own: about a seventh
-of the hub's CPU for a till's batch of purchases, a fifth for a new member's enrolment.
+``AsyncSession.execute`` each paid SQLAlchemy's CPU (the greenlet hop, an execution
+context, parameter and result processing) on top of asyncpg's own, a large share of the
+hub's CPU for a till's batch of purchases or a new member's enrolment.
 ``DriverSession`` runs those statements on the asyncpg connection under the session's
 transaction, through the same prepared-statement cache and error translation as
 SQLAlchemy's asyncpg dialect, and answers rows that read like SQLAlchemy's

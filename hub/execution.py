@@ -39,6 +39,19 @@ def _masked(error: GraphQLError) -> GraphQLError:
     )
 
 
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    """``error`` with ``extensions.code`` set to ``code`` unless it names one already."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+def _is_variable_error(error: GraphQLError) -> bool:
+    # graphql-core reports values that do not fit the variables' types before executing;
+    # both execution paths (plans and graphql-core) answer them this way.
+    return error.path is None and error.message.startswith("Variable '$")
+
+
 async def execute_document(
     schema: strawberry.Schema,
     document: DocumentNode,
@@ -68,5 +81,12 @@ async def execute_document(
     if result.errors:
         for error in result.errors:
             StrawberryLogger.error(error)
-        result.errors = [_masked(e) if is_fault(e) else e for e in result.errors]
+        result.errors = [
+            _masked(e)
+            if is_fault(e)
+            else with_code(e, "BAD_USER_INPUT")
+            if _is_variable_error(e)
+            else e
+            for e in result.errors
+        ]
     return result

@@ -26,12 +26,12 @@ from graphql import (
     validate,
 )
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 
 from hub.auth import bearer_token
 from hub.context import Context
-from hub.execution import execute_document
+from hub.execution import execute_document, with_code
+from hub.graphiql import graphiql_page
 from hub.graphql_request import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -80,13 +80,15 @@ class DocumentCache:
         try:
             return parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
-            return error
+            return with_code(error, "GRAPHQL_PARSE_FAILED")
 
     def _validate(self, query: str) -> tuple[GraphQLError, ...]:
         document = self.parse(query)
         if isinstance(document, GraphQLError):
             return (document,)
-        return tuple(validate(self._schema, document, self._rules))
+        errors = validate(self._schema, document, self._rules)
+        # The limit rules name their own codes; the specification's rules get Apollo's.
+        return tuple(with_code(error, "GRAPHQL_VALIDATION_FAILED") for error in errors)
 
     def _introspects(self, query: str) -> bool:
         document = self.parse(query)
@@ -113,9 +115,14 @@ def _error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
-def _refusal(message: str, code: str, status: int, headers: dict[str, str]) -> Response:
+def _refusal(
+    message: str,
+    extensions: dict[str, Any],
+    status: int,
+    headers: dict[str, str],
+) -> Response:
     """A request refused before GraphQL sees it (401, 429)."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    body = {"errors": [{"message": message, "extensions": extensions}]}
     return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
 
 
@@ -144,7 +151,7 @@ class GraphQLEndpoint:
             and "query" not in request.query_params
             and "text/html" in request.headers.get("accept", "")
         ):
-            return HTMLResponse(get_graphql_ide_html())
+            return graphiql_page(request.url.path)
         principal = await self.hub.authenticator.authenticate(
             bearer_token(request.headers.get("authorization")), now=self.hub.clock.now()
         )
@@ -152,7 +159,7 @@ class GraphQLEndpoint:
             self.hub.metrics.unauthenticated.inc()
             return _refusal(
                 "missing, unknown or revoked credentials",
-                "UNAUTHENTICATED",
+                {"code": "UNAUTHENTICATED"},
                 401,
                 {"WWW-Authenticate": 'Bearer realm="memberhub"'},
             )
@@ -161,7 +168,11 @@ class GraphQLEndpoint:
             self.hub.metrics.rate_limited.labels(principal.kind.value).inc()
             return _refusal(
                 "rate limit exceeded",
-                "RATE_LIMITED",
+                {
+                    "code": "RATE_LIMITED",
+                    "retryable": True,
+                    "retryAfterSeconds": allowance.retry_after_seconds,
+                },
                 429,
                 {"Retry-After": str(allowance.retry_after_seconds)},
             )
@@ -175,6 +186,8 @@ class GraphQLEndpoint:
                 JSON,
             )
         operation_name = "unknown"
+        # A registered document's operation name may become a metrics label (when valid).
+        persisted = False
         try:
             params = await read_params(request)
             operation_name = params.operation_name or "anonymous"
@@ -184,6 +197,7 @@ class GraphQLEndpoint:
                 return self._graphql_errors(
                     [_error(str(error), error.code)], media_type, operation_name, started, principal
                 )
+            persisted = bool(params.extensions and "persistedQuery" in params.extensions)
             if not query:
                 raise RequestError("`query` must be a non-empty string")
             document = self.documents.parse(query)
@@ -192,7 +206,7 @@ class GraphQLEndpoint:
                     [document], media_type, operation_name, started, principal
                 )
             operation = find_operation(document, params.operation_name)
-            if operation is not None and operation.name and not params.operation_name:
+            if operation is not None and operation.name:
                 operation_name = operation.name.value
             if (
                 request.method == "GET"
@@ -234,7 +248,8 @@ class GraphQLEndpoint:
         if result.errors:
             body["errors"] = [error.formatted for error in result.errors]
         body["data"] = result.data
-        self._observe(operation_name, "error" if result.errors else "ok", started, principal)
+        outcome = "error" if result.errors else "ok"
+        self._observe(operation_name, outcome, started, principal, persisted)
         return Response(orjson.dumps(body), media_type=media_type)
 
     async def _take_token(self, principal: Principal) -> Allowance:
@@ -306,9 +321,17 @@ class GraphQLEndpoint:
             headers=error.headers,
         )
 
-    def _observe(self, operation: str, outcome: str, started: float, principal: Principal) -> None:
+    def _observe(
+        self,
+        operation: str,
+        outcome: str,
+        started: float,
+        principal: Principal,
+        persisted: bool = False,
+    ) -> None:
         elapsed = time.perf_counter() - started
-        self.hub.metrics.observe(operation, outcome, elapsed)
+        metrics = self.hub.metrics
+        metrics.observe(metrics.operations.label(operation, persisted=persisted), outcome, elapsed)
         if not _request_logger.isEnabledFor(logging.INFO):
             return  # below the level, skip building the line
         log.info(

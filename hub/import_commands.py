@@ -1,4 +1,9 @@
-"""``memberhub import``: bulk loads from another system."""
+"""``memberhub import``: bulk loads from another system.
+
+Exit codes: 0 every row imported; 1 the import failed (chunks committed before the failure
+stay); 2 a usage error (a missing file, a bad option); 3 the import finished but some rows
+were rejected: they are in the rejects CSV, each with the column at fault and why.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.cli_services import cli_settings, start_services, with_engine
 from hub.settings import Settings
 
 #: ``start(engine, settings, progress, now)``: the import to run, once services are up.
@@ -22,14 +28,20 @@ REJECTS = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="CSV of the rows not imported, with the reason (default FILE.rejects.csv).",
 )
+#: ``memberhub import`` finished, but rejected rows (see the module's docstring).
+EXIT_REJECTED = 3
+
+
+def default_rejects(file: Path) -> Path:
+    """``members.csv`` -> ``members.csv.rejects.csv``, beside it."""
+    return file.with_name(file.name + ".rejects.csv")
 
 
 def _run_import(start: Importer, rejects: Path) -> None:
     """Start the services, run ``start`` with a row counter on a terminal, print the summary."""
-    from hub.cli import _settings, _start_services, _with_engine
     from hub.wiring import install_domain_hooks
 
-    settings, services = _start_services(_settings(), redis=False)
+    settings, services = start_services(cli_settings(), redis=False)
     on_terminal = sys.stderr.isatty()
 
     def progress(rows: int) -> None:
@@ -38,7 +50,7 @@ def _run_import(start: Importer, rejects: Path) -> None:
 
     try:
         install_domain_hooks(settings)
-        summary = _with_engine(
+        summary = with_engine(
             settings, lambda engine: start(engine, settings, progress, datetime.now(UTC))
         )
     finally:
@@ -48,6 +60,8 @@ def _run_import(start: Importer, rejects: Path) -> None:
     for line in summary.lines():
         click.echo(line)
     click.echo(f"rejected rows: {rejects}")
+    if summary.rejected:
+        raise SystemExit(EXIT_REJECTED)
 
 
 @click.group("import")
@@ -64,7 +78,7 @@ def import_members_command(file: Path, rejects: Path | None) -> None:
     from hub.wiring import ledger_config
     from sync.importer.members import import_members
 
-    rejects = rejects or file.with_suffix(".rejects.csv")
+    rejects = rejects or default_rejects(file)
     _run_import(
         lambda engine, settings, progress, now: import_members(
             engine,
@@ -94,7 +108,7 @@ def import_purchases_command(file: Path, award_points: bool, rejects: Path | Non
     from hub.wiring import ingest_config, ledger_config
     from sync.importer.purchases import import_purchases
 
-    rejects = rejects or file.with_suffix(".rejects.csv")
+    rejects = rejects or default_rejects(file)
     _run_import(
         lambda engine, settings, progress, now: import_purchases(
             engine,

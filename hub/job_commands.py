@@ -1,11 +1,16 @@
-"""``memberhub jobs``: the messages that failed for good, and resending them."""
+"""``memberhub jobs``: running scheduled jobs now, the messages that failed for good, and
+resending them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
 import click
+from redis import Redis
+
+from hub.cli_services import services_for
 
 T = TypeVar("T")
 
@@ -33,7 +38,60 @@ def _with_store(work: Callable[..., T]) -> T:
 
 @click.group()
 def jobs() -> None:
-    """Background jobs: failed messages."""
+    """Background jobs: run scheduled ones now; failed messages."""
+
+
+@jobs.command("run")
+@click.argument("name", required=False)
+@click.option(
+    "--all", "run_all", is_flag=True, help="Run every job that is due, as the scheduler would."
+)
+def jobs_run(name: str | None, run_all: bool) -> None:
+    """Run the scheduled job NAME now, or with --all every job whose current period no
+    scheduler has run yet (the scheduler then skips those periods)."""
+    from hub.clock import SystemClock
+    from hub.database import create_engine, create_session_factory
+    from hub.wiring import install_domain_hooks
+    from sync.schedule import UnknownJob, run_due_jobs, run_job
+    from sync.schedule import jobs as registry
+
+    if run_all == (name is not None):
+        raise click.UsageError("name one job, or give --all")
+    with services_for(redis=run_all) as settings:
+        install_domain_hooks(settings)
+        if name is not None:
+            try:
+                job = registry.get(name)
+            except UnknownJob as error:
+                known = ", ".join(sorted(j.name for j in registry))
+                raise click.ClickException(f"{error} (jobs: {known})") from None
+
+        async def run() -> list[str]:
+            assert settings.database_url is not None
+            engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
+            sessions = create_session_factory(engine)
+            now = SystemClock().now()
+            try:
+                if name is not None:
+                    await run_job(job, session_factory=sessions, now=now)
+                    return [name]
+                assert settings.redis_url is not None
+                redis = Redis.from_url(settings.redis_url)
+                try:
+                    return await run_due_jobs(
+                        registry,
+                        redis=redis,
+                        key_prefix=settings.redis_namespace,
+                        session_factory=sessions,
+                        now=now,
+                    )
+                finally:
+                    redis.close()
+            finally:
+                await engine.dispose()
+
+        ran = asyncio.run(run())
+    click.echo(f"ran {len(ran)} job(s): {', '.join(ran) if ran else 'none was due'}")
 
 
 @jobs.command("failed")
@@ -60,31 +118,3 @@ def jobs_retry(message_id: str) -> None:
     if letter is None:
         raise click.ClickException(f"no failed message {message_id}")
     click.echo(f"resent {letter.message_id} ({letter.actor_name})")
-
-
-@jobs.command("run")
-@click.argument("name")
-def jobs_run(name: str) -> None:
-    """Run one scheduled job now, in one transaction, as the scheduler would."""
-    from datetime import UTC, datetime
-
-    from hub.cli import _in_transaction, _settings, _start_services
-    from hub.wiring import install_domain_hooks
-    from sync.schedule import UnknownJob
-    from sync.schedule import jobs as registry
-
-    settings = _settings()
-    install_domain_hooks(settings)
-    try:
-        job = registry.get(name)
-    except UnknownJob as error:
-        known = ", ".join(sorted(j.name for j in registry))
-        raise click.ClickException(f"{error}; known jobs: {known}") from None
-    settings, services = _start_services(settings, redis=False)
-    try:
-        result = _in_transaction(
-            settings, lambda session: job.run(session=session, now=datetime.now(UTC))
-        )
-    finally:
-        services.stop()
-    click.echo(f"{name}: done" + (f" ({result})" if isinstance(result, int) else ""))

@@ -1,15 +1,32 @@
-"""Prometheus metrics of one app: requests and latencies per GraphQL operation."""
+"""Prometheus metrics of one app: requests and latencies per GraphQL operation, and the
+state of the work behind the API (outbox, webhook deliveries, jobs, database pools).
+
+With ``serve --workers N`` the processes share their samples through prometheus-client's
+multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set by ``serve`` before the workers
+start): any worker's ``/metrics`` answers for all of them.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from hub.operation_labels import OperationLabels
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, *, known_operations: frozenset[str] = frozenset()) -> None:
         self.registry = CollectorRegistry()
+        self.operations = OperationLabels(known_operations)
         self.requests = Counter(
             "memberhub_graphql_requests",
             "GraphQL requests by operation and outcome.",
@@ -28,12 +45,59 @@ class Metrics:
             "Requests refused with 401.",
             registry=self.registry,
         )
-
         self.rate_limited = Counter(
             "memberhub_rate_limited_requests",
             "Requests refused with 429, by client kind.",
             ["kind"],
             registry=self.registry,
+        )
+        # Read from the database and Redis when scraped: the same for every process, so the
+        # most recent sample of any process is the answer.
+        self.outbox_backlog = Gauge(
+            "memberhub_outbox_backlog",
+            "Outbox events not yet dispatched.",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.outbox_oldest_seconds = Gauge(
+            "memberhub_outbox_oldest_seconds",
+            "Age of the oldest outbox event not yet dispatched (0 when none).",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.webhook_deliveries = Gauge(
+            "memberhub_webhook_deliveries",
+            "Webhook deliveries by status: PENDING all, DELIVERED and FAILED of the last day.",
+            ["status"],
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.jobs_queued = Gauge(
+            "memberhub_jobs_queued",
+            "Background job messages enqueued or running, by queue.",
+            ["queue"],
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.jobs_failed = Gauge(
+            "memberhub_jobs_failed",
+            "Job messages that failed for good, kept for `memberhub jobs retry`.",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        # Per process: summed over the live workers.
+        self.db_pool_connections = Gauge(
+            "memberhub_db_pool_connections",
+            "Database connections of the API's pool, by state (in_use, idle, overflow).",
+            ["state"],
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.db_pool_size = Gauge(
+            "memberhub_db_pool_size",
+            "Configured size of the API's database pool.",
+            registry=self.registry,
+            multiprocess_mode="livemax",
         )
 
         # The labelled series of each (operation, outcome), looked up once: ``labels()``
@@ -41,6 +105,7 @@ class Metrics:
         self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def observe(self, operation: str, outcome: str, seconds: float) -> None:
+        """Count one request; ``operation`` must already be a label (``operations.label``)."""
         series = self._series.get((operation, outcome))
         if series is None:
             series = (self.requests.labels(operation, outcome), self.latency.labels(operation))
@@ -49,4 +114,8 @@ class Metrics:
         series[1].observe(seconds)
 
     def render(self) -> bytes:
+        if multiprocess():
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)

@@ -10,11 +10,15 @@ from hub.settings import Settings
 from hub.wiring import ingest_config, install_domain_hooks, intelligence_programme
 from identity.tables import members
 from ledger.verify import verify_ledger
-from sync.demo import DemoClock, seed_demo
+from sync.demo import DemoClock, Progress, no_progress, seed_demo
 
 
 async def seed_hub(
-    engine: AsyncEngine, settings: Settings, count: int, random_seed: int
+    engine: AsyncEngine,
+    settings: Settings,
+    count: int,
+    random_seed: int,
+    progress: Progress = no_progress,
 ) -> list[str]:
     """Seed, then verify the ledger; answers the summary lines to print."""
     # The ledger dates what it posts for identity events by the step being written.
@@ -27,9 +31,11 @@ async def seed_hub(
             ingest_config=ingest_config(settings),
             intelligence=intelligence_programme(settings),
             random_seed=random_seed,
+            progress=progress,
         )
     finally:
         install_domain_hooks(settings)
+    progress("ledger verification", 0, 1)
     async with sessions() as session, session.begin():
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         report = await verify_ledger(session=session)

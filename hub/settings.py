@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,7 +68,10 @@ def _default_rate_limits() -> dict[str, RateLimit]:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MEMBERHUB_", extra="ignore")
+    # An empty variable (a compose file passing an unset one through) means the default.
+    model_config = SettingsConfigDict(
+        env_prefix="MEMBERHUB_", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -88,13 +91,15 @@ class Settings(BaseSettings):
     phone_region: str = Field(default="CN", description="Region of phone numbers without +.")
     token_secret: SecretStr | None = Field(
         default=None,
-        description="Signs member tokens; unset: generated once and kept in the data dir.",
+        description="Signs member tokens. Required outside the embedded default; there, "
+        "unset: generated once and kept in the data dir.",
     )
     member_token_max_ttl_seconds: int = Field(default=86_400, ge=60)
     phone_hash_salt: SecretStr | None = Field(
         default=None,
-        description="Salts the phone hashes kept after erasure; unset: generated once and "
-        "kept in the data dir. Never change it once members exist.",
+        description="Salts the phone hashes kept after erasure. Required outside the embedded "
+        "default; there, unset: generated once and kept in the data dir. Never change it once "
+        "members exist.",
     )
     merge_max_verified_phones: int | None = Field(default=1, ge=1)
     merge_max_unionids: int | None = Field(default=1, ge=1)
@@ -175,6 +180,15 @@ class Settings(BaseSettings):
     query_max_tokens: int = Field(default=5_000, ge=10)
     query_max_cost: int = Field(default=25_000, ge=1)
     query_max_page_size: int = Field(default=100, ge=1)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed to call the API, as JSON: ["https://shop.example"].',
+    )
+    metrics_operations: list[str] = Field(
+        default_factory=list,
+        description="Operation names counted under their own label in /metrics (JSON list); "
+        "persisted queries' names are too, others count as `other`.",
+    )
     introspection_for_all: bool = Field(
         default=False, description="Let every client introspect; off: admin clients only."
     )
@@ -189,9 +203,26 @@ class Settings(BaseSettings):
         description="In the embedded default, `serve` also runs the worker in-process.",
     )
 
+    @field_validator("token_secret", "phone_hash_salt", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # Given in code (not the environment): an empty secret is no secret.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def embedded(self) -> bool:
         return self.database_url is None or self.redis_url is None
+
+    def missing_deployment_secrets(self) -> list[str]:
+        """The secrets a deployment must set itself: outside the embedded default every
+        process (hub, worker, replicas) must share them, so none may generate its own."""
+        if self.embedded:
+            return []
+        return [
+            f"MEMBERHUB_{name.upper()}"
+            for name in ("phone_hash_salt", "token_secret")
+            if getattr(self, name) is None
+        ]
 
     def resolved_token_secret(self) -> bytes:
         """The configured secret, or one generated once and kept in the data dir (0600)."""

@@ -9,17 +9,14 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.cli_services import in_transaction, services_for
+
 T = TypeVar("T")
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from hub.cli import _in_transaction, _settings, _start_services
-
-    settings, services = _start_services(_settings(), redis=False)
-    try:
-        return _in_transaction(settings, work)
-    finally:
-        services.stop()
+    with services_for(redis=False) as settings:
+        return in_transaction(settings, work)
 
 
 @click.group()

@@ -20,7 +20,7 @@ from dramatiq.middleware import AsyncIO
 from sync.delivery import deliver
 from sync.dispatch import dispatch_outbox
 from sync.runtime import JobRuntime
-from sync.schedule import JobRegistry, Schedule, jobs
+from sync.schedule import JobRegistry, Schedule, jobs, run_job
 
 log = structlog.get_logger("memberhub.outbox")
 
@@ -116,9 +116,11 @@ def declare_actors(
             log.exception("scheduled outbox dispatch failed")
 
     async def run_scheduled_job(name: str, scheduled_for: str) -> None:
-        job = registry.get(name)
-        async with runtime.session_factory()() as session, session.begin():
-            await job.run(session=session, now=datetime.fromisoformat(scheduled_for))
+        await run_job(
+            registry.get(name),
+            session_factory=runtime.session_factory(),
+            now=datetime.fromisoformat(scheduled_for),
+        )
 
     actors = Actors(
         deliver_webhook=deliver_actor,

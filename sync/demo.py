@@ -356,15 +356,31 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + (end - start) * rng.random()
 
 
+#: ``progress(step, done, total)``: called as the demo is written, for a caller to show.
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(step: str, done: int, total: int) -> None:
+    pass
+
+
 async def seed_people(
-    writer: DemoWriter, people: list[DemoMember], *, now: datetime, workers: int = 4
+    writer: DemoWriter,
+    people: list[DemoMember],
+    *,
+    now: datetime,
+    workers: int = 4,
+    progress: Progress = no_progress,
 ) -> None:
     """Enrol everyone (in enrolment order per worker), then let them engage."""
     queue: asyncio.Queue[DemoMember] = asyncio.Queue()
     for person in people:
         queue.put_nowait(person)
+    done = 0
+    progress("members", done, len(people))
 
     async def work() -> None:
+        nonlocal done
         while not queue.empty():
             person = queue.get_nowait()
             referrer = None
@@ -373,6 +389,8 @@ async def seed_people(
             await writer.enrol(person, referrer=referrer)
             await writer.shop(person, until=now)
             await writer.engage(person, until=now)
+            done += 1
+            progress("members", done, len(people))
 
     await asyncio.gather(*(work() for _ in range(workers)))
 
@@ -396,11 +414,13 @@ async def seed_demo(
     intelligence: Programme | None = None,
     random_seed: int = 7,
     now: datetime | None = None,
+    progress: Progress = no_progress,
 ) -> DemoSummary:
     """Write a demo programme of ``members`` people; the same seed writes the same story."""
     now = now or demo_now()
     rng = random.Random(random_seed)
     writer = DemoWriter(sessions, ingest_config=ingest_config, rng=rng)
+    progress("stores", 0, 1)
     for store_id, name, city in STORES:
         await writer.at(
             now,
@@ -413,8 +433,9 @@ async def seed_demo(
                 now=now - timedelta(days=HISTORY_DAYS),
             ),
         )
-    await seed_people(writer, plan_members(members, now=now, rng=rng), now=now)
+    await seed_people(writer, plan_members(members, now=now, rng=rng), now=now, progress=progress)
     ledger_config = ingest_config.ledger
+    progress("settlement and expiry", 0, 1)
     # What the hourly and daily jobs would have done by now.
     settled = await writer.at(
         now, lambda s: settle_pending(session=s, now=now, config=ledger_config)
@@ -422,6 +443,7 @@ async def seed_demo(
     expired = await writer.at(now, lambda s: expire_lots(session=s, now=now, config=ledger_config))
     writer.summary.extra.update({"settlements": settled, "expiries": expired})
     if intelligence is not None:
+        progress("RFM, lifecycle and tags", 0, 1)
         report = await writer.at(
             now, lambda s: refresh_member_intelligence(s, now=now, programme=intelligence)
         )

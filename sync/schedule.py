@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from redis import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 log = structlog.get_logger("memberhub.schedule")
 
@@ -111,6 +112,55 @@ def period_index(moment: datetime, every: timedelta, offset: timedelta = timedel
     return math.floor((moment.timestamp() - offset.total_seconds()) / every.total_seconds())
 
 
+def claim_period(
+    redis: Redis,
+    key_prefix: str,
+    name: str,
+    every: timedelta,
+    offset: timedelta,
+    now: datetime,
+) -> str | None:
+    """Claim the period of ``now`` for the schedule ``name``: answer its Redis key when this
+    caller is the first, None when a scheduler (or a manual run) already claimed it."""
+    key = f"{key_prefix}:schedule:{name}:{period_index(now, every, offset)}"
+    # Kept past its period, so a late tick in the same period still finds it.
+    expiry = max(math.ceil(every.total_seconds() * 2), 60)
+    return key if redis.set(key, now.isoformat(), nx=True, ex=expiry) else None
+
+
+async def run_job(
+    job: ScheduledJob, *, session_factory: Callable[[], AsyncSession], now: datetime
+) -> None:
+    """Run ``job`` once in its own transaction, committed when it returns."""
+    async with session_factory() as session, session.begin():
+        await job.run(session=session, now=now)
+
+
+async def run_due_jobs(
+    registry: JobRegistry,
+    *,
+    redis: Redis,
+    key_prefix: str,
+    session_factory: Callable[[], AsyncSession],
+    now: datetime,
+) -> list[str]:
+    """Run every job whose current period no scheduler has fired yet, here and now, as the
+    scheduler would have had it run; answer their names. A job that fails frees its period
+    for the scheduler and the error propagates."""
+    ran = []
+    for job in registry:
+        key = claim_period(redis, key_prefix, job.name, job.every, job.offset, now)
+        if key is None:
+            continue
+        try:
+            await run_job(job, session_factory=session_factory, now=now)
+        except BaseException:
+            redis.delete(key)
+            raise
+        ran.append(job.name)
+    return ran
+
+
 class Scheduler:
     def __init__(self, redis: Redis, *, key_prefix: str, schedules: Sequence[Schedule]) -> None:
         self._redis = redis
@@ -122,11 +172,10 @@ class Scheduler:
         names fired by this call."""
         fired = []
         for schedule in self._schedules:
-            period = period_index(now, schedule.every, schedule.offset)
-            key = f"{self._key_prefix}:schedule:{schedule.name}:{period}"
-            # Kept past its period, so a late tick in the same period still finds it.
-            expiry = max(math.ceil(schedule.every.total_seconds() * 2), 60)
-            if not self._redis.set(key, now.isoformat(), nx=True, ex=expiry):
+            key = claim_period(
+                self._redis, self._key_prefix, schedule.name, schedule.every, schedule.offset, now
+            )
+            if key is None:
                 continue
             try:
                 schedule.fire(now)

@@ -45,8 +45,13 @@ def _server_url() -> str:
         return url
     from hub.embedded import start_embedded_postgres
 
-    url, _server = start_embedded_postgres(EMBEDDED_DIR, keep_running=True)
+    # Stopped at the end of the session (by the last session, when several share it).
+    url, server = start_embedded_postgres(EMBEDDED_DIR)
+    _EMBEDDED_POSTGRES.append(server)
     return url
+
+
+_EMBEDDED_POSTGRES: list[object] = []
 
 
 def _redis_url() -> str:
@@ -88,8 +93,10 @@ def _logging() -> None:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    return _server_url()
+def server_url() -> Iterator[str]:
+    yield _server_url()
+    while _EMBEDDED_POSTGRES:
+        _EMBEDDED_POSTGRES.pop().cleanup()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

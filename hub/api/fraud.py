@@ -54,9 +54,7 @@ class FraudQuery:
         ]
         return FraudReviewConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=has_next, after=after),
         )
 
 

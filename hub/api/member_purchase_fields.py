@@ -62,7 +62,5 @@ async def member_purchases(
     ]
     return PurchaseConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next, after=after),
     )

@@ -173,8 +173,8 @@ class MemberQuery:
         ]
         return MemberConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None
+            page_info=PageInfo.of(
+                [e.cursor for e in edges], has_next=len(rows) > size, after=after or None
             ),
             total_count=total,
         )

@@ -14,8 +14,23 @@ MAX_PAGE = 200
 
 @strawberry.type
 class PageInfo:
+    """Relay's PageInfo. Lists page forwards (``first``/``after``): ``hasPreviousPage`` says
+    whether the page was asked for after a cursor, i.e. whether rows come before it."""
+
     has_next_page: bool
     end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+    @classmethod
+    def of(cls, cursors: list[str], *, has_next: bool, after: str | None) -> PageInfo:
+        """The page info of a forward page whose edges carry ``cursors``."""
+        return cls(
+            has_next_page=has_next,
+            end_cursor=cursors[-1] if cursors else None,
+            has_previous_page=bool(after),
+            start_cursor=cursors[0] if cursors else None,
+        )
 
 
 def encode_cursor(kind: str, key: int) -> str:

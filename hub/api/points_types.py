@@ -165,9 +165,7 @@ class PointsAccount:
         ]
         return LedgerEntryConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=page.has_next, after=after),
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from identity.errors import IdentityError
@@ -16,7 +16,7 @@ from identity.model import (
     RawIdentity,
     normalise_claims,
 )
-from sync.importer.staging import RowError
+from sync.importer.staging import RowError, check_row_shape, column
 
 COLUMNS = (
     "phone",
@@ -53,10 +53,38 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "y")
 
 
+#: The columns of each kind of identity: its value's, and its namespace's.
+_IDENTITY_COLUMNS = {
+    IdentityType.PHONE: ("phone", "phone"),
+    IdentityType.WECHAT_OPENID: ("wechat_openid", "wechat_app_id"),
+    IdentityType.WECHAT_UNIONID: ("wechat_unionid", "wechat_unionid"),
+    IdentityType.POS_CARD: ("pos_card", "pos_system"),
+    IdentityType.EMAIL: ("email", "email"),
+}
+IDENTITY_VALUE_COLUMNS = tuple(value for value, _ in _IDENTITY_COLUMNS.values())
+
+
+def identity_columns(raw: dict[str, str]) -> str:
+    """The identity columns a row fills, for a reason that concerns its identities."""
+    filled = [c for c in IDENTITY_VALUE_COLUMNS if (raw.get(c) or "").strip()]
+    return ", ".join(filled) or ", ".join(IDENTITY_VALUE_COLUMNS)
+
+
+def _column_of(error: IdentityError, identities: list[RawIdentity], raw: dict[str, str]) -> str:
+    field = error.field or ()
+    if len(field) >= 2 and field[0] == "identities" and field[1].isdigit():
+        index = int(field[1])
+        if index < len(identities):
+            value, namespace = _IDENTITY_COLUMNS[identities[index].type]
+            return namespace if field[2:] == ("namespace",) else value
+    return identity_columns(raw)
+
+
 def parse_row(
     row_no: int, raw: dict[str, str], *, config: IdentityConfig, now: datetime
 ) -> MemberRow:
-    """One CSV row, checked; RowError names what is wrong."""
+    """One CSV row, checked; RowError names the column at fault and what is wrong."""
+    check_row_shape(raw)  # type: ignore[arg-type]
     get = lambda name: (raw.get(name) or "").strip()  # noqa: E731
     identities = []
     if get("phone"):
@@ -80,29 +108,25 @@ def parse_row(
     if get("email"):
         identities.append(RawIdentity(IdentityType.EMAIL, get("email")))
     if not identities:
-        raise RowError("no identity: give a phone, an OpenID, a UnionID, a card or an e-mail")
+        raise RowError(
+            ", ".join(IDENTITY_VALUE_COLUMNS),
+            "no identity: give a phone, an OpenID, a UnionID, a card or an e-mail",
+        )
     try:
         claims = normalise_claims(identities, region=config.phone_region)
     except IdentityError as error:
-        raise RowError(f"{'/'.join(error.field or ())}: {error}") from None
-    try:
-        channel = Channel(get("registered_channel") or "POS")
-        registered_at = (
-            datetime.fromisoformat(get("registered_at")) if get("registered_at") else now
-        )
-        if registered_at.tzinfo is None:
-            raise RowError("registered_at needs a time zone offset")
-        points = int(Decimal(get("points_balance") or "0"))
-        if points < 0:
-            raise RowError("points_balance must not be negative")
-        profile: dict[str, Any] = {
-            "name": get("name") or None,
-            "gender": Gender(get("gender").upper() or "UNKNOWN").value,
-            "birthday": date.fromisoformat(get("birthday")) if get("birthday") else None,
-            "region": get("region") or None,
-        }
-    except (ValueError, InvalidOperation) as error:
-        if isinstance(error, RowError):
-            raise
-        raise RowError(f"bad value: {error}") from None
+        raise RowError(_column_of(error, identities, raw), str(error)) from None
+    channel = column(raw, "registered_channel", lambda v: Channel(v or "POS"))
+    registered_at = column(raw, "registered_at", lambda v: datetime.fromisoformat(v) if v else now)
+    if registered_at.tzinfo is None:
+        raise RowError("registered_at", "needs a time zone offset")
+    points = column(raw, "points_balance", lambda v: int(Decimal(v or "0")))
+    if points < 0:
+        raise RowError("points_balance", "must not be negative")
+    profile: dict[str, Any] = {
+        "name": get("name") or None,
+        "gender": column(raw, "gender", lambda v: Gender(v.upper() or "UNKNOWN").value),
+        "birthday": column(raw, "birthday", lambda v: date.fromisoformat(v) if v else None),
+        "region": get("region") or None,
+    }
     return MemberRow(row_no, raw, identities, channel, registered_at, profile, points, claims)

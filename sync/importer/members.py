@@ -38,7 +38,7 @@ from identity.model import (
 )
 from identity.resolve import Outcome, identify
 from ledger.model import LedgerConfig
-from sync.importer.member_rows import COLUMNS, MemberRow, parse_row
+from sync.importer.member_rows import COLUMNS, MemberRow, identity_columns, parse_row
 from sync.importer.member_writes import create_new_members, post_opening_balances
 from sync.importer.staging import CHUNK, RowError, copy_records, read_chunks
 
@@ -233,10 +233,15 @@ async def _apply(
                     config=identity_config,
                 )
         except IdentityError as error:
-            reject(row_no, row.raw, f"{error.code}: {error}")
+            reject(row_no, row.raw, f"{identity_columns(row.raw)}: {error.code}: {error}")
             continue
         if result.outcome is Outcome.CONFLICT or result.member is None:
-            reject(row_no, row.raw, "IDENTITY_CONFLICT: the identities belong to different members")
+            reject(
+                row_no,
+                row.raw,
+                f"{identity_columns(row.raw)}: IDENTITY_CONFLICT: the identities belong to "
+                "different members",
+            )
             continue
         summary.created += result.outcome is Outcome.CREATED
         summary.matched += result.outcome is Outcome.MATCHED

@@ -18,7 +18,7 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,14 @@ from ledger.earning import EarningRules, Line, purchase_points
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig, add_months, business_day
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import post_entries
-from sync.importer.staging import CHUNK, RowError, copy_records, read_chunks
+from sync.importer.staging import (
+    CHUNK,
+    RowError,
+    check_row_shape,
+    column,
+    copy_records,
+    read_chunks,
+)
 from sync.purchase_requests import Item, PurchaseRequest, content_hash
 
 COLUMNS = (
@@ -78,29 +85,29 @@ class _Purchase:
 
 
 def parse_purchase(row_no: int, raw: dict[str, str], *, config: IdentityConfig) -> _Purchase:
+    """One CSV row, checked; RowError names the column at fault and what is wrong."""
+    check_row_shape(raw)  # type: ignore[arg-type]
     get = lambda name: (raw.get(name) or "").strip()  # noqa: E731
-    try:
-        occurred_at = datetime.fromisoformat(get("occurred_at"))
-        amount = Decimal(get("amount"))
-        items: tuple[Item, ...] = ()
-        if get("sku"):
-            items = (
-                Item(
-                    sku=get("sku"),
-                    quantity=int(get("quantity") or "1"),
-                    unit_price=Decimal(get("unit_price") or get("amount")),
-                    category=get("category") or None,
-                ),
-            )
-        channel = Channel(get("channel") or "POS")
-    except (ValueError, InvalidOperation) as error:
-        raise RowError(f"bad value: {error}") from None
+    for required in ("store_id", "receipt_no"):
+        if not get(required):
+            raise RowError(required, "is required")
+    occurred_at = column(raw, "occurred_at", datetime.fromisoformat)
     if occurred_at.tzinfo is None:
-        raise RowError("occurred_at needs a time zone offset")
-    if not get("store_id") or not get("receipt_no"):
-        raise RowError("store_id and receipt_no are required")
+        raise RowError("occurred_at", "needs a time zone offset")
+    amount = column(raw, "amount", Decimal)
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise RowError("amount must be >= 0 with at most 2 decimals")
+        raise RowError("amount", "must be >= 0 with at most 2 decimals")
+    items: tuple[Item, ...] = ()
+    if get("sku"):
+        items = (
+            Item(
+                sku=get("sku"),
+                quantity=column(raw, "quantity", lambda v: int(v or "1")),
+                unit_price=column(raw, "unit_price", lambda v: Decimal(v or get("amount"))),
+                category=get("category") or None,
+            ),
+        )
+    channel = column(raw, "channel", lambda v: Channel(v or "POS"))
     identity = None
     try:
         if get("phone"):
@@ -113,7 +120,10 @@ def parse_purchase(row_no: int, raw: dict[str, str], *, config: IdentityConfig) 
                 region=config.phone_region,
             )
     except IdentityError as error:
-        raise RowError(f"{'/'.join(error.field or ())}: {error}") from None
+        at = "phone" if get("phone") else "pos_card"
+        if error.field == ("namespace",):
+            at = "pos_system"
+        raise RowError(at, str(error)) from None
     request = PurchaseRequest(
         store_id=get("store_id"),
         receipt_no=get("receipt_no"),

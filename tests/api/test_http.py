@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -142,16 +143,22 @@ async def test_readyz_names_redis_when_it_is_down(settings, engine):
     assert response.json()["postgres"] == "ok"
 
 
-async def test_metrics_count_requests_per_operation(http, new_key):
+async def test_metrics_count_requests_per_operation(settings, engine, redis, new_key):
+    app = create_app(
+        settings.model_copy(update={"metrics_operations": ["Ping"]}), engine=engine, redis=redis
+    )
     key = await new_key("admin")
-    for _ in range(3):
-        await http.post(
-            "/graphql",
-            json={"query": "query Ping { __typename }"},
-            headers={"Authorization": f"Bearer {key}"},
-        )
-
-    text = (await http.get("/metrics")).text
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as http:
+        for _ in range(3):
+            await http.post(
+                "/graphql",
+                json={"query": "query Ping { __typename }"},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        text = (await http.get("/metrics")).text
+    await app.state.hub.reads.close()
 
     assert 'memberhub_graphql_requests_total{operation="Ping",outcome="ok"} 3.0' in text
     assert 'memberhub_graphql_request_seconds_count{operation="Ping"} 3.0' in text

@@ -87,6 +87,9 @@ async def test_historical_purchases_import_once_with_their_points(
 
     assert (first.rows_read, first.inserted, first.already_there, first.rejected) == (7, 3, 1, 3)
     assert first.without_member == 1 and first.points_awarded == 38 + 5
+    with (tmp_path / "r1.csv").open() as handle:
+        reasons = [r["reason"] for r in csv.DictReader(handle)]
+    assert [r.split(":")[0] for r in reasons] == ["occurred_at", "store_id", "amount"]
     assert (second.inserted, second.points_awarded, second.already_there) == (0, 0, 4)
     stored = await run_in_transaction(
         lambda s: s.execute(
