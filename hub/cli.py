@@ -13,6 +13,7 @@ from hub.cli_services import cli_settings as _settings
 from hub.cli_services import in_transaction as _in_transaction
 from hub.cli_services import start_services as _start_services
 from hub.cli_services import with_engine as _with_engine
+from hub.coupon_commands import coupons
 from hub.import_commands import import_group
 from hub.job_commands import jobs
 from hub.progress import StepProgress
@@ -31,6 +32,7 @@ main.add_command(jobs)
 main.add_command(import_group)
 main.add_command(stores)
 main.add_command(staff)
+main.add_command(coupons)
 
 
 @main.command()

@@ -23,6 +23,7 @@ class ErrorCode(enum.Enum):
     REJECTED_BY_RULE = "REJECTED_BY_RULE"
     MEMBER_NOT_ACTIVE = "MEMBER_NOT_ACTIVE"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
 
 
 @strawberry.type

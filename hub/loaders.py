@@ -15,6 +15,9 @@ from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.reviews import IdentityReview, reviews_by_ids
 from ledger import merges as ledger_merges
 from ledger import queries as ledger_queries
+from ledger.benefits import queries as coupon_queries
+from ledger.benefits import templates as coupon_templates
+from ledger.benefits.model import Coupon, CouponTemplate, TemplateStats
 from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
 from sync import purchase_queries, tiers
@@ -148,6 +151,26 @@ class Loaders:
     def segment_page(self) -> DataLoader[tuple[int, int, int], intelligence.SegmentPage]:
         """Pages of a segment's members by (segment, first, after member ID)."""
         return DataLoader(partial(intelligence.load_segment_pages, self.execute))
+
+    @cached_property
+    def coupon(self) -> DataLoader[int, Coupon | None]:
+        return DataLoader(partial(coupon_queries.load_coupons, self.execute))
+
+    @cached_property
+    def coupon_template(self) -> DataLoader[int, CouponTemplate | None]:
+        return DataLoader(partial(coupon_templates.load_templates, self.execute))
+
+    @cached_property
+    def coupon_wallet(
+        self,
+    ) -> DataLoader[tuple[int, coupon_queries.WalletQuery], coupon_queries.WalletPage]:
+        """Pages of a member's coupons by (member, page query)."""
+        return DataLoader(partial(coupon_queries.load_wallets, self.execute))
+
+    @cached_property
+    def coupon_template_stats(self) -> DataLoader[tuple[int, datetime], TemplateStats]:
+        """Statistics by (template, the moment statuses are seen at)."""
+        return DataLoader(partial(coupon_queries.load_template_stats, self.execute))
 
 
 K = TypeVar("K")

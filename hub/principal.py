@@ -33,6 +33,8 @@ class Scope(enum.StrEnum):
     POINTS_WRITE = "points:write"
     SEGMENTS_WRITE = "segments:write"
     WEBHOOKS = "webhooks"
+    #: Define coupon templates, issue and void coupons.
+    COUPONS_WRITE = "coupons:write"
     #: What a member token holds: act for its own member.
     SELF = "self"
 

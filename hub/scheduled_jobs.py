@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.benefits.lifecycle import expire_coupons
 from ledger.expiry import expire_lots, settle_pending
 from ledger.idempotency import purge_idempotency_keys
 from ledger.model import LedgerConfig
@@ -74,12 +75,15 @@ refresh_intelligence_job = _job(
     "intelligence.refresh",
     lambda s, now, c: refresh_member_intelligence(s, now=now, programme=c.intelligence),
 )
+expire_coupons_job = _job("coupons.expire", lambda s, now, c: expire_coupons(session=s, now=now))
 
 #: (job, name, period, offset): what runs when.
 SCHEDULE = (
     (settle_job, "ledger.settle", HOUR, timedelta(minutes=5)),
     (expire_job, "ledger.expire", DAY, shanghai(0, 10)),
     (remind_job, "ledger.remind", DAY, shanghai(9)),
+    # Hourly: a coupon that ran out shows EXPIRED at once anyway; this records it.
+    (expire_coupons_job, "coupons.expire", HOUR, timedelta(minutes=20)),
     (review_tiers_job, "tiers.review", DAY, shanghai(2)),
     (purge_keys_job, "ledger.purge_keys", DAY, shanghai(3)),
     (refresh_intelligence_job, "intelligence.refresh", DAY, shanghai(3, 30)),

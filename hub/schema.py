@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from hub.api.coupons import CouponMutation, CouponQuery
 from hub.api.fraud import FraudMutation, FraudQuery
 from hub.api.identity_reviews import IdentityReviewQuery
 from hub.api.member_login import MemberTokenMutation
@@ -32,6 +33,7 @@ QUERIES: tuple[type, ...] = (
     SegmentPreviewQuery,
     WebhookQuery,
     WebhookDeliveryQuery,
+    CouponQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -42,6 +44,7 @@ MUTATIONS: tuple[type, ...] = (
     SegmentMutation,
     WebhookMutation,
     WebhookDeliveryMutation,
+    CouponMutation,
 )
 
 

@@ -24,6 +24,7 @@ from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.resolve import Outcome
 
 if TYPE_CHECKING:
+    from hub.api.coupon_types import CouponConnection, CouponStatus
     from hub.api.intelligence_types import LifecycleStage, MemberTag, Rfm, SegmentObject
     from hub.api.purchase_types import MemberStats, MemberTier, PurchaseConnection
 
@@ -179,6 +180,20 @@ class MemberObject(Node):
         from hub.api.member_purchase_fields import member_purchases
 
         return await member_purchases(info, self.record, 20 if first is None else first, after)
+
+    @strawberry.field(description="The member's coupons, newest first.")
+    async def coupons(
+        self,
+        info: strawberry.Info,
+        status: Annotated[CouponStatus, strawberry.lazy("hub.api.coupon_types")] | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> Annotated[CouponConnection, strawberry.lazy("hub.api.coupon_types")]:
+        from hub.api.coupon_types import member_coupons
+
+        return await member_coupons(
+            info, self.record, status, 20 if first is None else first, after
+        )
 
 
 def member_object(record: MemberRecord) -> MemberObject:

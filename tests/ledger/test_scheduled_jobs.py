@@ -113,4 +113,5 @@ def test_every_periodic_job_is_scheduled():
         "tiers.review",
         "ledger.purge_keys",
         "intelligence.refresh",
+        "coupons.expire",
     }
