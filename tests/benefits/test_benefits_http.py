@@ -21,7 +21,7 @@ async def test_over_http_an_operator_issues_a_member_exchanges_and_a_till_quotes
 ):
     admin = await live_client("admin")
     till = await live_client("pos", store="S001")
-    frontend = await live_client("frontend")
+    frontend = await live_client("partner", scopes=("members:impersonate",))
     me, other = await members(2)
     await credit(me, 1000)
     birthday = await define(admin, "BDAY-50")

@@ -131,7 +131,7 @@ async def test_a_member_exchanges_for_itself_with_its_token_but_not_for_another(
     me, other = await members(2)
     await credit(me, 100)
     await credit(other, 100)
-    frontend = await graphql_client("frontend")
+    frontend = await graphql_client("partner", scopes=("members:impersonate",))
     token = (await frontend.data(ISSUE_TOKEN, id=global_id("Member", me)))["issueMemberToken"]
     member_client = GraphQLClient(http, token["token"])
 
