@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-from typing import Any
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -250,23 +249,10 @@ def ledger() -> None:
 @ledger.command("verify")
 def ledger_verify() -> None:
     """Recompute every hash chain, balance and lot from the entries; exit 1 on a break."""
-    from sqlalchemy import text
-
+    from hub.cli_services import report_verification
     from ledger.verify import verify_ledger
 
-    async def verify(session: AsyncSession) -> Any:
-        # One consistent snapshot of a ledger that may be written meanwhile.
-        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
-        return await verify_ledger(session=session)
-
-    settings, services = _start_services(_settings(), redis=False)
-    try:
-        report = _in_transaction(settings, verify)
-    finally:
-        services.stop()
-    click.echo(report.summary())
-    if not report.ok:
-        raise SystemExit(1)
+    report_verification(verify_ledger)
 
 
 @main.command()

@@ -86,3 +86,19 @@ def services_for(*, redis: bool) -> Iterator[Settings]:
         yield settings
     finally:
         services.stop()
+
+
+def report_verification(check: Callable[..., Awaitable[Any]]) -> None:
+    """Run ``check(session=…)`` in one read-only snapshot of a ledger that may be written
+    meanwhile, print its summary, and exit 1 when it found a break."""
+    from sqlalchemy import text
+
+    async def verify(session: AsyncSession) -> Any:
+        await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        return await check(session=session)
+
+    with services_for(redis=False) as settings:
+        report = in_transaction(settings, verify)
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
