@@ -5,11 +5,13 @@ with these and differ only in how many statements carry the rows: ``insert_entri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.chain import canonical_entry, chain_hash
@@ -193,3 +195,50 @@ def _utc(moment: datetime | None) -> datetime | None:
 async def insert_lots(session: AsyncSession, lots: list[dict[str, Any]]) -> None:
     """Insert ``credit_lot`` rows in one statement."""
     await _LOTS.execute(session, lots)
+
+
+#: One statement text for any number of takes, so it is prepared once per connection.
+_TAKE_FROM_LOTS = text(
+    "UPDATE points_lots l SET remaining = l.remaining - v.take"
+    " FROM unnest(CAST(:members AS bigint[]), CAST(:lots AS bigint[]), CAST(:takes AS int[]))"
+    " AS v(member_id, entry_id, take)"
+    " WHERE l.member_id = v.member_id AND l.entry_id = v.entry_id"
+)
+
+
+async def take_from_lots(
+    session: AsyncSession, takes: Sequence[tuple[int, int | None, int]]
+) -> None:
+    """Take points from named lots, (member, lot's entry, points) each, in one statement."""
+    if not takes:
+        return
+    members, entry_ids, points = zip(*takes, strict=True)
+    await session.execute(
+        _TAKE_FROM_LOTS,
+        {"members": list(members), "lots": list(entry_ids), "takes": list(points)},
+    )
+
+
+_SAVE_BALANCES = text(
+    "UPDATE points_balances b SET balance = v.balance, last_kind = v.kind,"
+    " last_amount = v.amount FROM unnest(CAST(:members AS bigint[]),"
+    " CAST(:buckets AS text[]), CAST(:balances AS bigint[]), CAST(:kinds AS text[]),"
+    " CAST(:amounts AS bigint[])) AS v(member_id, bucket, balance, kind, amount)"
+    " WHERE b.member_id = v.member_id AND b.bucket = v.bucket"
+)
+
+
+async def save_balances(session: AsyncSession, entries: Sequence[LedgerEntry]) -> None:
+    """Each touched (member, bucket) takes its last entry's balance, kind and amount, in one
+    statement."""
+    last = {(e.member_id, e.bucket.value): e for e in entries}
+    await session.execute(
+        _SAVE_BALANCES,
+        {
+            "members": [m for m, _ in last],
+            "buckets": [b for _, b in last],
+            "balances": [e.balance_after for e in last.values()],
+            "kinds": [e.kind.value for e in last.values()],
+            "amounts": [e.amount for e in last.values()],
+        },
+    )

@@ -2,7 +2,8 @@
 days of lapsing, each threshold at most once.
 
 One statement finds every open lot that has crossed a threshold not yet recorded and
-records it (the primary key makes a second run, or a concurrent one, record nothing). When
+records it (the primary key makes a second run, or a concurrent one, record nothing); the
+events go to the outbox together, in one INSERT. When
 a late run finds a lot past several thresholds at once, all are recorded and one event
 goes out, for the nearest: a member hears once, with the most urgent figure.
 """
@@ -51,15 +52,17 @@ async def send_expiry_reminders(
         {"now": now, "thresholds": list(thresholds)},
     )
     due = rows.all()
-    for row in due:
-        await hooks.publish(
-            session,
+    await hooks.publish_many(
+        session,
+        [
             PointsExpiring(
                 member_id=row.member_id,
                 entry_id=row.entry_id,
                 points=row.remaining,
                 expires_at=row.expires_at,
                 days_left=row.days,
-            ),
-        )
+            )
+            for row in due
+        ],
+    )
     return len(due)

@@ -28,6 +28,8 @@ import structlog
 from redis import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sync.outbox import outbox_written_at_end
+
 log = structlog.get_logger("memberhub.schedule")
 
 #: ``async def job(*, session: AsyncSession, now: datetime) -> None``
@@ -131,8 +133,9 @@ def claim_period(
 async def run_job(
     job: ScheduledJob, *, session_factory: Callable[[], AsyncSession], now: datetime
 ) -> None:
-    """Run ``job`` once in its own transaction, committed when it returns."""
-    async with session_factory() as session, session.begin():
+    """Run ``job`` once in its own transaction, committed when it returns; the events it
+    publishes reach the outbox in one INSERT at the end, however many there are."""
+    async with session_factory() as session, session.begin(), outbox_written_at_end(session):
         await job.run(session=session, now=now)
 
 
