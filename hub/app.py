@@ -189,7 +189,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/schema.graphql", schema_file),
             Route(ASSETS_PATH + "/{name}", graphiql_asset),
-            *console_routes(),
+            *console_routes(settings.time_zone),
         ],
         middleware=_cors(settings),
         lifespan=lifespan,

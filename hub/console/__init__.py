@@ -7,12 +7,13 @@ API, so scopes and masking apply as for any client.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,8 +50,32 @@ async def _to_index(request: Request) -> Response:
     return RedirectResponse("/console/", status_code=308)
 
 
-def console_routes() -> list[BaseRoute]:
+def _index_page(time_zone: str) -> bytes:
+    # The programme's calendar, not the browser's, says which day "today" is: a period
+    # the console proposes must end on the day the hub books purchases to.
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    zone = f'<meta name="memberhub-time-zone" content="{escape(time_zone)}">'
+    return page.replace("<title>", zone + "\n  <title>", 1).encode()
+
+
+def console_routes(time_zone: str) -> list[BaseRoute]:
+    index = _index_page(time_zone)
+
+    async def index_page(request: Request) -> Response:
+        return HTMLResponse(index)
+
     return [
         Route("/console", _to_index, methods=["GET", "HEAD"]),
-        Mount("/console", app=_WithHeaders(StaticFiles(directory=STATIC, html=True))),
+        Mount(
+            "/console",
+            app=_WithHeaders(
+                Router(
+                    [
+                        Route("/", index_page, methods=["GET", "HEAD"]),
+                        Route("/index.html", index_page, methods=["GET", "HEAD"]),
+                        Mount("/", app=StaticFiles(directory=STATIC)),
+                    ]
+                )
+            ),
+        ),
     ]

@@ -58,8 +58,12 @@ async def console(
 ) -> AsyncIterator[Callable[..., Awaitable[Console]]]:
     contexts: list[BrowserContext] = []
 
-    async def make(locale: str = "en-GB") -> Console:
-        context = await browser.new_context(locale=locale, viewport={"width": 1360, "height": 900})
+    # The browser's clock is half a world from the programme's (Asia/Shanghai): on most hours
+    # of the day the two calendars name different days, as for an operator abroad.
+    async def make(locale: str = "en-GB", timezone_id: str = "Etc/GMT+12") -> Console:
+        context = await browser.new_context(
+            locale=locale, timezone_id=timezone_id, viewport={"width": 1360, "height": 900}
+        )
         contexts.append(context)
         page = await context.new_page()
         page.set_default_timeout(15_000)

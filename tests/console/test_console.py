@@ -4,7 +4,9 @@ signed in with, and it talks to no one but the hub."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from tests.console.conftest import needs_chromium
 from tests.console.shop import DASHBOARD, POINTS, buy, member_with_phone
@@ -52,6 +54,20 @@ async def test_a_key_the_hub_stops_accepting_sends_the_operator_back_to_sign_in(
 
     await tab.page.get_by_test_id("sign-in-error").filter(has_text="sign in again").wait_for()
     assert await tab.page.get_by_test_id("api-key").is_visible()
+
+
+async def test_the_dashboards_period_ends_on_the_programmes_today_not_the_browsers(
+    console, api
+):
+    tab = await console()
+    await tab.sign_in(api.key)
+    await tab.page.get_by_test_id("kpi-members").wait_for()
+
+    shanghai_today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    end = await tab.page.get_by_test_id("dash-to").input_value()
+    start = await tab.page.get_by_test_id("dash-from").input_value()
+    assert end == shanghai_today.isoformat()
+    assert start == (shanghai_today - timedelta(days=29)).isoformat()
 
 
 async def test_the_dashboard_shows_the_apis_members_and_revenue(console, api, live_client):

@@ -32,9 +32,11 @@ function addDays(date, days) {
   return new Date(date.getTime() + days * 86_400_000);
 }
 
+/** Today in the programme's time zone (the hub names it in the page), where it books purchases. */
 function today() {
-  const now = new Date();
-  return new Date(Date.UTC(now.getFullYear(), now.getMonth(), now.getDate()));
+  const zone = document.querySelector('meta[name="memberhub-time-zone"]')?.content || undefined;
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+  return parse(parts);
 }
 
 /** Consecutive [from, to] sub-periods covering the period: days, weeks or months. */
