@@ -56,9 +56,7 @@ async def test_a_key_the_hub_stops_accepting_sends_the_operator_back_to_sign_in(
     assert await tab.page.get_by_test_id("api-key").is_visible()
 
 
-async def test_the_dashboards_period_ends_on_the_programmes_today_not_the_browsers(
-    console, api
-):
+async def test_the_dashboards_period_ends_on_the_programmes_today_not_the_browsers(console, api):
     tab = await console()
     await tab.sign_in(api.key)
     await tab.page.get_by_test_id("kpi-members").wait_for()
