@@ -28,6 +28,7 @@ from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import lock_members, post_entries
 from sync.purchase_buyers import note_buyer_identities
+from sync.purchase_pricing import ToPrice, load_pricing, price_purchases, store_breakdowns
 from sync.purchase_queries import purchase_by_receipt
 from sync.purchase_records import purchase_from_row
 from sync.purchase_requests import (
@@ -44,7 +45,6 @@ from sync.purchase_rows import (
     fraud_facts,
     insert_items,
     item_rows,
-    price_purchase,
     recorded_event,
     replay,
     settled,
@@ -138,7 +138,10 @@ async def record_purchase(
         await lock_members(session, [member_id])
     day = business_day(request.occurred_at, config.ledger.zone)
     tier_code = await tier_at(session, member_id, request.occurred_at) if member_id else None
-    earning = price_purchase(request, config.tiers.get(tier_code), day, config)
+    pricing = await load_pricing(session, config, since=request.occurred_at)
+    [earning] = await price_purchases(
+        session, pricing, [ToPrice(request, member_id, tier_code)], config=config
+    )
     purchase_id = await session.scalar(
         text(
             "INSERT INTO purchases (member_id, store_id, receipt_no, channel, operator_id,"
@@ -159,13 +162,14 @@ async def record_purchase(
             "promotion": earning.has_promotion,
             "hash": content_hash(request, member_id),
             "rule": earning.rule_version,
-            "tier": tier_code_of(config.tiers, tier_code, member_id),
+            "tier": tier_code_of(pricing.programme, tier_code, member_id),
             "day": day,
         },
     )
     if purchase_id is None:
         raise ReceiptRecordedConcurrently(f"{request.store_id}/{request.receipt_no}")
     await insert_items(session, item_rows(purchase_id, member_id, request))
+    await store_breakdowns(session, [(purchase_id, earning)])
     if request.identities and member_id is not None:
         await note_buyer_identities(session, purchase_id, request.identities, config.identity)
     decision, review_id = ACCEPTED, None
@@ -196,7 +200,7 @@ async def record_purchase(
         )
     ).one()
     if member_id is not None and status == "COMPLETED":
-        await upgrade_after_purchase(session, member_id, now=now, programme=config.tiers)
+        await upgrade_after_purchase(session, member_id, now=now, programme=pricing.programme)
     record = purchase_from_row(row)
     await hooks.publish(session, recorded_event(record))
     return PurchaseOutcome(record, decision)

@@ -35,12 +35,18 @@ from identity.hooks import hooks
 from identity.lookup import active_member_ids
 from ledger.batch_posting import BatchOperation, post_batch
 from ledger.checks import ACCEPTED
-from ledger.earning import Earning
 from ledger.entries import Account
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.multirow import MultiRowInsert
 from ledger.posting import PostingResult, lock_members
+from sync.purchase_pricing import (
+    PricedPurchase,
+    ToPrice,
+    load_pricing,
+    price_purchases,
+    store_breakdowns,
+)
 from sync.purchase_queries import purchases_by_receipts
 from sync.purchase_records import PurchaseRecord, purchase_from_row
 from sync.purchase_requests import (
@@ -57,14 +63,13 @@ from sync.purchase_rows import (
     fraud_facts,
     insert_items,
     item_rows,
-    price_purchase,
     recorded_event,
     replay,
     settled,
     tier_code_of,
 )
 from sync.stores import ensure_stores
-from sync.tiers import tiers_at, upgrade_after_purchases
+from sync.tiers import TierProgramme, tiers_at, upgrade_after_purchases
 
 #: What a purchase of a run is answered: its outcome, or why it was refused.
 Answer = PurchaseOutcome | PurchaseError | IdentityError
@@ -159,7 +164,7 @@ class _Fresh:
     day: date
     city: str | None = None
     tier_code: str | None = None
-    earning: Earning | None = None
+    earning: PricedPurchase | None = None
     posted: PostingResult | None = None
 
     @property
@@ -195,23 +200,35 @@ async def _record_fresh(
     codes = await tiers_at(session, [(f.buyer, f.request.occurred_at) for f in bought])
     for f, code in zip(bought, codes, strict=True):
         f.tier_code = code
-    for f in fresh.values():
+    pricing = await load_pricing(
+        session, config, since=min(f.request.occurred_at for f in fresh.values())
+    )
+    priced = await price_purchases(
+        session,
+        pricing,
+        [ToPrice(f.request, f.buyer, f.tier_code) for f in fresh.values()],
+        config=config,
+    )
+    for f, earning in zip(fresh.values(), priced, strict=True):
         f.city = stores[f.request.store_id].city
-        f.earning = price_purchase(f.request, config.tiers.get(f.tier_code), f.day, config)
+        f.earning = earning
     if bought:
         await _post_points(session, bought, accounts, now=now, config=config)
-    records = await _insert_purchases(session, list(fresh.values()), now=now, config=config)
+    records = await _insert_purchases(
+        session, list(fresh.values()), now=now, programme=pricing.programme
+    )
     items = [
         row
         for f, record in zip(fresh.values(), records, strict=True)
         for row in item_rows(record.id, f.buyer, f.request)
     ]
     await insert_items(session, items)
+    await store_breakdowns(session, [(r.id, e) for r, e in zip(records, priced, strict=True)])
     completed = {
         r.member_id for r in records if r.member_id is not None and r.status == "COMPLETED"
     }
     if completed:
-        await upgrade_after_purchases(session, completed, now=now, programme=config.tiers)
+        await upgrade_after_purchases(session, completed, now=now, programme=pricing.programme)
     await hooks.publish_many(session, [recorded_event(r) for r in records])
     return {
         n: PurchaseOutcome(record, f.posted.decision if f.posted is not None else ACCEPTED)
@@ -277,7 +294,7 @@ _PURCHASES = MultiRowInsert(
 CENT = Decimal("0.01")
 
 
-def _purchase_values(f: _Fresh, now: datetime, config: IngestConfig) -> dict[str, Any]:
+def _purchase_values(f: _Fresh, now: datetime, programme: TierProgramme) -> dict[str, Any]:
     request, earning = f.request, f.earning
     assert earning is not None
     decision = f.posted.decision if f.posted is not None else ACCEPTED
@@ -295,7 +312,7 @@ def _purchase_values(f: _Fresh, now: datetime, config: IngestConfig) -> dict[str
         "has_promotion": earning.has_promotion,
         "content_hash": content_hash(request, f.buyer),
         "rule_version": earning.rule_version,
-        "tier_code": tier_code_of(config.tiers, f.tier_code, f.buyer),
+        "tier_code": tier_code_of(programme, f.tier_code, f.buyer),
         "business_day": f.day,
         "points_earned": points,
         "review_id": f.posted.review_id if f.posted is not None else None,
@@ -304,10 +321,10 @@ def _purchase_values(f: _Fresh, now: datetime, config: IngestConfig) -> dict[str
 
 
 async def _insert_purchases(
-    session: AsyncSession, fresh: list[_Fresh], *, now: datetime, config: IngestConfig
+    session: AsyncSession, fresh: list[_Fresh], *, now: datetime, programme: TierProgramme
 ) -> list[PurchaseRecord]:
     """The purchases stored with their final points and status, in ``fresh``'s order."""
-    values = [_purchase_values(f, now, config) for f in fresh]
+    values = [_purchase_values(f, now, programme) for f in fresh]
     ids = {
         (row.store_id, row.receipt_no): row.id for row in await _PURCHASES.execute(session, values)
     }

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.checks import ACCEPTED, Decision, FraudOutcome
-from ledger.earning import Earning, Line, purchase_points, settles_at
+from ledger.earning import settles_at
 from ledger.model import Bucket, EntryKind, EntryRequest
 from ledger.model import Channel as LedgerChannel
 from ledger.multirow import MultiRowInsert
@@ -25,19 +25,7 @@ from sync.purchase_requests import (
     PurchaseRequest,
     content_hash,
 )
-from sync.tiers import TierDefinition, TierProgramme
-
-
-def price_purchase(
-    request: PurchaseRequest, tier: TierDefinition, day: date, config: IngestConfig
-) -> Earning:
-    return purchase_points(
-        amount=request.amount,
-        lines=[Line(i.sku, i.category, i.quantity, i.unit_price) for i in request.items],
-        tier_multiplier=tier.multiplier,
-        day=day,
-        rules=config.earning,
-    )
+from sync.tiers import TierProgramme
 
 
 def tier_code_of(programme: TierProgramme, code: str | None, member_id: int | None) -> str | None:

@@ -1,0 +1,185 @@
+"""Pricing purchases by the stored earning rules, and keeping each one's points by cause.
+
+A batch (one purchase or many) reads the rules once (``load_pricing``) and the buyers'
+facts the promotions' conditions need in one statement (``price_purchases``): birthday,
+segment memberships, purchases so far. Each purchase's breakdown is written to
+``purchase_points`` (``store_breakdowns``, one statement), so ``Purchase.pointsBreakdown``
+and ``Promotion.pointsAwarded`` explain it later, whatever the rules became since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ledger.multirow import MultiRowInsert
+from ledger.promotion_rules import (
+    PricedLine,
+    PromotionKind,
+    PurchaseFacts,
+    RuleSet,
+    TierRule,
+    chosen_promotions,
+    price_purchase,
+)
+from ledger.rule_store import StoredRules, current_rules
+from sync.purchase_requests import IngestConfig, PurchaseRequest
+from sync.tiers import TierDefinition, TierProgramme
+
+
+@dataclass(frozen=True)
+class PricingRules:
+    stored: StoredRules
+    #: The ladder as the tier upgrades read it.
+    programme: TierProgramme
+    #: What each purchase priced by these rules records.
+    rule_version: str
+
+
+@dataclass(frozen=True)
+class BreakdownLine:
+    cause: str
+    points: int
+    promotion_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PricedPurchase:
+    points: int
+    has_promotion: bool
+    rule_version: str
+    lines: tuple[BreakdownLine, ...]
+
+
+def default_rules(config: IngestConfig) -> RuleSet:
+    """The settings' base rate and ladder: what applies until they are defined at run time."""
+    return RuleSet(
+        points_per_100=config.earning.points_per_100,
+        tiers=tuple(
+            TierRule(t.code, t.name, t.qualifying_spend, t.multiplier) for t in config.tiers.tiers
+        ),
+    )
+
+
+async def load_pricing(
+    session: AsyncSession, config: IngestConfig, *, since: datetime
+) -> PricingRules:
+    """The rules as committed now, for purchases that occurred at or after ``since``."""
+    stored = await current_rules(session, defaults=default_rules(config), since=since)
+    programme = TierProgramme(
+        tiers=tuple(
+            TierDefinition(t.code, t.name, t.threshold, t.multiplier) for t in stored.rules.tiers
+        ),
+        window_months=config.tiers.window_months,
+    )
+    return PricingRules(stored, programme, f"{config.earning.version}.{stored.version}")
+
+
+@dataclass(frozen=True)
+class ToPrice:
+    request: PurchaseRequest
+    member_id: int | None
+    tier_code: str | None
+
+
+_BUYERS = text(
+    "SELECT m.id, m.birthday,"
+    " ARRAY(SELECT s.segment_id::text FROM segment_members s WHERE s.member_id = m.id)"
+    "  AS segment_ids,"
+    " (SELECT count(*) FROM purchases p WHERE p.member_id = m.id AND p.status <> 'REJECTED')"
+    "  AS purchases"
+    " FROM members m WHERE m.id = ANY(CAST(:ids AS bigint[]))"
+)
+
+
+async def price_purchases(
+    session: AsyncSession, pricing: PricingRules, batch: Sequence[ToPrice], *, config: IngestConfig
+) -> list[PricedPurchase]:
+    """Each purchase of ``batch`` priced by ``pricing``, in order. A buyer's purchases of
+    the batch count as theirs in the batch's order (the 2nd of a first-time buyer is their
+    2nd purchase)."""
+    rules = pricing.stored.rules
+    ids = sorted({p.member_id for p in batch if p.member_id is not None})
+    buyers = {}
+    if ids and rules.promotions:
+        buyers = {row.id: row for row in await session.execute(_BUYERS, {"ids": ids})}
+    seen: dict[int, int] = {}
+    priced = []
+    for item in batch:
+        request, buyer = item.request, buyers.get(item.member_id or 0)
+        if item.member_id is not None:
+            seen[item.member_id] = seen.get(item.member_id, 0) + 1
+        facts = PurchaseFacts(
+            amount=request.amount,
+            occurred_at=request.occurred_at.astimezone(config.ledger.zone),
+            channel=request.channel.value,
+            store_id=request.store_id,
+            lines=[PricedLine(i.sku, i.category, i.unit_price * i.quantity) for i in request.items],
+            tier_code=item.tier_code,
+            birthday=buyer.birthday if buyer is not None else None,
+            segment_ids=frozenset(buyer.segment_ids) if buyer is not None else frozenset(),
+            purchase_number=(
+                (buyer.purchases if buyer is not None else 0) + seen[item.member_id]
+                if item.member_id is not None
+                else 1
+            ),
+        )
+        priced.append(_priced(rules, facts, pricing.rule_version))
+    return priced
+
+
+def _priced(rules: RuleSet, facts: PurchaseFacts, version: str) -> PricedPurchase:
+    breakdown = price_purchase(rules, facts)
+    # price_purchase lists multiplier promotions in the order they compound, then bonuses.
+    chosen = chosen_promotions(rules, facts) if len(breakdown.lines) > 1 else []
+    promotions = iter(
+        [p for p in chosen if p.kind is PromotionKind.MULTIPLIER]
+        + [p for p in chosen if p.kind is PromotionKind.BONUS_POINTS]
+    )
+    lines = tuple(
+        BreakdownLine(cause, points, int(next(promotions).id))
+        if cause.startswith("PROMOTION:")
+        else BreakdownLine(cause, points)
+        for cause, points in breakdown.lines
+    )
+    return PricedPurchase(
+        points=max(breakdown.points, 0),
+        has_promotion=any(line.promotion_id is not None for line in lines),
+        rule_version=version,
+        lines=lines,
+    )
+
+
+_LINES = MultiRowInsert(
+    "purchase_points",
+    {
+        "purchase_id": "bigint",
+        "line_no": "smallint",
+        "cause": "text",
+        "points": "int",
+        "promotion_id": "bigint",
+    },
+)
+
+
+async def store_breakdowns(
+    session: AsyncSession, purchases: Sequence[tuple[int, PricedPurchase]]
+) -> None:
+    """Write the breakdowns of any number of purchases in one statement."""
+    rows = [
+        {
+            "purchase_id": purchase_id,
+            "line_no": n,
+            "cause": line.cause,
+            "points": line.points,
+            "promotion_id": line.promotion_id,
+        }
+        for purchase_id, priced in purchases
+        for n, line in enumerate(priced.lines, start=1)
+    ]
+    if rows:
+        await _LINES.execute(session, rows)
