@@ -20,7 +20,7 @@ from ledger.benefits import templates as coupon_templates
 from ledger.benefits.model import Coupon, CouponTemplate, TemplateStats
 from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
-from sync import purchase_queries, tiers
+from sync import purchase_pricing, purchase_queries, tiers
 from sync.intelligence import queries as intelligence
 from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
 
@@ -171,6 +171,15 @@ class Loaders:
     def coupon_template_stats(self) -> DataLoader[tuple[int, datetime], TemplateStats]:
         """Statistics by (template, the moment statuses are seen at)."""
         return DataLoader(partial(coupon_queries.load_template_stats, self.execute))
+
+    @cached_property
+    def purchase_breakdown(self) -> DataLoader[int, list[tuple[str, int]]]:
+        """A purchase's points by cause."""
+        return DataLoader(partial(purchase_pricing.breakdowns, self.execute))
+
+    @cached_property
+    def promotion_points(self) -> DataLoader[int, int]:
+        return DataLoader(partial(purchase_pricing.points_by_promotion, self.execute))
 
 
 K = TypeVar("K")

@@ -17,6 +17,7 @@ from hub.api.member_login import MemberTokenMutation
 from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
+from hub.api.promotions import PromotionMutation, PromotionQuery
 from hub.api.purchases import PurchaseMutation, PurchaseQuery
 from hub.api.segment_preview import SegmentPreviewQuery
 from hub.api.segments import SegmentMutation, SegmentQuery
@@ -34,6 +35,7 @@ QUERIES: tuple[type, ...] = (
     WebhookQuery,
     WebhookDeliveryQuery,
     CouponQuery,
+    PromotionQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -45,6 +47,7 @@ MUTATIONS: tuple[type, ...] = (
     WebhookMutation,
     WebhookDeliveryMutation,
     CouponMutation,
+    PromotionMutation,
 )
 
 

@@ -12,7 +12,7 @@ Until the ladder or the base rate is first defined, the settings' ones apply (``
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.errors import LedgerError
 from ledger.promotion_rules import PromotionKind, PromotionRule, RuleSet, TierRule
+
+Execute = Callable[..., Awaitable[Any]]
 
 MAX_TIERS = 20
 MAX_PROMOTIONS_RUNNING = 200
@@ -98,12 +100,10 @@ def promotion_from_row(row: Any) -> PromotionRule:
     )
 
 
-async def current_rules(
-    session: AsyncSession, *, defaults: RuleSet, since: datetime
-) -> StoredRules:
+async def current_rules(execute: Execute, *, defaults: RuleSet, since: datetime) -> StoredRules:
     """The rules as committed now; promotions that ended before ``since`` are left out
     (they cannot apply to a purchase that occurred after it)."""
-    row = (await session.execute(_CURRENT, {"since": since})).one()
+    row = (await execute(_CURRENT, {"since": since})).one()
     tiers = tuple(
         TierRule(
             code=t["code"],
@@ -151,6 +151,8 @@ def _check_promotion(rule: PromotionRule) -> None:
         not 1 <= rule.value <= 100_000 or rule.value != rule.value.to_integral_value()
     ):
         raise RuleRejected("bonus points are a whole number, 1 to 100000", field=("value",))
+    if len(rule.days_of_month) > 31 or len(rule.days_of_week) > 7 or len(rule.channels) > 5:
+        raise RuleRejected("a day or a channel is named once", field=("daysOfMonth",))
     if any(not 1 <= d <= 31 for d in rule.days_of_month):
         raise RuleRejected("days of the month are 1 to 31", field=("daysOfMonth",))
     if any(not 1 <= d <= 7 for d in rule.days_of_week):
@@ -245,11 +247,9 @@ async def end_promotion(
     return StoredPromotion(promotion_from_row(row), row.created_at)
 
 
-async def promotions_active(
-    session: AsyncSession, active_at: datetime | None
-) -> list[StoredPromotion]:
+async def promotions_active(execute: Execute, active_at: datetime | None) -> list[StoredPromotion]:
     """Every promotion (``active_at`` None), or those running at ``active_at``."""
-    rows = await session.execute(
+    rows = await execute(
         text(
             f"SELECT {_PROMOTION_COLUMNS} FROM promotions"
             " WHERE CAST(:at AS timestamptz) IS NULL"
@@ -259,6 +259,17 @@ async def promotions_active(
         {"at": active_at},
     )
     return [StoredPromotion(promotion_from_row(r), r.created_at) for r in rows]
+
+
+async def load_promotions(
+    execute: Execute, promotion_ids: Sequence[int]
+) -> list[StoredPromotion | None]:
+    rows = await execute(
+        text(f"SELECT {_PROMOTION_COLUMNS} FROM promotions WHERE id = ANY(CAST(:ids AS bigint[]))"),
+        {"ids": list(promotion_ids)},
+    )
+    found = {r.id: StoredPromotion(promotion_from_row(r), r.created_at) for r in rows}
+    return [found.get(i) for i in promotion_ids]
 
 
 def check_ladder(tiers: Sequence[TierRule]) -> None:

@@ -26,9 +26,9 @@ from ledger.promotion_rules import (
     chosen_promotions,
     price_purchase,
 )
-from ledger.rule_store import StoredRules, current_rules
+from ledger.rule_store import Execute, StoredRules, current_rules
 from sync.purchase_requests import IngestConfig, PurchaseRequest
-from sync.tiers import TierDefinition, TierProgramme
+from sync.tiers import COUNTED, TierDefinition, TierProgramme
 
 
 @dataclass(frozen=True)
@@ -66,13 +66,15 @@ def default_rules(config: IngestConfig) -> RuleSet:
 
 
 async def load_pricing(
-    session: AsyncSession, config: IngestConfig, *, since: datetime
+    session: AsyncSession | Execute, config: IngestConfig, *, since: datetime
 ) -> PricingRules:
     """The rules as committed now, for purchases that occurred at or after ``since``."""
-    stored = await current_rules(session, defaults=default_rules(config), since=since)
+    execute = session.execute if isinstance(session, AsyncSession) else session
+    stored = await current_rules(execute, defaults=default_rules(config), since=since)
     programme = TierProgramme(
         tiers=tuple(
-            TierDefinition(t.code, t.name, t.threshold, t.multiplier) for t in stored.rules.tiers
+            TierDefinition(t.code, t.name, t.threshold, t.multiplier, t.pay_percent, t.perks)
+            for t in stored.rules.tiers
         ),
         window_months=config.tiers.window_months,
     )
@@ -152,6 +154,36 @@ def _priced(rules: RuleSet, facts: PurchaseFacts, version: str) -> PricedPurchas
         rule_version=version,
         lines=lines,
     )
+
+
+async def points_by_promotion(execute: Execute, promotion_ids: Sequence[int]) -> list[int]:
+    """Points each promotion added to purchases that count (not rejected, not held), in order."""
+    rows = await execute(
+        text(
+            "SELECT pp.promotion_id, sum(pp.points) AS points FROM purchase_points pp"
+            " JOIN purchases p ON p.id = pp.purchase_id"
+            " WHERE pp.promotion_id = ANY(CAST(:ids AS bigint[]))"
+            f"  AND p.status IN {COUNTED} GROUP BY pp.promotion_id"
+        ),
+        {"ids": list(promotion_ids)},
+    )
+    found = {row.promotion_id: int(row.points) for row in rows}
+    return [found.get(i, 0) for i in promotion_ids]
+
+
+async def breakdowns(execute: Execute, purchase_ids: Sequence[int]) -> list[list[tuple[str, int]]]:
+    """Each purchase's points by cause, in the order they were priced."""
+    rows = await execute(
+        text(
+            "SELECT purchase_id, cause, points FROM purchase_points"
+            " WHERE purchase_id = ANY(CAST(:ids AS bigint[])) ORDER BY purchase_id, line_no"
+        ),
+        {"ids": list(purchase_ids)},
+    )
+    found: dict[int, list[tuple[str, int]]] = {}
+    for row in rows:
+        found.setdefault(row.purchase_id, []).append((row.cause, row.points))
+    return [found.get(i, []) for i in purchase_ids]
 
 
 _LINES = MultiRowInsert(

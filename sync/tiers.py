@@ -31,6 +31,9 @@ class TierDefinition:
     name: str
     qualifying_spend: Decimal
     multiplier: Decimal
+    #: Percent a member of the tier pays at the till (95 = 5% off); None for none.
+    pay_percent: Decimal | None = None
+    perks: tuple[str, ...] = ()
 
 
 def _default_tiers() -> tuple[TierDefinition, ...]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.api.intelligence_types import CountByKey
 from hub.api.member_types import Channel
 from hub.api.node import Node, node_loader
 from hub.api.pagination import PageInfo
@@ -89,6 +90,11 @@ class PurchaseObject(Node):
             item_object(r) for r in await info.context.loaders.purchase_items.load(self.record.id)
         ]
 
+    @strawberry.field(description="Points by cause: BASE, TIER, PROMOTION:<name>, COUPON:<code>.")
+    async def points_breakdown(self, info: strawberry.Info) -> list[CountByKey]:
+        lines = await info.context.loaders.purchase_breakdown.load(self.record.id)
+        return [CountByKey(key=cause, count=points) for cause, points in lines]
+
 
 def purchase_object(record: PurchaseRecord) -> PurchaseObject:
     return PurchaseObject(
@@ -155,6 +161,10 @@ class TierDefinitionObject:
         description="Spend over the rolling qualifying window that reaches this tier."
     )
     points_multiplier: Decimal
+    pay_percent: Decimal | None = strawberry.field(
+        default=None, description="Percent a member of this tier pays at the till (95 = 5% off)."
+    )
+    perks: list[str] = strawberry.field(default_factory=list)
 
 
 def tier_definition(programme: TierProgramme, tier: TierRule) -> TierDefinitionObject:
@@ -164,6 +174,8 @@ def tier_definition(programme: TierProgramme, tier: TierRule) -> TierDefinitionO
         rank=programme.rank(tier.code),
         qualifying_spend=tier.qualifying_spend,
         points_multiplier=tier.multiplier,
+        pay_percent=tier.pay_percent,
+        perks=list(tier.perks),
     )
 
 

@@ -23,17 +23,15 @@ from hub.api.member_types import Channel, MemberObject, member_object
 from hub.api.points_types import FraudDecision, fraud_decision
 from hub.api.purchase_types import (
     PurchaseObject,
-    TierDefinitionObject,
     may_see_purchase,
     purchase_object,
-    tier_definition,
 )
 from hub.context import Context
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.permissions import ForbiddenError, allowed, bounds_errors, requires
 from hub.principal import ClientKind, Principal, Scope
-from hub.wiring import ingest_config, ledger_config, tier_programme
+from hub.wiring import ingest_config, ledger_config
 from identity import model as identity_model
 from identity.errors import IdentityError
 from ledger.errors import LedgerError
@@ -301,11 +299,6 @@ class PurchaseQuery:
         if not may_see_purchase(info.context.principal, found):
             raise ForbiddenError("this call needs the scope members:read")
         return purchase_object(found)
-
-    @strawberry.field(description="The programme's tiers, lowest first.")
-    def tiers(self, info: strawberry.Info) -> list[TierDefinitionObject]:
-        programme = tier_programme(info.context.settings)
-        return [tier_definition(programme, tier) for tier in programme.tiers]
 
 
 @strawberry.type
