@@ -15,10 +15,12 @@ from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.reviews import IdentityReview, reviews_by_ids
 from ledger import merges as ledger_merges
 from ledger import queries as ledger_queries
+from ledger import rule_store
 from ledger.benefits import queries as coupon_queries
 from ledger.benefits import templates as coupon_templates
 from ledger.benefits.model import Coupon, CouponTemplate, TemplateStats
 from ledger.model import Balances, LedgerEntry
+from ledger.promotion_rules import TierRule
 from ledger.reviews import Review, load_reviews
 from sync import purchase_pricing, purchase_queries, tiers
 from sync.intelligence import queries as intelligence
@@ -171,6 +173,11 @@ class Loaders:
     def coupon_template_stats(self) -> DataLoader[tuple[int, datetime], TemplateStats]:
         """Statistics by (template, the moment statuses are seen at)."""
         return DataLoader(partial(coupon_queries.load_template_stats, self.execute))
+
+    @cached_property
+    def tier_ladder(self) -> DataLoader[int, tuple[TierRule, ...]]:
+        """The stored tier ladder under the key 0 (empty: the settings' ladder applies)."""
+        return DataLoader(partial(rule_store.stored_ladders, self.execute))
 
     @cached_property
     def purchase_breakdown(self) -> DataLoader[int, list[tuple[str, int]]]:

@@ -20,13 +20,16 @@ from identity.model import IdentityKey
 from identity.records import MemberRecord, member_from_row
 from ledger.model import Balances
 from ledger.queries import lifetime_with_merged
+from ledger.rule_store import LADDER_JSON, ladder_from_json
 from sync.tiers import MemberTier
 
 _COLUMNS = (
     "SELECT members.*, tier.tier_code AS current_tier_code, tier.since AS current_tier_since,"
     f" {lifetime_with_merged('account.member_id')} AS account_lifetime_earned,"
     " buckets.available AS account_available, buckets.pending AS account_pending,"
-    " buckets.held AS account_held"
+    " buckets.held AS account_held,"
+    # The ladder rides along, so the tier's discount and perks need no statement of their own.
+    f" {LADDER_JSON} AS tier_ladder"
 )
 _ACCOUNT = (
     " LEFT JOIN member_tiers tier ON tier.member_id = members.id AND tier.until IS NULL"
@@ -84,6 +87,7 @@ def _primed(loaders: Loaders, row: Any) -> MemberRecord | None:
     loaders.current_tier.prime(
         member.id, MemberTier(member.id, row.current_tier_code or "", row.current_tier_since)
     )
+    loaders.tier_ladder.prime(0, ladder_from_json(row.tier_ladder))
     loaders.points_balances.prime(
         member.id,
         Balances(

@@ -59,13 +59,18 @@ _PROMOTION_COLUMNS = (
     " stackable, created_at"
 )
 
+#: The stored ladder as one JSON value (``ladder_from_json``): a column any statement adds.
+LADDER_JSON = (
+    "(SELECT coalesce(json_agg(json_build_object('code', code, 'name', name,"
+    " 'threshold', threshold::text, 'multiplier', multiplier::text,"
+    " 'pay_percent', pay_percent::text, 'perks', perks) ORDER BY position), '[]')"
+    " FROM tier_ladder)"
+)
+
 _CURRENT = text(
     "SELECT (SELECT version FROM earning_rules WHERE id = 1) AS version,"
     " (SELECT points_per_100 FROM earning_rules WHERE id = 1) AS points_per_100,"
-    " (SELECT coalesce(json_agg(json_build_object('code', code, 'name', name,"
-    "   'threshold', threshold::text, 'multiplier', multiplier::text,"
-    "   'pay_percent', pay_percent::text, 'perks', perks) ORDER BY position), '[]')"
-    "  FROM tier_ladder) AS tiers,"
+    f" {LADDER_JSON} AS tiers,"
     " (SELECT coalesce(json_agg(to_json(p) ORDER BY p.id), '[]') FROM ("
     f"   SELECT {_PROMOTION_COLUMNS} FROM promotions"
     "    WHERE ends_at IS NULL OR ends_at > :since) p) AS promotions"
@@ -100,11 +105,9 @@ def promotion_from_row(row: Any) -> PromotionRule:
     )
 
 
-async def current_rules(execute: Execute, *, defaults: RuleSet, since: datetime) -> StoredRules:
-    """The rules as committed now; promotions that ended before ``since`` are left out
-    (they cannot apply to a purchase that occurred after it)."""
-    row = (await execute(_CURRENT, {"since": since})).one()
-    tiers = tuple(
+def ladder_from_json(tiers: Sequence[dict[str, Any]]) -> tuple[TierRule, ...]:
+    """The ladder ``LADDER_JSON`` reads; empty until it is first defined."""
+    return tuple(
         TierRule(
             code=t["code"],
             name=t["name"],
@@ -113,8 +116,22 @@ async def current_rules(execute: Execute, *, defaults: RuleSet, since: datetime)
             pay_percent=Decimal(t["pay_percent"]) if t["pay_percent"] is not None else None,
             perks=tuple(t["perks"] or ()),
         )
-        for t in row.tiers
+        for t in tiers
     )
+
+
+async def stored_ladders(execute: Execute, keys: Sequence[int]) -> list[tuple[TierRule, ...]]:
+    """The stored ladder, once per key (a dataloader's shape: every key answers the same)."""
+    row = (await execute(text(f"SELECT {LADDER_JSON} AS tiers"))).one()
+    ladder = ladder_from_json(row.tiers)
+    return [ladder for _ in keys]
+
+
+async def current_rules(execute: Execute, *, defaults: RuleSet, since: datetime) -> StoredRules:
+    """The rules as committed now; promotions that ended before ``since`` are left out
+    (they cannot apply to a purchase that occurred after it)."""
+    row = (await execute(_CURRENT, {"since": since})).one()
+    tiers = ladder_from_json(row.tiers)
     rules = RuleSet(
         points_per_100=(
             row.points_per_100 if row.points_per_100 is not None else defaults.points_per_100

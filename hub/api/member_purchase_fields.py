@@ -13,29 +13,27 @@ from hub.api.purchase_types import (
     purchase_object,
     tier_definition,
 )
-from hub.loaders import Loaded, load_then
-from hub.wiring import tier_programme
+from hub.api.tier_ladder import current_programme
 from identity.records import MemberRecord
 from sync import tiers
 
 
-def member_tier(info: strawberry.Info, member: MemberRecord) -> Loaded[MemberTier]:
-    programme = tier_programme(info.context.settings)
-
-    def answer(current: tiers.MemberTier) -> MemberTier:
-        tier = programme.get(current.code or None)
-        following = programme.next_after(tier.code)
-        return MemberTier(
-            code=tier.code,
-            name=tier.name,
-            since=current.since or member.created_at,
-            points_multiplier=tier.multiplier,
-            next=tier_definition(programme, following) if following else None,
-            member_id=member.id,
-            programme=programme,
-        )
-
-    return load_then(info.context.loaders.current_tier, member.id, answer)
+async def member_tier(info: strawberry.Info, member: MemberRecord) -> MemberTier:
+    programme = await current_programme(info)
+    current: tiers.MemberTier = await info.context.loaders.current_tier.load(member.id)
+    tier = programme.get(current.code or None)
+    following = programme.next_after(tier.code)
+    return MemberTier(
+        code=tier.code,
+        name=tier.name,
+        since=current.since or member.created_at,
+        points_multiplier=tier.multiplier,
+        pay_percent=tier.pay_percent,
+        perks=list(tier.perks),
+        next=tier_definition(programme, following) if following else None,
+        member_id=member.id,
+        programme=programme,
+    )
 
 
 async def member_stats(info: strawberry.Info, member: MemberRecord) -> MemberStats:

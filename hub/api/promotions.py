@@ -17,14 +17,13 @@ from hub.api.member_types import Channel
 from hub.api.node import Node, node_loader
 from hub.api.purchase_types import TierDefinitionObject, tier_definition
 from hub.api.rule_inputs import PromotionInput, PromotionKind, TierInput
+from hub.api.tier_ladder import current_programme
 from hub.errors import UserError, to_user_error
 from hub.ids import InvalidGlobalId, decode_int_id, encode_id
 from hub.permissions import ForbiddenError, allowed, requires
 from hub.principal import Scope
-from hub.wiring import ingest_config
 from ledger import rule_store
 from ledger.errors import LedgerError
-from sync.purchase_pricing import load_pricing
 from sync.tiers import TierProgramme
 
 
@@ -103,15 +102,6 @@ class PromotionPayload:
 class TiersPayload:
     tiers: list[TierDefinitionObject] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-async def current_programme(info: strawberry.Info) -> TierProgramme:
-    """The ladder as committed now (the settings' one until it is first defined)."""
-    context = info.context
-    pricing = await load_pricing(
-        context.execute, ingest_config(context.settings), since=context.now()
-    )
-    return pricing.programme
 
 
 def tier_objects(programme: TierProgramme) -> list[TierDefinitionObject]:

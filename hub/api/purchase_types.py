@@ -185,6 +185,10 @@ class MemberTier:
     name: str
     since: datetime
     points_multiplier: Decimal
+    pay_percent: Decimal | None = strawberry.field(
+        description="Percent the member pays at the till (95 = 5% off); null for none."
+    )
+    perks: list[str]
     next: TierDefinitionObject | None
     member_id: strawberry.Private[int]
     programme: strawberry.Private[TierProgramme]

@@ -1,0 +1,33 @@
+"""The tier ladder a request answers with: the stored one, or the settings' until defined.
+
+Read once per request through the ``tier_ladder`` loader (the till's lookup primes it in its
+own statement), so ``Member.tier`` on a list of members costs no statement per member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+
+from hub.wiring import tier_programme
+from ledger.promotion_rules import TierRule
+from sync.tiers import TierDefinition, TierProgramme
+
+
+def programme_of(ladder: Sequence[TierRule], window_months: int) -> TierProgramme:
+    return TierProgramme(
+        tiers=tuple(
+            TierDefinition(t.code, t.name, t.threshold, t.multiplier, t.pay_percent, t.perks)
+            for t in ladder
+        ),
+        window_months=window_months,
+    )
+
+
+async def current_programme(info: strawberry.Info) -> TierProgramme:
+    settings = info.context.settings
+    ladder = await info.context.loaders.tier_ladder.load(0)
+    if not ladder:
+        return tier_programme(settings)
+    return programme_of(ladder, settings.tier_window_months)
