@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
@@ -31,6 +32,7 @@ def start_services(
     """Use the configured URLs; start embedded servers for the ones not set; bring the
     database schema up to date (idempotent, serialised by an advisory lock)."""
     from hub.migrate import migrate
+    from hub.setting_promotions import import_setting_promotions
 
     missing = settings.missing_deployment_secrets()
     if missing:
@@ -51,6 +53,10 @@ def start_services(
         return settings, services
     try:
         with_engine(settings, migrate)
+        in_transaction(
+            settings,
+            lambda s: import_setting_promotions(s, settings, now=datetime.now(UTC)),
+        )
     except BaseException:
         services.stop()
         raise

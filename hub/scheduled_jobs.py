@@ -23,7 +23,7 @@ from ledger.model import LedgerConfig
 from ledger.reminders import send_expiry_reminders
 from sync.intelligence.refresh import Programme, refresh_member_intelligence
 from sync.schedule import JobFunction, register_job
-from sync.tiers import TierProgramme, review_tiers
+from sync.tiers import TierProgramme, current_programme, review_tiers
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -60,6 +60,13 @@ def _job(name: str, work: Work) -> JobFunction:
     return run
 
 
+async def _review_tiers(session: AsyncSession, now: datetime, defaults: TierProgramme) -> int:
+    """Reviews by the stored ladder, as it stands when the review runs."""
+    return await review_tiers(
+        session, now=now, programme=await current_programme(session, defaults)
+    )
+
+
 settle_job = _job(
     "ledger.settle", lambda s, now, c: settle_pending(session=s, now=now, config=c.ledger)
 )
@@ -69,7 +76,8 @@ expire_job = _job(
 remind_job = _job("ledger.remind", lambda s, now, c: send_expiry_reminders(session=s, now=now))
 purge_keys_job = _job("ledger.purge_keys", lambda s, now, c: purge_idempotency_keys(s, now=now))
 review_tiers_job = _job(
-    "tiers.review", lambda s, now, c: review_tiers(s, now=now, programme=c.tiers)
+    "tiers.review",
+    lambda s, now, c: _review_tiers(s, now, c.tiers),
 )
 refresh_intelligence_job = _job(
     "intelligence.refresh",

@@ -145,7 +145,9 @@ class Settings(BaseSettings):
     earn_points_per_100: int = Field(default=10, ge=0, description="Points per 100 yuan.")
     earn_promotions: list[PromotionSetting] = Field(
         default_factory=list,
-        description="JSON list of {multiplier, starts_on, ends_on, category | sku}.",
+        description="Retired: promotions are defined with definePromotion. A list set here "
+        "(JSON, {multiplier, starts_on, ends_on, category | sku}) is imported once as "
+        "promotions by `memberhub migrate` (see docs/benefits.md).",
     )
     earn_settlement_days: int = Field(
         default=1, ge=0, description="Purchase points settle this many business days later."

@@ -9,7 +9,7 @@ from hub.clock import Clock
 from hub.scheduled_jobs import JobConfig, register_jobs
 from hub.settings import Settings, built_per_settings
 from identity.hooks import hooks
-from ledger.earning import EarningRules, Promotion
+from ledger.earning import EarningRules
 from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig
 from ledger.subscriptions import subscribe_ledger
@@ -84,10 +84,6 @@ def ingest_config(settings: Settings) -> IngestConfig:
         earning=EarningRules(
             version=settings.earn_rule_version,
             points_per_100=settings.earn_points_per_100,
-            promotions=tuple(
-                Promotion(p.multiplier, p.starts_on, p.ends_on, p.category, p.sku)
-                for p in settings.earn_promotions
-            ),
             settlement_days=settings.earn_settlement_days,
         ),
         tiers=tier_programme(settings),

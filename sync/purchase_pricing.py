@@ -28,7 +28,7 @@ from ledger.promotion_rules import (
 )
 from ledger.rule_store import Execute, StoredRules, current_rules
 from sync.purchase_requests import IngestConfig, PurchaseRequest
-from sync.tiers import COUNTED, TierDefinition, TierProgramme
+from sync.tiers import COUNTED, TierProgramme, programme_of
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,7 @@ async def load_pricing(
     """The rules as committed now, for purchases that occurred at or after ``since``."""
     execute = session.execute if isinstance(session, AsyncSession) else session
     stored = await current_rules(execute, defaults=default_rules(config), since=since)
-    programme = TierProgramme(
-        tiers=tuple(
-            TierDefinition(t.code, t.name, t.threshold, t.multiplier, t.pay_percent, t.perks)
-            for t in stored.rules.tiers
-        ),
-        window_months=config.tiers.window_months,
-    )
+    programme = programme_of(stored.rules.tiers, config.tiers.window_months)
     return PricingRules(stored, programme, f"{config.earning.version}.{stored.version}")
 
 

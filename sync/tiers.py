@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import DomainEvent, hooks
 from ledger.model import add_months
+from ledger.promotion_rules import TierRule
+from ledger.rule_store import stored_ladders
 
 Execute = Callable[..., Awaitable[Any]]
 
@@ -72,6 +74,23 @@ class TierProgramme:
     def next_after(self, code: str) -> TierDefinition | None:
         rank = self.rank(code)
         return self.tiers[rank + 1] if rank + 1 < len(self.tiers) else None
+
+
+def programme_of(ladder: Sequence[TierRule], window_months: int) -> TierProgramme:
+    """The programme of a stored ladder (``ledger.rule_store``)."""
+    return TierProgramme(
+        tiers=tuple(
+            TierDefinition(t.code, t.name, t.threshold, t.multiplier, t.pay_percent, t.perks)
+            for t in ladder
+        ),
+        window_months=window_months,
+    )
+
+
+async def current_programme(session: AsyncSession, defaults: TierProgramme) -> TierProgramme:
+    """The stored ladder, or ``defaults`` (the settings') until one is defined."""
+    (ladder,) = await stored_ladders(session.execute, [0])
+    return programme_of(ladder, defaults.window_months) if ladder else defaults
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,23 +6,10 @@ own statement), so ``Member.tier`` on a list of members costs no statement per m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import strawberry
 
 from hub.wiring import tier_programme
-from ledger.promotion_rules import TierRule
-from sync.tiers import TierDefinition, TierProgramme
-
-
-def programme_of(ladder: Sequence[TierRule], window_months: int) -> TierProgramme:
-    return TierProgramme(
-        tiers=tuple(
-            TierDefinition(t.code, t.name, t.threshold, t.multiplier, t.pay_percent, t.perks)
-            for t in ladder
-        ),
-        window_months=window_months,
-    )
+from sync.tiers import TierProgramme, programme_of
 
 
 async def current_programme(info: strawberry.Info) -> TierProgramme:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,10 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from identity.errors import IdentityError
 from identity.model import Channel, IdentityConfig, IdentityType, RawIdentity, normalise
-from ledger.earning import EarningRules, Line, purchase_points
+from ledger.earning import EarningRules
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig, add_months, business_day
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import post_entries
+from ledger.promotion_rules import PricedLine, PurchaseFacts, RuleSet, TierRule, price_purchase
+from ledger.rule_store import current_rules
 from sync.importer.staging import (
     CHUNK,
     RowError,
@@ -199,6 +201,47 @@ async def _buyers(conn: AsyncConnection, rows: list[_Purchase]) -> dict[int, int
     return {row.row_no: row.member_id for row in found}
 
 
+async def _import_rules(
+    conn: AsyncConnection, earning: EarningRules, *, since: datetime
+) -> tuple[RuleSet, str]:
+    """The stored rules an import prices by, at the lowest tier without its multiplier
+    (history has no tier to price by)."""
+    stored = await current_rules(
+        conn.execute,
+        defaults=RuleSet(earning.points_per_100, (TierRule("-", "-", Decimal(0), Decimal(1)),)),
+        since=since,
+    )
+    lowest = stored.rules.tiers[0]
+    flat = TierRule(lowest.code, lowest.name, Decimal(0), Decimal(1))
+    return replace(stored.rules, tiers=(flat,)), f"{earning.version}.{stored.version}"
+
+
+@dataclass(frozen=True)
+class _Priced:
+    points: int
+    has_promotion: bool
+
+
+def _imported_points(rules: RuleSet, req: PurchaseRequest, config: LedgerConfig) -> _Priced:
+    """A history row priced by ``price_purchase``: conditions on the buyer (birthday,
+    segment, tier, purchase number) do not hold for an imported row."""
+    breakdown = price_purchase(
+        rules,
+        PurchaseFacts(
+            amount=req.amount,
+            occurred_at=req.occurred_at.astimezone(config.zone),
+            channel=req.channel.value,
+            store_id=req.store_id,
+            lines=[PricedLine(i.sku, i.category, i.unit_price * i.quantity) for i in req.items],
+            purchase_number=0,
+        ),
+    )
+    return _Priced(
+        points=max(breakdown.points, 0),
+        has_promotion=any(cause.startswith("PROMOTION:") for cause, _ in breakdown.lines),
+    )
+
+
 async def _apply(
     conn: AsyncConnection,
     rows: list[_Purchase],
@@ -220,17 +263,14 @@ async def _apply(
         )
     )
     buyers = await _buyers(conn, rows)
+    rules, version = await _import_rules(
+        conn, earning, since=min(r.request.occurred_at for r in rows)
+    )
     records = []
     for r in rows:
         req, member_id = r.request, buyers.get(r.row_no)
         summary.without_member += member_id is None
-        priced = purchase_points(
-            amount=req.amount,
-            lines=[Line(i.sku, i.category, i.quantity, i.unit_price) for i in req.items],
-            tier_multiplier=Decimal(1),
-            day=business_day(req.occurred_at, ledger_config.zone),
-            rules=earning,
-        )
+        priced = _imported_points(rules, req, ledger_config)
         item = req.items[0] if req.items else None
         records.append(
             (
@@ -311,7 +351,7 @@ async def _apply(
                 " SELECT id, member_id, store_id, receipt_no, occurred_at, points_earned"
                 " FROM made"
             ),
-            {"now": now, "rule": earning.version},
+            {"now": now, "rule": version},
         )
     ).all()
     summary.inserted += len(inserted)
