@@ -12,6 +12,7 @@ DUPLICATE_RECEIPT and nothing is written.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import text, update
@@ -23,17 +24,26 @@ from identity.hooks import hooks
 from identity.lookup import active_member_id, member_by_identity
 from identity.model import IdentityConfig, normalise
 from identity.resolve import Outcome, identify
+from ledger.benefits.rules import Basket, BasketLine
+from ledger.benefits.till import Claimed, claim_coupons, redeem_claimed, redeemed_by_purchase
 from ledger.checks import ACCEPTED
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import lock_members, post_entries
 from sync.purchase_buyers import note_buyer_identities
-from sync.purchase_pricing import ToPrice, load_pricing, price_purchases, store_breakdowns
+from sync.purchase_pricing import (
+    ToPrice,
+    load_pricing,
+    price_purchases,
+    store_breakdowns,
+    with_coupons,
+)
 from sync.purchase_queries import purchase_by_receipt
 from sync.purchase_records import purchase_from_row
 from sync.purchase_requests import (
     DuplicateReceipt,
     IngestConfig,
+    InvalidPurchase,
     PurchaseOutcome,
     PurchaseRequest,
     ReceiptRecordedConcurrently,
@@ -106,6 +116,17 @@ async def _buyer(
     return result.member.id
 
 
+def basket_of(request: PurchaseRequest, member_id: int) -> Basket:
+    """The purchase as its coupons see it."""
+    return Basket(
+        member_id=member_id,
+        store_id=request.store_id,
+        channel=request.channel.value,
+        amount=request.amount,
+        lines=tuple(BasketLine(i.sku, i.category, i.quantity, i.unit_price) for i in request.items),
+    )
+
+
 async def record_purchase(
     session: AsyncSession,
     request: PurchaseRequest,
@@ -127,6 +148,10 @@ async def record_purchase(
         answer = replay(existing, request, buyer)
         if isinstance(answer, DuplicateReceipt):
             raise answer
+        if existing.member_id is not None:
+            basket = basket_of(request, existing.member_id)
+            used = await redeemed_by_purchase(session, existing.id, basket)
+            answer = replace(answer, coupons=tuple(used))
         return answer
 
     member_id = await _buyer(
@@ -138,10 +163,18 @@ async def record_purchase(
         await lock_members(session, [member_id])
     day = business_day(request.occurred_at, config.ledger.zone)
     tier_code = await tier_at(session, member_id, request.occurred_at) if member_id else None
+    claimed: list[Claimed] = []
+    if request.coupon_codes:
+        if member_id is None:
+            raise InvalidPurchase("coupons are used by a member", field=("couponCodes",))
+        basket = basket_of(request, member_id)
+        claimed = await claim_coupons(session, request.coupon_codes, basket, now)
     pricing = await load_pricing(session, config, since=request.occurred_at)
-    [earning] = await price_purchases(
+    [priced] = await price_purchases(
         session, pricing, [ToPrice(request, member_id, tier_code)], config=config
     )
+    multipliers = [(c.coupon.code, c.points_multiplier) for c in claimed if c.points_multiplier]
+    earning = with_coupons(priced, multipliers)
     purchase_id = await session.scalar(
         text(
             "INSERT INTO purchases (member_id, store_id, receipt_no, channel, operator_id,"
@@ -170,6 +203,7 @@ async def record_purchase(
         raise ReceiptRecordedConcurrently(f"{request.store_id}/{request.receipt_no}")
     await insert_items(session, item_rows(purchase_id, member_id, request))
     await store_breakdowns(session, [(purchase_id, earning)])
+    redeemed = await redeem_claimed(session, claimed, purchase_id=purchase_id, now=now, actor=actor)
     if request.identities and member_id is not None:
         await note_buyer_identities(session, purchase_id, request.identities, config.identity)
     decision, review_id = ACCEPTED, None
@@ -203,4 +237,5 @@ async def record_purchase(
         await upgrade_after_purchase(session, member_id, now=now, programme=pricing.programme)
     record = purchase_from_row(row)
     await hooks.publish(session, recorded_event(record))
-    return PurchaseOutcome(record, decision)
+    used = tuple(replace(c, coupon=r) for c, r in zip(claimed, redeemed, strict=True))
+    return PurchaseOutcome(record, decision, coupons=used)

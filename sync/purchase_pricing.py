@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from ledger.promotion_rules import (
     RuleSet,
     TierRule,
     chosen_promotions,
+    floor,
     price_purchase,
 )
 from ledger.rule_store import Execute, StoredRules, current_rules
@@ -178,6 +180,24 @@ async def breakdowns(execute: Execute, purchase_ids: Sequence[int]) -> list[list
     for row in rows:
         found.setdefault(row.purchase_id, []).append((row.cause, row.points))
     return [found.get(i, []) for i in purchase_ids]
+
+
+def with_coupons(priced: PricedPurchase, coupons: Sequence[tuple[str, Decimal]]) -> PricedPurchase:
+    """A POINTS_MULTIPLIER coupon's line, ``COUPON:<code>``: the base points times its
+    multiplier less one (rounded down), beside what the rules gave."""
+    if not coupons:
+        return priced
+    base = next(line.points for line in priced.lines if line.cause == "BASE")
+    extra = tuple(
+        BreakdownLine(f"COUPON:{code}", floor(Decimal(base) * (value - 1)))
+        for code, value in coupons
+    )
+    return PricedPurchase(
+        points=priced.points + sum(line.points for line in extra),
+        has_promotion=priced.has_promotion,
+        rule_version=priced.rule_version,
+        lines=priced.lines + extra,
+    )
 
 
 _LINES = MultiRowInsert(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from identity.hooks import DomainEvent
 from identity.model import Channel, IdentityConfig, RawIdentity
+from ledger.benefits.till import Claimed
 from ledger.checks import Decision
 from ledger.earning import EarningRules
 from ledger.model import LedgerConfig
@@ -64,6 +65,8 @@ class PurchaseRequest:
     identities: tuple[RawIdentity, ...] = ()
     operator_id: str | None = None
     items: tuple[Item, ...] = ()
+    #: Coupons used on the purchase, redeemed in its transaction.
+    coupon_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class PurchaseOutcome:
     purchase: PurchaseRecord
     decision: Decision
     replayed: bool = False
+    #: The coupons the purchase redeemed (a replay answers the first time's).
+    coupons: tuple[Claimed, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +97,9 @@ class PurchaseRecorded(DomainEvent):
     occurred_at: datetime
     points_earned: int
     status: str
+
+
+MAX_COUPONS = 20
 
 
 def validate_purchase(request: PurchaseRequest, *, now: datetime) -> PurchaseRequest:
@@ -113,6 +121,8 @@ def validate_purchase(request: PurchaseRequest, *, now: datetime) -> PurchaseReq
         raise InvalidPurchase("give memberId or identities, not both", field=("memberId",))
     if len(request.items) > MAX_ITEMS:
         raise InvalidPurchase(f"at most {MAX_ITEMS} items", field=("items",))
+    if len(request.coupon_codes) > MAX_COUPONS:
+        raise InvalidPurchase(f"at most {MAX_COUPONS} coupons", field=("couponCodes",))
     for index, item in enumerate(request.items):
         where = ("items", str(index))
         if not item.sku.strip():
@@ -133,6 +143,7 @@ def validate_purchase(request: PurchaseRequest, *, now: datetime) -> PurchaseReq
         identities=request.identities,
         operator_id=(request.operator_id or "").strip() or None,
         items=request.items,
+        coupon_codes=request.coupon_codes,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import DomainEvent, hooks
+from ledger.benefits.till import return_coupons
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import lock_members, post_entries
@@ -180,6 +181,9 @@ async def refund_purchase(
             .returning(*purchases.c)
         )
     ).one()
+    if refunded_total == purchase.amount:
+        # The whole purchase came back: so do its coupons still within their validity.
+        await return_coupons(session, purchase.id, now=now, actor="refund")
     await hooks.publish(
         session,
         PurchaseRefunded(

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import strawberry
 
+from hub.api.coupon_types import CouponQuote, quote_object
 from hub.api.direct_inputs import direct_input
 from hub.api.member_inputs import IdentityInput
 from hub.api.member_types import Channel, MemberObject, member_object
@@ -34,6 +35,8 @@ from hub.principal import ClientKind, Principal, Scope
 from hub.wiring import ingest_config, ledger_config
 from identity import model as identity_model
 from identity.errors import IdentityError
+from ledger.benefits.errors import BenefitsError
+from ledger.benefits.till import Claimed
 from ledger.errors import LedgerError
 from ledger.model import add_months
 from sync.ingest import record_purchase
@@ -45,7 +48,7 @@ from sync.refunds import RefundRequest, refund_purchase
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-DOMAIN_ERRORS = (PurchaseError, IdentityError, LedgerError)
+DOMAIN_ERRORS = (PurchaseError, IdentityError, LedgerError, BenefitsError)
 
 
 @direct_input
@@ -80,6 +83,11 @@ class PurchaseInput:
         default=None, description="Cashier or staff ID at the till."
     )
     items: list[PurchaseItemInput] | None = None
+    coupon_codes: list[str] | None = strawberry.field(
+        default=None,
+        description="Coupons used on this purchase; each is redeemed once, in the purchase's"
+        " transaction, and a replay redeems nothing again.",
+    )
 
 
 @direct_input
@@ -102,6 +110,12 @@ class RecordPurchasePayload:
     replayed: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
     member_id: strawberry.Private[int | None] = None
+    redeemed: strawberry.Private[tuple[Claimed, ...]] = ()
+
+    @strawberry.field(description="Coupons redeemed by this purchase, with their discounts.")
+    def coupons(self, info: strawberry.Info) -> list[CouponQuote]:
+        now = info.context.now()
+        return [quote_object(c.coupon, c.quote, now) for c in self.redeemed]
 
     @strawberry.field
     async def member(self, info: strawberry.Info) -> MemberObject | None:
@@ -163,6 +177,7 @@ def _request(input: PurchaseInput) -> PurchaseRequest:
             Item(sku=i.sku, quantity=i.quantity, unit_price=i.unit_price, category=i.category)
             for i in input.items or ()
         ),
+        coupon_codes=tuple(input.coupon_codes or ()),
     )
 
 
@@ -177,6 +192,7 @@ def _answer(answer: PurchaseOutcome | Exception) -> RecordPurchasePayload:
         points_earned=purchase.points_earned,
         decision=fraud_decision(answer.decision, purchase.review_id),
         replayed=answer.replayed,
+        redeemed=answer.coupons,
     )
 
 
@@ -267,8 +283,12 @@ async def _record_batch(
             payloads[n] = RecordPurchasePayload(user_errors=[accepted])
         else:
             requests[n] = accepted
-    positions = list(requests)
-    for group in plan_runs(list(requests.values()), now=context.now()):
+    # A purchase using coupons goes on its own: its coupons are claimed in its transaction.
+    positions = [n for n, r in requests.items() if not r.coupon_codes]
+    for n in requests:
+        if requests[n].coupon_codes:
+            payloads[n] = await _record_one(context, requests[n])
+    for group in plan_runs([requests[n] for n in positions], now=context.now()):
         chosen = [positions[i] for i in group]
         answered = (
             await _record_run(context, [requests[n] for n in chosen]) if len(chosen) > 1 else [None]
