@@ -18,6 +18,7 @@ from tests.benefits.promotions_graphql import (
     promotion_input,
 )
 from tests.conftest import START
+from tests.statements import counted_statements
 
 
 async def test_a_promotion_defined_through_one_hub_prices_purchases_through_another_at_once(
@@ -145,3 +146,29 @@ async def test_over_http_bad_promotions_are_refused_with_nothing_written(live_cl
     assert [e["code"] for e in missing["userErrors"]] == ["NOT_FOUND"]
     assert await count_rows("SELECT count(*) FROM promotions") == 0
     assert await count_rows("SELECT count(*) FROM earning_rules") == 0
+
+
+async def test_with_promotions_a_batch_of_100_costs_the_statements_of_a_batch_of_10(
+    graphql_client, members, engine, app
+):
+    admin = await graphql_client("admin")
+    await define_promotion(admin, "first purchase", kind="BONUS_POINTS", value="5", nthPurchase=1)
+    buyers = [global_id("Member", m) for m in await members(110)]
+
+    def batch(tag: str, chosen: list[str]) -> list[dict[str, object]]:
+        return [
+            purchase_input(f"{tag}-{n}", "20.00", memberId=m, at=at(hours=-3))
+            for n, m in enumerate(chosen)
+        ]
+
+    with counted_statements(engine, app.state.hub.reads) as ten:
+        small = await admin.data(RECORD_BATCH, inputs=batch("T", buyers[:10]))
+    with counted_statements(engine, app.state.hub.reads) as hundred:
+        large = await admin.data(RECORD_BATCH, inputs=batch("H", buyers[10:]))
+
+    answers = small["recordPurchases"] + large["recordPurchases"]
+    # Each buyer's first purchase: 2 base points and the 5 of the promotion.
+    assert [a["pointsEarned"] for a in answers] == [7] * 110
+    assert len(hundred) == len(ten)
+    # What the conditions need of the buyers is read in one statement per batch.
+    assert len([s for s in hundred if "segment_members" in s]) == 1
