@@ -30,12 +30,12 @@ from hub.api.member_types import (
     merge_object,
 )
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.api.tier_ladder import current_programme
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
 from hub.member_lookup import member_with_account, resolved_member_with_account
 from hub.permissions import require_scope, requires
 from hub.principal import ClientKind, Scope
-from hub.wiring import tier_programme
 from identity import erase, link, lookup, members, merge, resolve
 from identity.errors import IdentityError, InvalidIdentity
 from identity.model import Channel, MemberStatus, RawIdentity, normalise
@@ -161,7 +161,7 @@ class MemberQuery:
         check_page_size(size)
         conditions: list[Any] = [members_table.c.status != MemberStatus.MERGED.value]
         if filter:
-            conditions.extend(filter_conditions(filter, tier_programme(info.context.settings)))
+            conditions.extend(filter_conditions(filter, await current_programme(info)))
         total = (
             await info.context.execute(
                 select(func.count()).select_from(members_table).where(*conditions)
