@@ -40,6 +40,22 @@ class InvalidRange(ValueError):
         self.field = ("to",)
 
 
+#: Business days a period may name: a year-1 or far-future day is no programme's.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def check_period(start: date, end: date) -> None:
+    """InvalidRange unless [start, end] is a period of business days any programme has."""
+    for name, day in (("from", start), ("to", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            error = InvalidRange(f"`{name}` must lie between {FIRST_DAY} and {LAST_DAY}")
+            error.field = (name,)
+            raise error
+    if end < start:
+        raise InvalidRange("`to` is before `from`")
+
+
 def _bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return (
         datetime.combine(start, time.min, tzinfo=zone),
@@ -56,8 +72,7 @@ async def build_dashboard(
     zone: ZoneInfo,
     lowest_tier: str,
 ) -> Dashboard:
-    if end < start:
-        raise InvalidRange("`to` is before `from`")
+    check_period(start, end)
     since, until = _bounds(start, end, zone)
     period = {"since": since, "until": until, "store": store_id}
     members = (
