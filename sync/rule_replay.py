@@ -108,20 +108,20 @@ def covered_lines_sql(
     )
 
 
-def birthday_distance_sql(day: str, birthday: str) -> str:
-    """``promotion_rules.days_from_birthday`` in SQL: days from ``day`` to the nearest
-    birthday (last, this or next year's); 29 February falls on 28 February in other years."""
+def birthday_distance_sql(day: str, year: str, month: str, day_of_month: str) -> str:
+    """``promotion_rules.days_from_birthday`` in SQL: days from ``day`` (of ``year``) to the
+    nearest birthday (last, this or next year's) of a birthday given as ``month`` and
+    ``day_of_month``; 29 February falls on 28 February in other years."""
 
-    def on(year: str) -> str:
-        leap = f"(({year}) % 4 = 0 AND (({year}) % 100 <> 0 OR ({year}) % 400 = 0))"
+    def on(shift: int) -> str:
+        y = f"({year} + {shift})"
+        leap = f"({y} % 4 = 0 AND ({y} % 100 <> 0 OR {y} % 400 = 0))"
         return (
-            f"make_date({year}, extract(month FROM {birthday})::int,"
-            f" CASE WHEN extract(month FROM {birthday}) = 2 AND extract(day FROM {birthday}) = 29"
-            f" AND NOT {leap} THEN 28 ELSE extract(day FROM {birthday})::int END)"
+            f"make_date({y}, {month}, CASE WHEN {month} = 2 AND {day_of_month} = 29"
+            f" AND NOT {leap} THEN 28 ELSE {day_of_month} END)"
         )
 
-    year = f"extract(year FROM {day})::int"
-    return "LEAST(" + ", ".join(f"abs({day} - {on(f'{year} + {d}')})" for d in (-1, 0, 1)) + ")"
+    return "LEAST(" + ", ".join(f"abs({day} - {on(d)})" for d in (-1, 0, 1)) + ")"
 
 
 def matches_sql(column: PromotionColumns, bind: Binder) -> str:
@@ -168,9 +168,7 @@ def _promotions(side: Side, columns: Sequence[PromotionColumns]) -> list[Promoti
     return [c for c in columns if c.rule.id in ids]
 
 
-def side_layers(
-    side: Side, columns: Sequence[PromotionColumns], bind: Binder
-) -> list[list[str]]:
+def side_layers(side: Side, columns: Sequence[PromotionColumns], bind: Binder) -> list[list[str]]:
     """The side's column definitions, layer by layer (each layer reads the ones before)."""
     rules = side.rules
     rate = bind(Decimal(rules.points_per_100) / 100, "numeric")
@@ -204,8 +202,12 @@ def side_layers(
             return bind(Decimal(floor(c.rule.value)), "numeric")
         return f"floor(r.{scope[c.index]} * {bind(c.rule.value - 1, 'numeric')})"
 
-    singles = sorted((c for c in mine if not c.rule.stackable), key=lambda c: (c.rule.starts_at, c.rule.id))
-    stackables = sorted((c for c in mine if c.rule.stackable), key=lambda c: (c.rule.starts_at, c.rule.id))
+    singles = sorted(
+        (c for c in mine if not c.rule.stackable), key=lambda c: (c.rule.starts_at, c.rule.id)
+    )
+    stackables = sorted(
+        (c for c in mine if c.rule.stackable), key=lambda c: (c.rule.starts_at, c.rule.id)
+    )
     best = side.col("best")
     most = side.col("most")
     third = [f"{adds_alone(c)} AS {alone[c.index]}" for c in singles]
@@ -230,7 +232,9 @@ def side_layers(
         "CASE r."
         + best
         + " "
-        + " ".join(f"WHEN {c.index} THEN {bind(c.rule.value, 'numeric')}" for c in single_multipliers)
+        + " ".join(
+            f"WHEN {c.index} THEN {bind(c.rule.value, 'numeric')}" for c in single_multipliers
+        )
         + " ELSE 1 END"
         if single_multipliers
         else "1"

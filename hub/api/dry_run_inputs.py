@@ -23,7 +23,9 @@ MAX_BIRTHDAY_WINDOW = 183
 MAX_NTH_PURCHASE = 10_000
 
 
-@strawberry.input(description="A proposed change to the programme; what is not given stays as today.")
+@strawberry.input(
+    description="A proposed change to the programme; what is not given stays as today."
+)
 class RuleChangeInput:
     points_per_100_yuan: int | None = strawberry.field(
         default=None, name="pointsPer100Yuan", description="Base earning: points per 100 yuan."
@@ -45,7 +47,9 @@ class RuleChangeInput:
             try:
                 keys.append(str(decode_int_id(str(value), "Promotion")))
             except InvalidGlobalId:
-                raise invalid(f"{value!r} is not a Promotion ID", f"removePromotionIds.{index}")
+                raise invalid(
+                    f"{value!r} is not a Promotion ID", f"removePromotionIds.{index}"
+                ) from None
         return keys
 
 
@@ -72,7 +76,9 @@ def _check_tiers(tiers: list[TierInput]) -> None:
         if tier.threshold < 0:
             raise invalid("a threshold is not negative", f"tiers.{index}.threshold")
         if not 0 <= tier.multiplier <= MAX_MULTIPLIER:
-            raise invalid(f"a multiplier lies in 0 to {MAX_MULTIPLIER}", f"tiers.{index}.multiplier")
+            raise invalid(
+                f"a multiplier lies in 0 to {MAX_MULTIPLIER}", f"tiers.{index}.multiplier"
+            )
         if tier.pay_percent is not None and not 0 < tier.pay_percent <= 100:
             raise invalid("payPercent lies in (0, 100]", f"tiers.{index}.payPercent")
         if index and tier.threshold < tiers[index - 1].threshold:
