@@ -171,7 +171,8 @@ def replay_sql(
     covered = "".join(f", c.{c.covered}" for c in lined)
     source = f"SELECT b.*{covered}{matches} FROM bought b"
     if lined:
-        source += f" LEFT JOIN ({covered_lines_sql(columns, bind, since=p_since, until=p_until)}) c ON c.purchase_id = b.id"
+        covering = covered_lines_sql(columns, bind, since=p_since, until=p_until)
+        source += f" LEFT JOIN ({covering}) c ON c.purchase_id = b.id"
     now_side = Side("n_", now, "tier_now")
     proposed_side = Side("q_", proposed, "tier_proposed")
     priced = layered_select(

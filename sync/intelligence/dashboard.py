@@ -26,6 +26,8 @@ class Dashboard:
     points_redeemed: int
     points_expired: int
     points_outstanding: int
+    coupons_issued: int
+    coupons_redeemed: int
     tiers: list[tuple[str, int]]
     rfm: list[tuple[str, int]]
     lifecycle: list[tuple[str, int]]
@@ -113,6 +115,20 @@ async def build_dashboard(
             period,
         )
     ).one()
+    coupons = (
+        await execute(
+            text(
+                # Coupons are issued to members, not at a store: a store's dashboard counts
+                # every issue of the period and the redemptions at that store.
+                "SELECT count(*) FILTER (WHERE e.kind = 'ISSUED') AS issued,"
+                " count(*) FILTER (WHERE e.kind = 'REDEEMED'"
+                "  AND (CAST(:store AS text) IS NULL OR p.store_id = :store)) AS redeemed"
+                " FROM coupon_events e LEFT JOIN purchases p ON p.id = e.purchase_id"
+                " WHERE e.at >= :since AND e.at < :until AND e.kind IN ('ISSUED', 'REDEEMED')"
+            ),
+            period,
+        )
+    ).one()
     outstanding = (
         await execute(
             text(
@@ -144,6 +160,8 @@ async def build_dashboard(
         points_redeemed=int(points.redeemed),
         points_expired=int(points.expired),
         points_outstanding=int(outstanding),
+        coupons_issued=int(coupons.issued),
+        coupons_redeemed=int(coupons.redeemed),
         tiers=await counts(
             "SELECT coalesce(t.tier_code, :lowest) AS key, count(*) AS count FROM members m"
             " LEFT JOIN member_tiers t ON t.member_id = m.id AND t.until IS NULL"
