@@ -45,6 +45,10 @@ from sync.rule_replay import (
 )
 from sync.tiers import COUNTED
 
+#: Memory a sort or hash of the replay may take before it spills to disk: a year of a
+#: large programme's purchases is sorted by member once and grouped by member once.
+WORK_MEM = "128MB"
+
 #: Most promotions one replay prices (today's and the proposal's together).
 MAX_PROMOTIONS = 100
 
@@ -243,6 +247,7 @@ async def dry_run(
     sql, params = replay_sql(
         now, proposal, since=since, until=until, zone=zone, window_months=window_months
     )
+    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     row = (await session.execute(text(sql), params)).one()
     moves: Sequence[Any] = _pairs(row.moves)
     by_tier: Sequence[Any] = _pairs(row.by_tier)
