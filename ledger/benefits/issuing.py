@@ -51,10 +51,14 @@ def _issue_statement(by_segment: bool, limited: bool) -> str:
         else "SELECT m.id AS member_id FROM members m"
         " WHERE m.id = ANY(CAST(:ids AS bigint[])) AND m.status = 'ACTIVE'"
     )
+    # The live coupons per member counted once, joined, rather than a count per candidate:
+    # a correlated count planned as a scan (a template with no coupons yet) would scan the
+    # rows this very statement inserts, once per member: quadratic in the segment's size.
     under_limit = (
-        " WHERE (SELECT count(*) FROM coupons k WHERE k.template_id = :template"
-        " AND k.member_id = c.member_id AND k.status = 'ACTIVE' AND k.valid_until > :now)"
-        " < :limit"
+        " LEFT JOIN (SELECT k.member_id, count(*) AS live FROM coupons k"
+        "  WHERE k.template_id = :template AND k.status = 'ACTIVE' AND k.valid_until > :now"
+        "  GROUP BY k.member_id) k ON k.member_id = c.member_id"
+        " WHERE coalesce(k.live, 0) < :limit"
         if limited
         else ""
     )
