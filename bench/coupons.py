@@ -4,7 +4,7 @@
 
 Loads a scratch database with members and a segment holding all of them (set-based SQL),
 defines a template with stock and a per-member limit, then times in one transaction each:
-the issue (codes drawn from ``secrets``, one INSERT … SELECT of the coupons and their
+the issue (one INSERT … SELECT of the coupons, their codes drawn in the database, and their
 ISSUED events), its replay with the same key, ``memberhub coupons verify`` over every
 coupon, and the expiry job once they have run out.
 """

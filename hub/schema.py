@@ -11,6 +11,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from hub.api.coupons import CouponMutation, CouponQuery
+from hub.api.dry_run import DryRunQuery
 from hub.api.fraud import FraudMutation, FraudQuery
 from hub.api.identity_reviews import IdentityReviewQuery
 from hub.api.member_login import MemberTokenMutation
@@ -36,6 +37,7 @@ QUERIES: tuple[type, ...] = (
     WebhookDeliveryQuery,
     CouponQuery,
     PromotionQuery,
+    DryRunQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,

@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         "(JSON, {multiplier, starts_on, ends_on, category | sku}) is imported once as "
         "promotions by `memberhub migrate` (see docs/benefits.md).",
     )
+    point_value_yuan: Decimal = Field(
+        default=Decimal("0.01"),
+        ge=0,
+        le=1000,
+        description="What one point is worth in yuan, for liabilities (a rule change's dry run).",
+    )
     earn_settlement_days: int = Field(
         default=1, ge=0, description="Purchase points settle this many business days later."
     )

@@ -278,6 +278,10 @@ class Dashboard:
     points_outstanding: int = strawberry.field(
         description="Available plus pending points of all members: the programme's liability."
     )
+    coupons_issued: int = strawberry.field(description="Coupons issued in the period.")
+    coupons_redeemed: int = strawberry.field(
+        description="Coupons redeemed in the period (at the store, when one is given)."
+    )
     tiers: list[CountByKey]
     rfm: list[CountByKey]
     lifecycle: list[CountByKey]

@@ -138,6 +138,8 @@ class SegmentQuery:
             points_redeemed=found.points_redeemed,
             points_expired=found.points_expired,
             points_outstanding=found.points_outstanding,
+            coupons_issued=found.coupons_issued,
+            coupons_redeemed=found.coupons_redeemed,
             tiers=pairs(found.tiers),
             rfm=pairs(found.rfm),
             lifecycle=pairs(found.lifecycle),

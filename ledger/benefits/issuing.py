@@ -5,8 +5,9 @@ one template then run one after another, and the INSERT that follows takes its s
 after the lock, so it counts every coupon an earlier issue committed. That statement picks
 the members (active ones only), leaves out those at the per-member limit, cuts the rest
 to the stock left (lowest member IDs first), inserts their coupons and ISSUED events and
-takes the stock down. Codes come from ``secrets`` (``codes.new_codes``), one per
-candidate, handed in as one array.
+takes the stock down. Each coupon's code is drawn in the same statement from the
+database's strong random source (``codes.random_bits_sql``): nothing per member crosses
+the wire.
 
 Segments are the intelligence room's: the statement reads ``segment_members`` as the
 segment stood at its last refresh.
@@ -22,7 +23,7 @@ from functools import cache
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.benefits.codes import new_codes
+from ledger.benefits.codes import code_sql, random_bits_sql
 from ledger.benefits.errors import InvalidBenefit, NotFound
 from ledger.benefits.model import CouponSource, CouponTemplate, validity
 from ledger.benefits.requests import StoredOutcome, claim_request, record_outcome
@@ -50,22 +51,29 @@ def _issue_statement(by_segment: bool, limited: bool) -> str:
         else "SELECT m.id AS member_id FROM members m"
         " WHERE m.id = ANY(CAST(:ids AS bigint[])) AND m.status = 'ACTIVE'"
     )
+    # The live coupons per member counted once, joined, rather than a count per candidate:
+    # a correlated count planned as a scan (a template with no coupons yet) would scan the
+    # rows this very statement inserts, once per member: quadratic in the segment's size.
     under_limit = (
-        " WHERE (SELECT count(*) FROM coupons k WHERE k.template_id = :template"
-        " AND k.member_id = c.member_id AND k.status = 'ACTIVE' AND k.valid_until > :now)"
-        " < :limit"
+        " LEFT JOIN (SELECT k.member_id, count(*) AS live FROM coupons k"
+        "  WHERE k.template_id = :template AND k.status = 'ACTIVE' AND k.valid_until > :now"
+        "  GROUP BY k.member_id) k ON k.member_id = c.member_id"
+        " WHERE coalesce(k.live, 0) < :limit"
         if limited
         else ""
     )
     return (
         f"WITH candidates AS ({candidates}),"
-        " chosen AS (SELECT c.member_id, row_number() OVER (ORDER BY c.member_id) AS n"
+        " chosen AS (SELECT c.member_id"
         f"  FROM candidates c{under_limit} ORDER BY c.member_id LIMIT :cap),"
+        # Each layer fenced (OFFSET 0): one UUID a coupon, its bits read once.
+        f" drawn AS (SELECT g.member_id, {random_bits_sql('g.u')} AS bits FROM"
+        "  (SELECT member_id, CAST(gen_random_uuid() AS text) AS u FROM chosen OFFSET 0) g"
+        "  OFFSET 0),"
         " inserted AS (INSERT INTO coupons (member_id, template_id, code, status, source,"
         "  reason, issued_at, valid_from, valid_until, status_changed_at)"
-        "  SELECT chosen.member_id, :template, codes.code, 'ACTIVE', :source, :reason, :now,"
-        "  :valid_from, :valid_until, :now FROM chosen"
-        "  JOIN unnest(CAST(:codes AS text[])) WITH ORDINALITY AS codes(code, n) USING (n)"
+        f"  SELECT drawn.member_id, :template, {code_sql('drawn.bits')}, 'ACTIVE', :source,"
+        "  :reason, :now, :valid_from, :valid_until, :now FROM drawn"
         "  RETURNING id, member_id),"
         " events AS (INSERT INTO coupon_events (coupon_id, member_id, kind, at, actor, reason)"
         "  SELECT id, member_id, 'ISSUED', :now, :actor, :reason FROM inserted),"
@@ -138,7 +146,6 @@ async def issue_locked(
         "valid_from": valid_from,
         "valid_until": valid_until,
         "cap": cap,
-        "codes": new_codes(cap),
     }
     if segment_id is not None:
         parameters["segment"] = segment_id

@@ -26,6 +26,8 @@ class Dashboard:
     points_redeemed: int
     points_expired: int
     points_outstanding: int
+    coupons_issued: int
+    coupons_redeemed: int
     tiers: list[tuple[str, int]]
     rfm: list[tuple[str, int]]
     lifecycle: list[tuple[str, int]]
@@ -38,6 +40,22 @@ class InvalidRange(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.field = ("to",)
+
+
+#: Business days a period may name: a year-1 or far-future day is no programme's.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def check_period(start: date, end: date) -> None:
+    """InvalidRange unless [start, end] is a period of business days any programme has."""
+    for name, day in (("from", start), ("to", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            error = InvalidRange(f"`{name}` must lie between {FIRST_DAY} and {LAST_DAY}")
+            error.field = (name,)
+            raise error
+    if end < start:
+        raise InvalidRange("`to` is before `from`")
 
 
 def _bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -56,8 +74,7 @@ async def build_dashboard(
     zone: ZoneInfo,
     lowest_tier: str,
 ) -> Dashboard:
-    if end < start:
-        raise InvalidRange("`to` is before `from`")
+    check_period(start, end)
     since, until = _bounds(start, end, zone)
     period = {"since": since, "until": until, "store": store_id}
     members = (
@@ -98,6 +115,20 @@ async def build_dashboard(
             period,
         )
     ).one()
+    coupons = (
+        await execute(
+            text(
+                # Coupons are issued to members, not at a store: a store's dashboard counts
+                # every issue of the period and the redemptions at that store.
+                "SELECT count(*) FILTER (WHERE e.kind = 'ISSUED') AS issued,"
+                " count(*) FILTER (WHERE e.kind = 'REDEEMED'"
+                "  AND (CAST(:store AS text) IS NULL OR p.store_id = :store)) AS redeemed"
+                " FROM coupon_events e LEFT JOIN purchases p ON p.id = e.purchase_id"
+                " WHERE e.at >= :since AND e.at < :until AND e.kind IN ('ISSUED', 'REDEEMED')"
+            ),
+            period,
+        )
+    ).one()
     outstanding = (
         await execute(
             text(
@@ -129,6 +160,8 @@ async def build_dashboard(
         points_redeemed=int(points.redeemed),
         points_expired=int(points.expired),
         points_outstanding=int(outstanding),
+        coupons_issued=int(coupons.issued),
+        coupons_redeemed=int(coupons.redeemed),
         tiers=await counts(
             "SELECT coalesce(t.tier_code, :lowest) AS key, count(*) AS count FROM members m"
             " LEFT JOIN member_tiers t ON t.member_id = m.id AND t.until IS NULL"

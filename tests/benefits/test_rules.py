@@ -9,8 +9,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
-from ledger.benefits.codes import ALPHABET, CODE_LENGTH, new_codes, normalise_code
+from ledger.benefits.codes import (
+    ALPHABET,
+    CODE_LENGTH,
+    code_sql,
+    normalise_code,
+    random_bits_sql,
+)
 from ledger.benefits.model import (
     Coupon,
     CouponKind,
@@ -167,8 +174,19 @@ def test_validity_runs_from_issue_within_the_templates_fixed_dates():
     assert validity(TEMPLATE, NOW) == (NOW, NOW + timedelta(days=30))
 
 
-def test_codes_are_16_readable_characters_of_80_random_bits_and_all_differ():
-    codes = new_codes(10_000)
+async def test_codes_are_16_readable_characters_of_80_random_bits_and_all_differ(
+    run_in_transaction,
+):
+    drawn = await run_in_transaction(
+        lambda s: s.execute(
+            text(
+                f"SELECT {code_sql('d.bits')} FROM (SELECT {random_bits_sql('g.u')} AS bits"
+                " FROM (SELECT CAST(gen_random_uuid() AS text) AS u"
+                "  FROM generate_series(1, 10000) OFFSET 0) g OFFSET 0) d"
+            )
+        )
+    )
+    codes = list(drawn.scalars())
     assert len(set(codes)) == 10_000
     assert all(re.fullmatch(f"[{ALPHABET}]{{{CODE_LENGTH}}}", c) for c in codes)
     assert len(ALPHABET) ** CODE_LENGTH >= 2**80
