@@ -10,8 +10,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from hub.api.behaviour_events import BehaviourEventMutation
 from hub.api.coupons import CouponMutation, CouponQuery
 from hub.api.fraud import FraudMutation, FraudQuery
+from hub.api.funnel import FunnelQuery
 from hub.api.identity_reviews import IdentityReviewQuery
 from hub.api.member_login import MemberTokenMutation
 from hub.api.members import MemberMutation, MemberQuery
@@ -34,6 +36,7 @@ QUERIES: tuple[type, ...] = (
     WebhookQuery,
     WebhookDeliveryQuery,
     CouponQuery,
+    FunnelQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -45,6 +48,7 @@ MUTATIONS: tuple[type, ...] = (
     WebhookMutation,
     WebhookDeliveryMutation,
     CouponMutation,
+    BehaviourEventMutation,
 )
 
 
