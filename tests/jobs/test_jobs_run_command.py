@@ -16,6 +16,8 @@ JOBS = {
     "ledger.purge_keys",
     "intelligence.refresh",
     "coupons.expire",
+    "intelligence.reevaluate",
+    "events.partitions",
 }
 
 
