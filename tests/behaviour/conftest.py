@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import START
+from tests.benefits.conftest import segment  # noqa: F401
 from tests.security.conftest import live_client, live_http, live_url  # noqa: F401
 
 
