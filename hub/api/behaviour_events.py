@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import strawberry
 
+from hub.api.direct_inputs import direct_input
 from hub.api.member_types import Channel
 from hub.errors import ErrorCode, UserError, user_error
 from hub.ids import InvalidGlobalId, decode_int_id
@@ -24,6 +25,7 @@ BehaviourKindType = strawberry.enum(BehaviourKind, name="BehaviourKind")
 FUTURE_SLACK = timedelta(days=1)
 
 
+@direct_input
 @strawberry.input
 class BehaviourEventInput:
     event_id: str = strawberry.field(
