@@ -131,3 +131,25 @@ async def test_edge_inputs_are_invalid_input_naming_the_event_and_nothing_is_wri
     ]
     assert "errors" in naive or naive["data"]["trackEvents"]["userErrors"]
     assert await _stored(engine) == 0
+
+
+async def test_concurrent_resends_and_a_new_days_partition_are_counted_once(
+    live_client, members, engine
+):
+    import asyncio
+
+    relays = [await live_client("partner", scopes=("events:write",)) for _ in range(4)]
+    (me,) = await members({})
+    # A day no other test writes to: its partition is created by whichever batch comes first.
+    day = _now() - timedelta(days=170)
+    batch = [
+        event(f"c-{n}", "PAGE_VIEW", day + timedelta(seconds=n), member=global_id("Member", me))
+        for n in range(100)
+    ]
+
+    answers = await asyncio.gather(*(track(relay, batch) for relay in relays))
+
+    assert all(a["userErrors"] == [] for a in answers), answers
+    assert sum(a["accepted"] for a in answers) == 100
+    assert sum(a["duplicates"] for a in answers) == 300
+    assert await _stored(engine) == 100
