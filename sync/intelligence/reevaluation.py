@@ -34,8 +34,13 @@ async def reevaluate_queued_members(
 ) -> int:
     """Re-evaluate up to ``batch`` queued members in the caller's transaction (a rollback
     puts them back in the queue); answer how many."""
-    # The nightly refresh rewrites the same memberships: one at a time.
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('intelligence.refresh'))"))
+    # The nightly refresh rewrites the same memberships and re-evaluates everyone anyway:
+    # while it runs, leave the queue to the next run rather than pile up waiting runs.
+    locked = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtext('intelligence.refresh'))")
+    )
+    if not locked:
+        return 0
     member_ids = sorted((await session.execute(_TAKE, {"batch": batch})).scalars().all())
     if not member_ids:
         return 0
