@@ -178,9 +178,7 @@ def main() -> None:
             ]
             hub_rates.append(asyncio.run(send_hub(hub.url, key, batches, args.senders)))
             statement_rates.append(
-                asyncio.run(
-                    send_statement(url, [columns(b, "s-") for b in batches], args.senders)
-                )
+                asyncio.run(send_statement(url, [columns(b, "s-") for b in batches], args.senders))
             )
     print(
         f"trackEvents over HTTP, batches of {args.batch_size}, {args.senders} senders,"
