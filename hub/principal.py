@@ -35,6 +35,8 @@ class Scope(enum.StrEnum):
     WEBHOOKS = "webhooks"
     #: Define coupon templates, issue and void coupons.
     COUPONS_WRITE = "coupons:write"
+    #: Send behaviour events for any member (a retailer's server relaying its web shop).
+    EVENTS_WRITE = "events:write"
     #: What a member token holds: act for its own member.
     SELF = "self"
 

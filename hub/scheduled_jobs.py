@@ -21,6 +21,8 @@ from ledger.expiry import expire_lots, settle_pending
 from ledger.idempotency import purge_idempotency_keys
 from ledger.model import LedgerConfig
 from ledger.reminders import send_expiry_reminders
+from sync.behaviour.partitions import maintain_partitions
+from sync.intelligence.reevaluation import reevaluate_queued_members
 from sync.intelligence.refresh import Programme, refresh_member_intelligence
 from sync.schedule import JobFunction, register_job
 from sync.tiers import TierProgramme, current_programme, review_tiers
@@ -43,6 +45,8 @@ class JobConfig:
     ledger: LedgerConfig
     tiers: TierProgramme
     intelligence: Programme
+    #: Days behaviour events are kept.
+    event_retention_days: int = 180
 
 
 #: Set by ``register_jobs``; the job functions stay the same objects however often it runs.
@@ -83,6 +87,14 @@ refresh_intelligence_job = _job(
     "intelligence.refresh",
     lambda s, now, c: refresh_member_intelligence(s, now=now, programme=c.intelligence),
 )
+reevaluate_job = _job(
+    "intelligence.reevaluate",
+    lambda s, now, c: reevaluate_queued_members(s, now=now, programme=c.intelligence),
+)
+event_partitions_job = _job(
+    "events.partitions",
+    lambda s, now, c: maintain_partitions(s, now=now, retention_days=c.event_retention_days),
+)
 expire_coupons_job = _job("coupons.expire", lambda s, now, c: expire_coupons(session=s, now=now))
 
 #: (job, name, period, offset): what runs when.
@@ -95,6 +107,10 @@ SCHEDULE = (
     (review_tiers_job, "tiers.review", DAY, shanghai(2)),
     (purge_keys_job, "ledger.purge_keys", DAY, shanghai(3)),
     (refresh_intelligence_job, "intelligence.refresh", DAY, shanghai(3, 30)),
+    # Often: a triggered campaign on entering a segment reacts within a minute of a purchase.
+    (reevaluate_job, "intelligence.reevaluate", timedelta(seconds=10), timedelta(0)),
+    # Hourly, so a new UTC day's partition always exists before its first event.
+    (event_partitions_job, "events.partitions", HOUR, timedelta(minutes=40)),
 )
 
 

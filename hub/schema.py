@@ -10,9 +10,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from hub.api.behaviour_events import BehaviourEventMutation
 from hub.api.coupons import CouponMutation, CouponQuery
 from hub.api.dry_run import DryRunQuery
 from hub.api.fraud import FraudMutation, FraudQuery
+from hub.api.funnel import FunnelQuery
 from hub.api.identity_reviews import IdentityReviewQuery
 from hub.api.member_login import MemberTokenMutation
 from hub.api.members import MemberMutation, MemberQuery
@@ -38,6 +40,7 @@ QUERIES: tuple[type, ...] = (
     CouponQuery,
     PromotionQuery,
     DryRunQuery,
+    FunnelQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -50,6 +53,7 @@ MUTATIONS: tuple[type, ...] = (
     WebhookDeliveryMutation,
     CouponMutation,
     PromotionMutation,
+    BehaviourEventMutation,
 )
 
 

@@ -164,6 +164,13 @@ class Settings(BaseSettings):
     )
     tier_window_months: int = Field(default=12, ge=1, description="The qualifying window.")
     rfm_window_days: int = Field(default=365, ge=1, description="RFM looks this far back.")
+    event_retention_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="Behaviour events are kept this many days; older day partitions are "
+        "dropped by the events.partitions job, and older events are refused.",
+    )
     lifecycle_new_days: int = Field(default=30, ge=1, description="NEW: first purchase within.")
     lifecycle_active_days: int = Field(default=90, ge=1, description="ACTIVE: last within.")
     lifecycle_dormant_days: int = Field(

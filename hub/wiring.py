@@ -107,5 +107,6 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
             ledger=ledger_config(settings),
             tiers=tier_programme(settings),
             intelligence=intelligence_programme(settings),
+            event_retention_days=settings.event_retention_days,
         )
     )

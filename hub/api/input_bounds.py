@@ -41,6 +41,8 @@ MAX_LENGTHS: Mapping[str, int] = {
     "code": 512,
     "url": 2048,
     "after": 256,
+    "eventId": 128,
+    "query": 200,
 }
 #: Any other string input (IDs, cursors, event names).
 DEFAULT_MAX_LENGTH = 256

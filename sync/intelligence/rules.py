@@ -55,6 +55,13 @@ class Field(enum.StrEnum):
     RFM_SEGMENT = "RFM_SEGMENT"
     LIFECYCLE = "LIFECYCLE"
     CHANNEL_USED = "CHANNEL_USED"
+    BIRTHDAY_MONTH = "BIRTHDAY_MONTH"
+    AGE = "AGE"
+    GENDER = "GENDER"
+    REGION = "REGION"
+    VIEWED_CATEGORY = "VIEWED_CATEGORY"
+    CART_ABANDONED = "CART_ABANDONED"
+    EVENT_COUNT = "EVENT_COUNT"
 
 
 class Operator(enum.StrEnum):
@@ -78,6 +85,9 @@ NUMERIC = frozenset(
         Field.DAYS_SINCE_REGISTRATION,
         Field.POINTS_BALANCE,
         Field.TIER_RANK,
+        Field.BIRTHDAY_MONTH,
+        Field.AGE,
+        Field.EVENT_COUNT,
     }
 )
 WHOLE = frozenset(
@@ -87,6 +97,9 @@ WHOLE = frozenset(
         Field.DAYS_SINCE_REGISTRATION,
         Field.POINTS_BALANCE,
         Field.TIER_RANK,
+        Field.BIRTHDAY_MONTH,
+        Field.AGE,
+        Field.EVENT_COUNT,
     }
 )
 #: Fields that take ``withinDays``.
@@ -98,6 +111,9 @@ WINDOWED = frozenset(
         Field.AOV_PERCENTILE,
         Field.PURCHASED_CATEGORY,
         Field.CHANNEL_USED,
+        Field.VIEWED_CATEGORY,
+        Field.CART_ABANDONED,
+        Field.EVENT_COUNT,
     }
 )
 SET_OPERATORS = frozenset({Operator.EQ, Operator.NE, Operator.IN})
@@ -107,6 +123,8 @@ CHOICES: dict[Field, frozenset[str]] = {
     ),
     Field.LIFECYCLE: frozenset({"PROSPECT", "NEW", "ACTIVE", "DORMANT", "CHURNED"}),
     Field.CHANNEL_USED: frozenset({"MINI_PROGRAM", "WEB", "POS", "PARTNER", "ADMIN"}),
+    Field.GENDER: frozenset({"FEMALE", "MALE", "UNKNOWN"}),
+    Field.CART_ABANDONED: frozenset({"true", "false"}),
 }
 
 
@@ -278,6 +296,11 @@ class _Compiler:
         self.params: dict[str, Any] = {"now": now}
         self.windows: dict[int | None, str] = {}
         self.joins: dict[str, str] = {}
+        #: Set when the rule is evaluated for some members only: aggregates read their rows.
+        self.only: str | None = None
+
+    def scoped(self, column: str) -> str:
+        return "" if self.only is None else f" AND {column} = ANY({self.only})"
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -297,6 +320,7 @@ class _Compiler:
                 f" AS orders, sum(p.amount - p.refunded_amount) AS spend,"
                 f" max(p.occurred_at) AS last_at FROM purchases p"
                 f" WHERE p.status <> 'REJECTED' AND p.occurred_at <= {NOW}{since}"
+                f"{self.scoped('p.member_id')}"
                 f" GROUP BY p.member_id) {alias} ON {alias}.member_id = m.id"
             )
         return self.windows[days]
@@ -345,9 +369,43 @@ class _Compiler:
                     f" AND p.channel = ANY({values}) AND p.status <> 'REJECTED'"
                     f"{self.since(c.within_days)}))"
                 )
+            case Field.GENDER:
+                test = f"m.gender = ANY({values})"
+            case Field.REGION:
+                test = f"coalesce(m.region = ANY({values}), false)"
+            case Field.VIEWED_CATEGORY:
+                test = (
+                    "EXISTS (SELECT 1 FROM behaviour_events e WHERE e.member_id = m.id"
+                    f" AND e.kind = 'VIEW_PRODUCT' AND e.category = ANY({values})"
+                    f"{self.event_since(c.within_days)})"
+                )
+            case Field.CART_ABANDONED:
+                # Any cart add in the window with no purchase at or after it: the same as
+                # "the latest cart add was not followed by a purchase".
+                test = (
+                    "EXISTS (SELECT 1 FROM behaviour_events e WHERE e.member_id = m.id"
+                    f" AND e.kind = 'ADD_TO_CART'{self.event_since(c.within_days)}"
+                    " AND NOT EXISTS (SELECT 1 FROM purchases p WHERE p.member_id = m.id"
+                    f" AND p.status <> 'REJECTED' AND p.occurred_at >= e.occurred_at"
+                    f" AND p.occurred_at <= {NOW}))"
+                )
+                wanted = {str(v) for v in c.values}
+                if wanted == {"false"}:
+                    negate = not negate
+                elif wanted != {"true"}:
+                    # IN (true, false) holds for everyone.
+                    test = "true"
             case _:
                 raise AssertionError(c.field)
         return f"(NOT {test})" if negate else test
+
+    def event_since(self, days: int | None) -> str:
+        if days is None:
+            return f" AND e.occurred_at <= {NOW}"
+        return (
+            f" AND e.occurred_at <= {NOW}"
+            f" AND e.occurred_at > {self.bind(self.now - timedelta(days=days))}"
+        )
 
     def since(self, days: int | None) -> str:
         if days is None:
@@ -390,6 +448,18 @@ class _Compiler:
                     " AND pb.bucket = 'AVAILABLE'"
                 )
                 return "coalesce(pb.balance, 0)"
+            case Field.BIRTHDAY_MONTH:
+                return "extract(month FROM m.birthday)"
+            case Field.AGE:
+                return f"extract(year FROM age({self.bind(self.now.date())}, m.birthday))"
+            case Field.EVENT_COUNT:
+                alias = f"ev{len(self.joins)}"
+                self.joins[alias] = (
+                    f"LEFT JOIN (SELECT e.member_id, count(*) AS events FROM behaviour_events e"
+                    f" WHERE true{self.event_since(c.within_days)}{self.scoped('e.member_id')}"
+                    f" GROUP BY e.member_id) {alias} ON {alias}.member_id = m.id"
+                )
+                return f"coalesce({alias}.events, 0)"
             case Field.TIER_RANK:
                 self.joins["tier"] = (
                     "LEFT JOIN member_tiers tier ON tier.member_id = m.id AND tier.until IS NULL"
@@ -423,10 +493,11 @@ def compile_rule(
 ) -> CompiledRule:
     """The statement selecting the ids of ACTIVE members (of ``only``, when given) matching."""
     compiler = _Compiler(now, tiers)
-    where = compiler.rule(rule)
     scope = ""
     if only is not None:
-        scope = f" AND m.id = ANY({compiler.bind(list(only))})"
+        compiler.only = compiler.bind(list(only))
+        scope = f" AND m.id = ANY({compiler.only})"
+    where = compiler.rule(rule)
     joins = " ".join(compiler.joins.values())
     sql = f"SELECT m.id FROM members m {joins} WHERE m.status = 'ACTIVE'{scope} AND {where}"
     return CompiledRule(sql, compiler.params)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
+from hub.scheduled_jobs import SCHEDULE
 from tests.api.purchases_graphql import account, record
 
 JOBS = {
@@ -16,6 +18,8 @@ JOBS = {
     "ledger.purge_keys",
     "intelligence.refresh",
     "coupons.expire",
+    "intelligence.reevaluate",
+    "events.partitions",
 }
 
 
@@ -69,7 +73,12 @@ async def test_all_runs_each_due_job_once_per_period(
     assert first.returncode == 0, first.stderr
     ran = first.stdout.strip().removeprefix(f"ran {len(JOBS)} job(s): ").split(", ")
     assert set(ran) == JOBS
-    assert second.stdout.strip() == "ran 0 job(s): none was due"
+    # A job of a period shorter than the two runs took (a few seconds) is due again.
+    again = second.stdout.strip()
+    fast = {name for _, name, every, _ in SCHEDULE if every <= timedelta(minutes=1)}
+    assert (
+        again == "ran 0 job(s): none was due" or set(again.split(": ", 1)[1].split(", ")) <= fast
+    ), again
 
 
 async def test_an_unknown_job_is_refused_naming_the_jobs_there_are(

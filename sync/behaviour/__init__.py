@@ -1,0 +1,1 @@
+"""Behaviour events: what members do in the mini-program and on the web, short of buying."""
