@@ -16,6 +16,8 @@ JOBS = {
     "ledger.purge_keys",
     "intelligence.refresh",
     "coupons.expire",
+    "campaigns.evaluate",
+    "campaigns.deliver",
 }
 
 

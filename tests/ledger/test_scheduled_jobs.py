@@ -114,4 +114,6 @@ def test_every_periodic_job_is_scheduled():
         "ledger.purge_keys",
         "intelligence.refresh",
         "coupons.expire",
+        "campaigns.evaluate",
+        "campaigns.deliver",
     }
