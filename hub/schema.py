@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from hub.api.campaigns import CampaignMutation, CampaignQuery
 from hub.api.coupons import CouponMutation, CouponQuery
 from hub.api.fraud import FraudMutation, FraudQuery
 from hub.api.identity_reviews import IdentityReviewQuery
@@ -34,6 +35,7 @@ QUERIES: tuple[type, ...] = (
     WebhookQuery,
     WebhookDeliveryQuery,
     CouponQuery,
+    CampaignQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -45,6 +47,7 @@ MUTATIONS: tuple[type, ...] = (
     WebhookMutation,
     WebhookDeliveryMutation,
     CouponMutation,
+    CampaignMutation,
 )
 
 
