@@ -61,9 +61,10 @@ def people(run_in_transaction):  # type: ignore[no-untyped-def]
                 (
                     await session.execute(
                         text(
-                            "INSERT INTO members (status, registered_channel, gender, name, birthday,"
-                            " created_at, updated_at)"
-                            " SELECT 'ACTIVE', 'MINI_PROGRAM', 'UNKNOWN', 'Member ' || n, b, :at, :at"
+                            "INSERT INTO members (status, registered_channel, gender, name,"
+                            " birthday, created_at, updated_at)"
+                            " SELECT 'ACTIVE', 'MINI_PROGRAM', 'UNKNOWN', 'Member ' || n, b,"
+                            " :at, :at"
                             " FROM unnest(CAST(:births AS date[])) WITH ORDINALITY AS x(b, n)"
                             " ORDER BY n RETURNING id"
                         ),
@@ -78,10 +79,12 @@ def people(run_in_transaction):  # type: ignore[no-untyped-def]
                 text(
                     "INSERT INTO member_identities (member_id, type, namespace, value, verified,"
                     " channel, linked_at, last_seen_at)"
-                    " SELECT m, 'PHONE', CAST(NULL AS text), '+86138' || lpad(m::text, 8, '0'), true,"
+                    " SELECT m, 'PHONE', CAST(NULL AS text), '+86138' || lpad(m::text, 8, '0'),"
+                    "  true,"
                     "  'MINI_PROGRAM', CAST(:at AS timestamptz), CAST(:at AS timestamptz)"
                     " FROM unnest(CAST(:ids AS bigint[])) m"
-                    " UNION ALL SELECT m, 'WECHAT_OPENID', CAST(:app AS text), 'openid-' || m, false,"
+                    " UNION ALL SELECT m, 'WECHAT_OPENID', CAST(:app AS text), 'openid-' || m,"
+                    "  false,"
                     "  'MINI_PROGRAM', :at, :at FROM unnest(CAST(:ids AS bigint[])) m"
                 ),
                 {"ids": ids, "at": at - timedelta(days=400), "app": APP_ID},
