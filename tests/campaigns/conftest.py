@@ -151,3 +151,11 @@ def deliver(session_factory, settings):  # type: ignore[no-untyped-def]
         )
 
     return run
+
+
+@pytest.fixture
+def count_rows(run_in_transaction):  # type: ignore[no-untyped-def]
+    async def count(sql: str, **params: object) -> int:
+        return int(await run_in_transaction(lambda s: s.scalar(text(sql), params)))
+
+    return count
