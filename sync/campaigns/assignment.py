@@ -51,6 +51,10 @@ def _assign_statement(campaign: Campaign) -> str:
     )
     return (
         f"WITH candidates AS ({FRAGMENTS[campaign.trigger]}),"
+        # Read whole before the INSERT starts: a scan of campaign_touches inside the insert
+        # would walk the rows it is adding (invisible, but there), quadratically.
+        " capped AS MATERIALIZED (SELECT DISTINCT t.member_id FROM campaign_touches t"
+        "  WHERE t.reached_at > CAST(:now AS timestamptz) - make_interval(days => :cap)),"
         " arms AS (SELECT * FROM unnest(CAST(:positions AS int[]), CAST(:lows AS int[]),"
         "  CAST(:highs AS int[]), CAST(:outcomes AS text[])) AS a(position, low, high, outcome)),"
         " chosen AS (SELECT c.member_id,"
@@ -58,8 +62,7 @@ def _assign_statement(campaign: Campaign) -> str:
         "  || CAST(c.member_id AS text), 0), CAST(:total AS bigint)) + :total, :total) AS slot"
         f"  FROM candidates c{audience} JOIN members m ON m.id = c.member_id"
         "  WHERE m.status = 'ACTIVE'"
-        "  AND NOT EXISTS (SELECT 1 FROM campaign_touches t WHERE t.member_id = c.member_id"
-        "   AND t.reached_at > CAST(:now AS timestamptz) - make_interval(days => :cap)))"
+        "  AND NOT EXISTS (SELECT 1 FROM capped WHERE capped.member_id = c.member_id))"
         " INSERT INTO campaign_touches (campaign_id, member_id, arm_position, assigned_at,"
         "  outcome, reached_at, next_attempt_at)"
         " SELECT CAST(:campaign AS bigint), chosen.member_id, arms.position,"

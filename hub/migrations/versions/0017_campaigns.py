@@ -69,8 +69,10 @@ STATEMENTS = [
     f"""
     CREATE TABLE campaign_touches (
         id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        campaign_id      bigint NOT NULL REFERENCES campaigns (id),
-        member_id        bigint NOT NULL REFERENCES members (id),
+        campaign_id      bigint NOT NULL,
+        -- No foreign key to members: a campaign assigns a million rows at once, and the
+        -- per-row checks cost more than the assignment (members are never deleted).
+        member_id        bigint NOT NULL,
         arm_position     smallint NOT NULL,
         assigned_at      timestamptz NOT NULL,
         outcome          text NOT NULL CHECK (outcome IN {OUTCOMES}),
