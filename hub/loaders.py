@@ -22,6 +22,8 @@ from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
 from sync import purchase_queries, tiers
 from sync.campaigns.consent import Consent, consents_of
+from sync.campaigns.model import Campaign
+from sync.campaigns.store import load_campaigns
 from sync.campaigns.touches import Touch, touches_of
 from sync.intelligence import queries as intelligence
 from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
@@ -140,6 +142,10 @@ class Loaders:
             return [found[m] for m in ids]
 
         return DataLoader(load)
+
+    @cached_property
+    def campaign(self) -> DataLoader[int, Campaign | None]:
+        return DataLoader(partial(load_campaigns, self.execute))
 
     @cached_property
     def member_campaign_touches(self) -> DataLoader[int, list[Touch]]:

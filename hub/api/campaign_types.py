@@ -151,7 +151,7 @@ class CampaignTouchObject:
 
     @strawberry.field
     async def campaign(self, info: strawberry.Info) -> CampaignObject:
-        (found,) = await load_campaigns(info.context.execute, [self.campaign_id])
+        found = await info.context.loaders.campaign.load(self.campaign_id)
         assert found is not None
         return campaign_object(found)
 
