@@ -23,6 +23,10 @@ from ledger.model import Balances, LedgerEntry
 from ledger.promotion_rules import TierRule
 from ledger.reviews import Review, load_reviews
 from sync import purchase_pricing, purchase_queries, tiers
+from sync.campaigns.consent import Consent, consents_of
+from sync.campaigns.model import Campaign
+from sync.campaigns.store import load_campaigns
+from sync.campaigns.touches import Touch, touches_of
 from sync.intelligence import queries as intelligence
 from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
 
@@ -132,6 +136,22 @@ class Loaders:
     @cached_property
     def member_segments(self) -> DataLoader[int, list[int]]:
         return DataLoader(partial(intelligence.load_member_segments, self.execute))
+
+    @cached_property
+    def member_consents(self) -> DataLoader[int, list[Consent]]:
+        async def load(ids: list[int]) -> list[list[Consent]]:
+            found = await consents_of(self.execute, ids)
+            return [found[m] for m in ids]
+
+        return DataLoader(load)
+
+    @cached_property
+    def campaign(self) -> DataLoader[int, Campaign | None]:
+        return DataLoader(partial(load_campaigns, self.execute))
+
+    @cached_property
+    def member_campaign_touches(self) -> DataLoader[int, list[Touch]]:
+        return DataLoader(partial(touches_of, self.execute))
 
     @cached_property
     def tag(self) -> DataLoader[int, intelligence.TagRecord | None]:

@@ -9,12 +9,12 @@ Times: daily jobs run early in the morning in the programme's zone (Asia/Shangha
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ledger.benefits.lifecycle import expire_coupons
 from ledger.expiry import expire_lots, settle_pending
@@ -22,6 +22,8 @@ from ledger.idempotency import purge_idempotency_keys
 from ledger.model import LedgerConfig
 from ledger.reminders import send_expiry_reminders
 from sync.behaviour.partitions import maintain_partitions
+from sync.campaigns.assignment import evaluate_campaigns
+from sync.campaigns.delivery import CampaignConfig, deliver_due_messages
 from sync.intelligence.reevaluation import reevaluate_queued_members
 from sync.intelligence.refresh import Programme, refresh_member_intelligence
 from sync.schedule import JobFunction, register_job
@@ -47,6 +49,7 @@ class JobConfig:
     intelligence: Programme
     #: Days behaviour events are kept.
     event_retention_days: int = 180
+    campaigns: CampaignConfig = field(default_factory=CampaignConfig)
 
 
 #: Set by ``register_jobs``; the job functions stay the same objects however often it runs.
@@ -97,6 +100,21 @@ event_partitions_job = _job(
 )
 expire_coupons_job = _job("coupons.expire", lambda s, now, c: expire_coupons(session=s, now=now))
 
+evaluate_campaigns_job = _job(
+    "campaigns.evaluate",
+    lambda s, now, c: evaluate_campaigns(s, now=now, zone=c.campaigns.zone, ledger=c.ledger),
+)
+
+
+async def _deliver(session: AsyncSession, now: datetime, config: JobConfig) -> Any:
+    # One transaction per message (see sync.campaigns.delivery), on sessions of their own;
+    # the job's own transaction only holds the job's lock meanwhile.
+    factory = async_sessionmaker(session.bind, expire_on_commit=False)
+    return await deliver_due_messages(factory, now=now, config=config.campaigns)
+
+
+deliver_campaigns_job = _job("campaigns.deliver", _deliver)
+
 #: (job, name, period, offset): what runs when.
 SCHEDULE = (
     (settle_job, "ledger.settle", HOUR, timedelta(minutes=5)),
@@ -111,6 +129,9 @@ SCHEDULE = (
     (reevaluate_job, "intelligence.reevaluate", timedelta(seconds=10), timedelta(0)),
     # Hourly, so a new UTC day's partition always exists before its first event.
     (event_partitions_job, "events.partitions", HOUR, timedelta(minutes=40)),
+    # After the refresh, so members who just entered a segment are assigned the same morning.
+    (evaluate_campaigns_job, "campaigns.evaluate", HOUR, timedelta(minutes=40)),
+    (deliver_campaigns_job, "campaigns.deliver", timedelta(minutes=1), timedelta(0)),
 )
 
 

@@ -11,6 +11,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from hub.api.behaviour_events import BehaviourEventMutation
+from hub.api.campaigns import CampaignMutation, CampaignQuery
 from hub.api.coupons import CouponMutation, CouponQuery
 from hub.api.dry_run import DryRunQuery
 from hub.api.fraud import FraudMutation, FraudQuery
@@ -41,6 +42,7 @@ QUERIES: tuple[type, ...] = (
     PromotionQuery,
     DryRunQuery,
     FunnelQuery,
+    CampaignQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     MemberMutation,
@@ -54,6 +56,7 @@ MUTATIONS: tuple[type, ...] = (
     CouponMutation,
     PromotionMutation,
     BehaviourEventMutation,
+    CampaignMutation,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from datetime import date
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync.campaigns.quiet_hours import parse_quiet_hours
 from sync.egress import EgressPolicy
 
 
@@ -239,6 +241,26 @@ class Settings(BaseSettings):
         'may reach although they are not public, e.g. ["127.0.0.1"] for a local receiver; '
         "hosts named here may also use plain http. Empty: only public https URLs.",
     )
+    campaign_quiet_hours: str = Field(
+        default="21:00-09:00",
+        description="Local hours (programme time zone) when campaign messages wait, e.g. "
+        "21:00-09:00; empty or 'none': no quiet hours.",
+    )
+    campaign_consent_defaults: dict[str, bool] = Field(
+        default_factory=lambda: {"WECHAT_SUBSCRIBE": False, "SMS": False, "WEBHOOK": False},
+        description="Consent per message channel for members who never said: JSON, e.g. "
+        '{"WEBHOOK": true}. A channel not named is opt-in (false).',
+    )
+    campaign_wechat_app_id: str | None = Field(
+        default=None,
+        description="The mini-program (one of MEMBERHUB_WECHAT_APPS) that sends subscribe "
+        "messages; unset: the only app when there is one.",
+    )
+    sms_url: str | None = Field(
+        default=None, description="The SMS provider's send endpoint; unset: no SMS."
+    )
+    sms_key: SecretStr | None = Field(default=None, description="The SMS provider's API key.")
+    sms_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
     embedded_worker: bool = Field(
         default=True,
@@ -250,6 +272,24 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # Given in code (not the environment): an empty secret is no secret.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("campaign_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value.strip().lower() == "none":
+            return ""
+        parse_quiet_hours(value)
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _empty_quiet_hours_is_none(self) -> Settings:
+        # Empty variables mean the default everywhere else; here DESIGN fixes "empty: none".
+        if (
+            "campaign_quiet_hours" not in self.model_fields_set
+            and os.environ.get("MEMBERHUB_CAMPAIGN_QUIET_HOURS") == ""
+        ):
+            self.campaign_quiet_hours = ""
+        return self
 
     @property
     def webhook_egress(self) -> EgressPolicy:

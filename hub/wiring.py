@@ -13,6 +13,10 @@ from ledger.earning import EarningRules
 from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig
 from ledger.subscriptions import subscribe_ledger
+from sync.campaigns.channels import SmsProvider, WechatSubscribe
+from sync.campaigns.consent import DEFAULT_CONSENT, subscribe_campaigns
+from sync.campaigns.delivery import CampaignConfig
+from sync.campaigns.quiet_hours import parse_quiet_hours
 from sync.intelligence.refresh import Programme, subscribe_intelligence
 from sync.intelligence.rules import TierRanks
 from sync.intelligence.scores import IntelligenceConfig
@@ -92,6 +96,39 @@ def ingest_config(settings: Settings) -> IngestConfig:
     )
 
 
+@built_per_settings
+def campaign_config(settings: Settings) -> CampaignConfig:
+    """Where campaign messages go and when they may, from the settings."""
+    apps = settings.wechat_apps
+    app_id = settings.campaign_wechat_app_id or (next(iter(apps)) if len(apps) == 1 else None)
+    wechat = (
+        WechatSubscribe(
+            base_url=settings.wechat_api_base_url,
+            app_id=app_id,
+            secret=apps[app_id].get_secret_value(),
+            timeout=settings.wechat_timeout_seconds,
+        )
+        if app_id is not None and app_id in apps
+        else None
+    )
+    sms = (
+        SmsProvider(
+            url=settings.sms_url,
+            key=settings.sms_key.get_secret_value() if settings.sms_key else "",
+            timeout=settings.sms_timeout_seconds,
+        )
+        if settings.sms_url
+        else None
+    )
+    return CampaignConfig(
+        zone=settings.time_zone,
+        quiet_hours=parse_quiet_hours(settings.campaign_quiet_hours),
+        consent_defaults={**DEFAULT_CONSENT, **settings.campaign_consent_defaults},
+        sms=sms,
+        wechat=wechat,
+    )
+
+
 def install_domain_hooks(settings: Settings | None = None, clock: Clock | None = None) -> None:
     """``clock`` dates what the ledger posts from identity's events (the database's
     transaction time when None)."""
@@ -101,6 +138,7 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     subscribe_purchases(hooks)
     subscribe_unmerge_returns(hooks, ledger_config(settings), clock=clock.now if clock else None)
     subscribe_intelligence(hooks, intelligence_programme(settings))
+    subscribe_campaigns(hooks)
     subscribe_outbox(hooks)
     register_jobs(
         JobConfig(
@@ -108,5 +146,6 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
             tiers=tier_programme(settings),
             intelligence=intelligence_programme(settings),
             event_retention_days=settings.event_retention_days,
+            campaigns=campaign_config(settings),
         )
     )

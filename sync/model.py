@@ -29,6 +29,7 @@ MEMBER_EVENT_TYPES: frozenset[str] = frozenset(
         "segment.exited",
         "fraud.held",
         "fraud.decided",
+        "campaign.message",
     }
 )
 

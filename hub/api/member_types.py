@@ -24,6 +24,7 @@ from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.resolve import Outcome
 
 if TYPE_CHECKING:
+    from hub.api.campaign_types import CampaignTouchObject, ConsentObject
     from hub.api.coupon_types import CouponConnection, CouponStatus
     from hub.api.intelligence_types import LifecycleStage, MemberTag, Rfm, SegmentObject
     from hub.api.purchase_types import MemberStats, MemberTier, PurchaseConnection
@@ -194,6 +195,22 @@ class MemberObject(Node):
         return await member_coupons(
             info, self.record, status, 20 if first is None else first, after
         )
+
+    @strawberry.field
+    async def consents(
+        self, info: strawberry.Info
+    ) -> list[Annotated[ConsentObject, strawberry.lazy("hub.api.campaign_types")]]:
+        from hub.api.campaign_types import member_consents
+
+        return await member_consents(info, self.record)
+
+    @strawberry.field
+    async def campaign_touches(
+        self, info: strawberry.Info
+    ) -> list[Annotated[CampaignTouchObject, strawberry.lazy("hub.api.campaign_types")]]:
+        from hub.api.campaign_types import member_campaign_touches
+
+        return await member_campaign_touches(info, self.record)
 
 
 def member_object(record: MemberRecord) -> MemberObject:

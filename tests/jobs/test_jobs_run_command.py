@@ -20,6 +20,8 @@ JOBS = {
     "coupons.expire",
     "intelligence.reevaluate",
     "events.partitions",
+    "campaigns.evaluate",
+    "campaigns.deliver",
 }
 
 

@@ -116,4 +116,6 @@ def test_every_periodic_job_is_scheduled():
         "coupons.expire",
         "intelligence.reevaluate",
         "events.partitions",
+        "campaigns.evaluate",
+        "campaigns.deliver",
     }
