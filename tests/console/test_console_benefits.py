@@ -1,0 +1,134 @@
+"""The console's benefits page and Member 360's coupon wallet in Chromium: what they show is
+what the API reports, and what the operator does there changes what the API reports."""
+
+from __future__ import annotations
+
+from tests.benefits.benefits_graphql import DEFINE, ISSUE, STATS, WALLET
+from tests.console.conftest import needs_chromium
+from tests.console.shop import member_with_phone
+
+pytestmark = needs_chromium
+
+REWARDS = "query { rewards { code pointsPrice } }"
+
+
+async def define(api, code: str, **extra: object) -> dict:
+    spec = {"code": code, "name": f"{code} voucher", "kind": "CASH_OFF", "value": "20"}
+    spec |= {"validDays": 30, **extra}
+    payload = (await api.data(DEFINE, input=spec))["defineCouponTemplate"]
+    assert payload["userErrors"] == [], payload
+    return payload["template"]
+
+
+async def issue(api, template_id: str, member_ids: list[str], key: str) -> None:
+    payload = (
+        await api.data(
+            ISSUE,
+            input={
+                "templateId": template_id,
+                "memberIds": member_ids,
+                "reason": "welcome",
+                "idempotencyKey": key,
+            },
+        )
+    )["issueCoupons"]
+    assert payload["userErrors"] == [], payload
+
+
+async def stats(api) -> dict[str, dict]:
+    found = (await api.data(STATS, active=False))["couponTemplates"]
+    return {t["code"]: t for t in found}
+
+
+async def test_the_benefits_page_shows_the_apis_templates_stats_and_rewards(console, api):
+    first = await member_with_phone(api, "13800138010")
+    second = await member_with_phone(api, "13800138011")
+    template = await define(api, "WELCOME-20", perMemberLimit=1)
+    await define(api, "TEA-GIFT", kind="GIFT", value=None, pointsPrice=300, stock=50)
+    await issue(api, template["id"], [first["id"], second["id"]], "console-issue-1")
+    # Over the per-member limit: skipped, and the statistics do not move.
+    await issue(api, template["id"], [first["id"]], "console-issue-2")
+    expected = (await stats(api))["WELCOME-20"]["stats"]
+    tab = await console()
+    await tab.sign_in(api.key)
+    await tab.page.get_by_test_id("nav-benefits").click()
+
+    row = tab.page.locator("[data-testid='template-row'][data-code='WELCOME-20']")
+    await row.wait_for()
+    assert expected["issued"] == 2
+    assert await row.get_by_test_id("stat-issued").get_attribute("data-value") == "2"
+    assert await row.get_by_test_id("stat-redeemed").get_attribute("data-value") == str(
+        expected["redeemed"]
+    )
+    assert await row.get_by_test_id("stat-expired").get_attribute("data-value") == str(
+        expected["expired"]
+    )
+    assert await row.get_by_test_id("stat-rate").inner_text() == "0%"
+    rewards = tab.page.get_by_test_id("reward-row")
+    assert await rewards.count() == 1
+    assert "TEA-GIFT" in await rewards.inner_text()
+    assert await rewards.get_by_test_id("reward-price").get_attribute("data-value") == "300"
+    assert (await api.data(REWARDS))["rewards"] == [{"code": "TEA-GIFT", "pointsPrice": 300}]
+
+
+async def test_a_template_defined_and_issued_in_the_console_is_what_the_api_reports(console, api):
+    member = await member_with_phone(api, "13800138012")
+    tab = await console()
+    await tab.sign_in(api.key)
+    await tab.open("/console/#/benefits")
+    page = tab.page
+    await page.get_by_test_id("template-code").fill("SPRING-10")
+    await page.get_by_test_id("template-name").fill("Spring 10% off")
+    await page.get_by_test_id("template-kind").select_option("PERCENT_OFF")
+    await page.get_by_test_id("template-value").fill("90")
+    await page.get_by_test_id("template-min-spend").fill("100")
+    await page.get_by_test_id("template-valid-days").fill("14")
+    await page.get_by_test_id("template-stock").fill("10")
+    await page.get_by_test_id("template-save").click()
+    row = page.locator("[data-testid='template-row'][data-code='SPRING-10']")
+    await row.wait_for()
+
+    await page.get_by_test_id("issue-template").select_option(
+        await row.get_attribute("data-template-id")
+    )
+    await page.get_by_test_id("issue-members").fill(member["id"])
+    await page.get_by_test_id("issue-reason").fill("spring launch")
+    await page.get_by_test_id("issue-submit").click()
+    await page.locator("[data-testid='issue-result'][data-issued='1']").wait_for()
+    await row.get_by_test_id("stat-issued").and_(page.locator("[data-value='1']")).wait_for()
+
+    defined = (await stats(api))["SPRING-10"]
+    assert defined["stock"] == 9
+    assert defined["stats"]["issued"] == 1
+    wallet = (await api.data(WALLET, id=member["id"]))["member"]["coupons"]
+    assert [e["node"]["template"]["code"] for e in wallet["edges"]] == ["SPRING-10"]
+
+
+async def test_member_360_lists_the_coupon_wallet_and_voids_a_coupon(console, api, live_url):
+    member = await member_with_phone(api, "13800138013")
+    template = await define(api, "SORRY-5", value="5")
+    await issue(api, template["id"], [member["id"]], "console-issue-3")
+    wallet = (await api.data(WALLET, id=member["id"]))["member"]["coupons"]
+    coupon = wallet["edges"][0]["node"]
+    tab = await console()
+    await tab.sign_in(api.key)
+    await tab.open(f"/console/#/members/{member['id']}")
+
+    row = tab.page.get_by_test_id("coupon-row")
+    await row.wait_for()
+    assert await row.count() == 1
+    assert await row.get_attribute("data-coupon-id") == coupon["id"]
+    assert await row.get_by_test_id("coupon-code").inner_text() == coupon["code"]
+    assert await row.get_by_test_id("coupon-status").get_attribute("data-value") == "ACTIVE"
+    await row.get_by_test_id("coupon-void-reason").fill("issued to the wrong member")
+    await row.get_by_test_id("coupon-void").click()
+
+    await (
+        row.get_by_test_id("coupon-status").and_(tab.page.locator("[data-value='VOID']")).wait_for()
+    )
+    after = (await api.data(WALLET, id=member["id"]))["member"]["coupons"]["edges"]
+    assert [e["node"]["status"] for e in after] == ["VOID"]
+    # Neither page asked any host but the hub.
+    await tab.page.get_by_test_id("nav-benefits").click()
+    await tab.page.get_by_test_id("template-list").wait_for()
+    assert [url for url in tab.requests if not url.startswith(live_url + "/")] == []
