@@ -10,6 +10,14 @@ from tests.console.shop import member_with_phone
 pytestmark = needs_chromium
 
 REWARDS = "query { rewards { code pointsPrice } }"
+ADJUST = """
+mutation A($input: AdjustInput!) { adjustPoints(input: $input) { userErrors { code } } }
+"""
+SEGMENT = """
+mutation S($input: SegmentInput!) {
+  defineSegment(input: $input) { segment { id memberCount } userErrors { code message } }
+}
+"""
 
 
 async def define(api, code: str, **extra: object) -> dict:
@@ -73,6 +81,15 @@ async def test_the_benefits_page_shows_the_apis_templates_stats_and_rewards(cons
 
 async def test_a_template_defined_and_issued_in_the_console_is_what_the_api_reports(console, api):
     member = await member_with_phone(api, "13800138012")
+    for n in range(2):
+        holder = await member_with_phone(api, f"1380013802{n}")
+        adjust = {"memberId": holder["id"], "points": 500, "idempotencyKey": f"s{n}", "reason": "x"}
+        await api.data(ADJUST, input=adjust)
+    rule = {"condition": {"field": "POINTS_BALANCE", "op": "GTE", "values": ["500"]}}
+    segment = (await api.data(SEGMENT, input={"name": "Point holders", "rule": rule}))[
+        "defineSegment"
+    ]["segment"]
+    assert segment["memberCount"] == 2
     tab = await console()
     await tab.sign_in(api.key)
     await tab.open("/console/#/benefits")
@@ -97,9 +114,20 @@ async def test_a_template_defined_and_issued_in_the_console_is_what_the_api_repo
     await page.locator("[data-testid='issue-result'][data-issued='1']").wait_for()
     await row.get_by_test_id("stat-issued").and_(page.locator("[data-value='1']")).wait_for()
 
+    # The form starts afresh once the lists reload.
+    await page.get_by_test_id("issue-template").select_option(
+        await row.get_attribute("data-template-id")
+    )
+    await page.get_by_test_id("issue-target").select_option("segment")
+    await page.get_by_test_id("issue-segment").select_option(segment["id"])
+    await page.get_by_test_id("issue-reason").fill("spring launch, point holders")
+    await page.get_by_test_id("issue-submit").click()
+    await page.locator("[data-testid='issue-result'][data-issued='2']").wait_for()
+    await row.get_by_test_id("stat-issued").and_(page.locator("[data-value='3']")).wait_for()
+
     defined = (await stats(api))["SPRING-10"]
-    assert defined["stock"] == 9
-    assert defined["stats"]["issued"] == 1
+    assert defined["stock"] == 7
+    assert defined["stats"]["issued"] == 3
     wallet = (await api.data(WALLET, id=member["id"]))["member"]["coupons"]
     assert [e["node"]["template"]["code"] for e in wallet["edges"]] == ["SPRING-10"]
 

@@ -25,6 +25,9 @@ const ISSUE = `mutation ConsoleIssueCoupons($input: IssueCouponsInput!) {
   issueCoupons(input: $input) { issued skipped userErrors { code field message } }
 }`;
 
+// The last issue's outcome, kept while the page reloads its lists.
+let lastIssue = null;
+
 const KINDS = ["CASH_OFF", "PERCENT_OFF", "GIFT", "POINTS_MULTIPLIER", "FREE_SHIPPING"];
 
 function benefit(template) {
@@ -160,6 +163,11 @@ function issueForm(templates, segments, reload) {
   const segment = h("select", { testid: "issue-segment" }, segments.map((s) => h("option", { value: s.id }, `${s.name} (${integer(s.memberCount)})`)));
   const reason = h("input", { type: "text", required: true, maxlength: 500, testid: "issue-reason" });
   const result = h("p", { class: "muted", testid: "issue-result" });
+  if (lastIssue) {
+    replace(result, t("benefits.issuedResult", { issued: integer(lastIssue.issued), skipped: integer(lastIssue.skipped) }));
+    result.dataset.issued = lastIssue.issued;
+    result.dataset.skipped = lastIssue.skipped;
+  }
   const showTarget = () => {
     members.hidden = target.value !== "members";
     segment.hidden = target.value !== "segment";
@@ -177,9 +185,7 @@ function issueForm(templates, segments, reload) {
         else input.memberIds = members.value.split(/[\s,]+/).filter(Boolean);
         const done = await mutate(ISSUE, { input }, "issueCoupons");
         if (done) {
-          replace(result, t("benefits.issuedResult", { issued: integer(done.issued), skipped: integer(done.skipped) }));
-          result.dataset.issued = done.issued;
-          result.dataset.skipped = done.skipped;
+          lastIssue = { issued: done.issued, skipped: done.skipped };
           reload();
         }
       },
@@ -206,11 +212,12 @@ function rewardsTable(rewards) {
   );
 }
 
-export async function render(main, _arg, current) {
+export async function render(main, _arg, current, keepResult = false) {
+  if (!keepResult) lastIssue = null;
   const { data, errors } = await request(LISTS);
   if (!current()) return;
   reportAll(errors);
-  const reload = () => render(main, _arg, current);
+  const reload = () => render(main, _arg, current, true);
   const templates = data?.couponTemplates ?? [];
   replace(
     main,
