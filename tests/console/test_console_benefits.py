@@ -3,6 +3,8 @@ what the API reports, and what the operator does there changes what the API repo
 
 from __future__ import annotations
 
+from tests.api.members_graphql import card as pos_card
+from tests.api.members_graphql import created_member
 from tests.benefits.benefits_graphql import DEFINE, ISSUE, STATS, WALLET
 from tests.console.conftest import needs_chromium
 from tests.console.shop import member_with_phone
@@ -160,3 +162,44 @@ async def test_member_360_lists_the_coupon_wallet_and_voids_a_coupon(console, ap
     await tab.page.get_by_test_id("nav-benefits").click()
     await tab.page.get_by_test_id("template-list").wait_for()
     assert [url for url in tab.requests if not url.startswith(live_url + "/")] == []
+
+
+TAG = """
+mutation T($input: TagInput!) { defineTag(input: $input) { tag { id } userErrors { code } } }
+"""
+MERGE = """
+mutation M($s: ID!, $m: ID!) {
+  mergeMembers(survivorId: $s, mergedId: $m, reason: "same person") {
+    merge { id } userErrors { code message }
+  }
+}
+"""
+MEMBER = """
+query Q($id: ID!) { member(id: $id) { tags { tag { name } } merges { id undoneAt } } }
+"""
+
+
+async def test_member_360_tags_a_member_and_undoes_a_merge_as_the_api_then_reports(console, api):
+    survivor = await member_with_phone(api, "13800138030")
+    merged = await created_member(api, "POS", pos_card("C-0031"))
+    await api.data(TAG, input={"name": "VIP guest"})
+    merge = (await api.data(MERGE, s=survivor["id"], m=merged["id"]))["mergeMembers"]
+    assert merge["userErrors"] == [], merge
+    tab = await console()
+    await tab.sign_in(api.key)
+    await tab.open(f"/console/#/members/{survivor['id']}")
+    card = tab.page.get_by_test_id("member-card")
+    await card.wait_for()
+
+    await card.get_by_test_id("tag-select").select_option(label="VIP guest")
+    await card.get_by_test_id("tag-add").click()
+    await card.get_by_test_id("member-tag").filter(has_text="VIP guest").wait_for()
+    row = card.get_by_test_id("merge-row")
+    await row.get_by_test_id("unmerge-reason").fill("different people, same shared phone")
+    await row.get_by_test_id("unmerge").click()
+    await tab.page.get_by_test_id("unmerge").wait_for(state="detached")
+
+    seen = (await api.data(MEMBER, id=survivor["id"]))["member"]
+    assert [t["tag"]["name"] for t in seen["tags"]] == ["VIP guest"]
+    assert [m["id"] for m in seen["merges"]] == [merge["merge"]["id"]]
+    assert seen["merges"][0]["undoneAt"] is not None
