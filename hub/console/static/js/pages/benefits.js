@@ -32,8 +32,8 @@ const KINDS = ["CASH_OFF", "PERCENT_OFF", "GIFT", "POINTS_MULTIPLIER", "FREE_SHI
 
 function benefit(template) {
   if (template.kind === "CASH_OFF") return `${label("couponKind", template.kind)} ${money(template.value)}`;
-  if (template.kind === "PERCENT_OFF") return `${label("couponKind", template.kind)} ${template.value}%`;
-  if (template.kind === "POINTS_MULTIPLIER") return `${label("couponKind", template.kind)} ×${template.value}`;
+  if (template.kind === "PERCENT_OFF") return `${label("couponKind", template.kind)} ${integer(Number(template.value))}%`;
+  if (template.kind === "POINTS_MULTIPLIER") return `${label("couponKind", template.kind)} ×${integer(Number(template.value))}`;
   return label("couponKind", template.kind);
 }
 

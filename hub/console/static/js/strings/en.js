@@ -243,7 +243,7 @@ export const en = {
   "benefits.inactive": "Inactive",
   "benefits.define": "Define a coupon template",
   "benefits.defined": "Template {code} saved.",
-  "benefits.valueNote": "Value: yuan off (cash off), percent to pay (percent to pay) or the multiplier; blank for gifts and free shipping. Blank stock, per-member limit and points price mean unlimited or not a reward.",
+  "benefits.valueNote": "Value: yuan off for cash off, the percent to pay for percent to pay (90 is 10% off), the multiplier for points; blank for gifts and free shipping. A blank stock or per-member limit is unlimited; a blank points price keeps the template out of the rewards catalogue.",
   "benefits.issueTitle": "Issue coupons",
   "benefits.template": "Template",
   "benefits.to": "To",

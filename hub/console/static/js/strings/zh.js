@@ -238,7 +238,7 @@ export const zh = {
   "benefits.inactive": "已停用",
   "benefits.define": "新建券模板",
   "benefits.defined": "券模板 {code} 已保存。",
-  "benefits.valueNote": "面值：现金抵扣填元数，折扣填支付百分比，积分倍数填倍数；赠品和免运费留空。库存、每人限领、兑换积分留空表示不限或不可兑换。",
+  "benefits.valueNote": "面值：现金抵扣填元数，折扣填支付百分比（90 即九折），积分倍数填倍数；赠品和免运费留空。库存、每人限领留空表示不限；兑换积分留空则不进入积分兑换目录。",
   "benefits.issueTitle": "发放优惠券",
   "benefits.template": "券模板",
   "benefits.to": "发放给",
