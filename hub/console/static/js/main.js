@@ -3,6 +3,7 @@ import { apiKey, request, signIn, signOut } from "./api.js";
 import { h, replace } from "./dom.js";
 import { lang, setLang, t } from "./i18n.js";
 import { report } from "./notices.js";
+import * as benefits from "./pages/benefits.js";
 import * as dashboard from "./pages/dashboard.js";
 import * as members from "./pages/members.js";
 import * as reviews from "./pages/reviews.js";
@@ -13,6 +14,7 @@ const PAGES = {
   members: { page: members, nav: "nav-members", title: "nav.members" },
   reviews: { page: reviews, nav: "nav-reviews", title: "nav.reviews" },
   segments: { page: segments, nav: "nav-segments", title: "nav.segments" },
+  benefits: { page: benefits, nav: "nav-benefits", title: "nav.benefits" },
 };
 
 const root = document.getElementById("app");

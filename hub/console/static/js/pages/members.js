@@ -1,9 +1,11 @@
 // Member 360: find a member by an identity or ID, see everything the key may read, and
-// act: adjust points, tag, unmerge.
+// act: adjust points, tag, void a coupon, unmerge.
 import { query, request } from "../api.js";
 import { dateTime, day, h, idempotencyKey, integer, memberName, money, replace } from "../dom.js";
 import { label, t } from "../i18n.js";
 import { notify, report, reportAll } from "../notices.js";
+import { couponsSection, COUPON_FIELDS } from "./member_coupons.js";
+import { fact, mutate, section, table } from "./widgets.js";
 
 const MEMBER_FIELDS = `
 fragment Member360 on Member {
@@ -25,11 +27,13 @@ fragment Member360 on Member {
   tags { tag { id name source } source taggedAt }
   segments { id name kind }
   rfm { recencyDays frequency monetary r f m segment computedAt }
+  ...MemberCoupons
   merges { id reason actor createdAt undoneAt merged { id profile { name } identities { type value } } evidence { type namespace value } }
 }`;
 
 const BY_ID = `query ConsoleMember($id: ID!) { member(id: $id) { ...Member360 } tags { id name source } }
-${MEMBER_FIELDS}`;
+${MEMBER_FIELDS}
+${COUPON_FIELDS}`;
 
 const FIND = `query ConsoleFindMember($identity: IdentityInput!) { member(identity: $identity) { id } }`;
 
@@ -75,42 +79,6 @@ export function lookup(type, value, namespace) {
   const identity = { type: kind, value: v };
   if (NAMESPACED.has(kind)) identity.namespace = namespace.trim();
   return { identity };
-}
-
-/** Run a mutation whose payload has userErrors; true when it succeeded. */
-async function mutate(text, variables, field) {
-  try {
-    const data = await query(text, variables);
-    const errors = data[field].userErrors;
-    for (const e of errors) notify(e.code === "FORBIDDEN" ? "forbidden" : "error", `${e.code}: ${e.message}`);
-    return errors.length === 0;
-  } catch (error) {
-    report(error);
-    return false;
-  }
-}
-
-function table(columns, rows, rowAttrs) {
-  return h(
-    "table",
-    { class: "data" },
-    h("thead", null, h("tr", null, columns.map((c) => h("th", null, c)))),
-    h(
-      "tbody",
-      null,
-      rows.length === 0
-        ? h("tr", null, h("td", { colspan: columns.length, class: "muted" }, t("none")))
-        : rows.map((cells, i) => h("tr", rowAttrs ? rowAttrs(i) : null, cells.map((c) => h("td", null, c)))),
-    ),
-  );
-}
-
-function section(title, ...children) {
-  return h("section", { class: "card" }, h("h3", null, title), ...children);
-}
-
-function fact(name, value, testid) {
-  return h("div", { class: "fact" }, h("dt", null, name), h("dd", testid ? { testid } : null, value));
 }
 
 function pointsSection(m) {
@@ -340,6 +308,7 @@ function memberCard(m, allTags, reload) {
     h("div", { class: "grid-2" }, intelligenceSection(m, allTags, reload), adjustSection(m, reload)),
     section(t("members.history"), table([t("col.when"), t("col.kind"), "", t("col.points"), t("col.balance"), t("col.reference")], history)),
     section(t("members.purchases"), table([t("col.when"), t("col.store"), t("col.receipt"), t("col.channel"), t("col.amount"), t("col.points"), t("col.status")], purchases)),
+    couponsSection(m, reload),
     mergesSection(m, reload),
   );
 }
