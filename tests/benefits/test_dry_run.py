@@ -4,7 +4,7 @@ read back, and nothing is written."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -246,7 +246,9 @@ async def test_the_dry_run_equals_price_purchase_over_the_purchases_read_back(
     report = (await admin.data(DRY_RUN, change=change, **PERIOD))["dryRunRuleChange"]
 
     async with session_factory() as session:
-        now = await today_rules(session, settings)
+        # The rules as stored now, the promotions still running at the period's start.
+        since = datetime.fromisoformat(PERIOD["from"]).replace(tzinfo=UTC)
+        now = await today_rules(session, settings, since=since)
         proposed = RuleSet(
             points_per_100=12,
             tiers=(
