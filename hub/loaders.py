@@ -20,9 +20,11 @@ from ledger.benefits import templates as coupon_templates
 from ledger.benefits.model import Coupon, CouponTemplate, TemplateStats
 from ledger.model import Balances, LedgerEntry
 from ledger.reviews import Review, load_reviews
-from sync import purchase_queries, tiers
+from sync import tiers
 from sync.intelligence import queries as intelligence
-from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
+from sync.purchases import coupon_stats
+from sync.purchases import queries as purchase_queries
+from sync.purchases.records import PurchaseItemRecord, PurchaseRecord
 
 Execute = Callable[..., Awaitable[Any]]
 
@@ -170,7 +172,7 @@ class Loaders:
     @cached_property
     def coupon_template_stats(self) -> DataLoader[tuple[int, datetime], TemplateStats]:
         """Statistics by (template, the moment statuses are seen at)."""
-        return DataLoader(partial(coupon_queries.load_template_stats, self.execute))
+        return DataLoader(partial(coupon_stats.load_template_stats, self.execute))
 
 
 K = TypeVar("K")

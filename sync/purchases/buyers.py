@@ -2,7 +2,7 @@
 
 A till that names the buyer by a card while that card's member is merged into another
 records the purchase on the survivor; should the merge be undone, the purchase belongs to
-the member whose card it was (``sync.unmerge_returns``).
+the member whose card it was (``sync.purchases.unmerge_returns``).
 """
 
 from __future__ import annotations

@@ -27,10 +27,10 @@ from ledger.checks import ACCEPTED
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import lock_members, post_entries
-from sync.purchase_buyers import note_buyer_identities
-from sync.purchase_queries import purchase_by_receipt
-from sync.purchase_records import purchase_from_row
-from sync.purchase_requests import (
+from sync.purchases.buyers import note_buyer_identities
+from sync.purchases.queries import purchase_by_receipt
+from sync.purchases.records import purchase_from_row
+from sync.purchases.requests import (
     DuplicateReceipt,
     IngestConfig,
     PurchaseOutcome,
@@ -39,7 +39,7 @@ from sync.purchase_requests import (
     content_hash,
     validate_purchase,
 )
-from sync.purchase_rows import (
+from sync.purchases.rows import (
     earn_entry,
     fraud_facts,
     insert_items,
@@ -50,7 +50,7 @@ from sync.purchase_rows import (
     settled,
     tier_code_of,
 )
-from sync.purchase_tables import purchases
+from sync.purchases.tables import purchases
 from sync.stores import ensure_store
 from sync.tiers import tier_at, upgrade_after_purchase
 

@@ -41,9 +41,9 @@ from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.multirow import MultiRowInsert
 from ledger.posting import PostingResult, lock_members
-from sync.purchase_queries import purchases_by_receipts
-from sync.purchase_records import PurchaseRecord, purchase_from_row
-from sync.purchase_requests import (
+from sync.purchases.queries import purchases_by_receipts
+from sync.purchases.records import PurchaseRecord, purchase_from_row
+from sync.purchases.requests import (
     IngestConfig,
     PurchaseError,
     PurchaseOutcome,
@@ -52,7 +52,7 @@ from sync.purchase_requests import (
     content_hash,
     validate_purchase,
 )
-from sync.purchase_rows import (
+from sync.purchases.rows import (
     earn_entry,
     fraud_facts,
     insert_items,
