@@ -1,11 +1,18 @@
-"""Recording purchases: one purchase or five hundred, through one call.
+"""Recording purchases from every channel: one purchase or five hundred, through one path.
+
+A purchase is recorded as part of a run (``sync.purchases.runs``): find (or enrol) the
+buyers, store the purchases and their items, price each by the earning rules at its buyer's
+tier of that moment, post the points through the ledger (where the anti-fraud checks run),
+upgrade tiers whose spend now qualifies, and write ``purchase.recorded``. (storeId,
+receiptNo) is the idempotency key across channels: the same receipt with the same content
+answers the first result; with other content it is DUPLICATE_RECEIPT and nothing is
+written.
 
 ``record_purchases`` owns the batching policy. It answers each purchase as recording it
-alone would, in input order, and one bad purchase never loses the others: runs of purchases
-bought by a member ID are recorded a run per transaction (``sync.purchases.runs``; the
-purchases of buyers that a concurrent transaction holds follow in a second one), the rest
-(a buyer named by identities, a receipt repeated in the batch, a purchase dated now or
-later) one per transaction (``sync.purchases.one_purchase``).
+alone would, in input order, and one bad purchase never loses the others: the batch is cut
+into runs (``plan_runs``), each recorded in one transaction; the purchases of buyers that a
+concurrent transaction holds follow in a second one. A run the checks cannot judge as a
+whole, or that faults, is recorded a purchase per transaction instead.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.errors import IdentityError
 from ledger.errors import LedgerError
-from sync.purchases.one_purchase import record_purchase
 from sync.purchases.requests import IngestConfig, PurchaseError, PurchaseOutcome, PurchaseRequest
 from sync.purchases.runs import RunNotJudgeable, plan_runs, record_purchase_run
 
@@ -43,75 +49,75 @@ async def record_purchases(
     now: datetime,
     config: IngestConfig,
 ) -> list[Answer]:
-    """Record ``requests`` (see the module's docstring); one answer per request, in order."""
+    """Record ``requests`` (see the module's docstring); one answer per request, in order.
+    ``may_enrol``: a buyer named by identities nobody holds is enrolled (else it is
+    MEMBER_NOT_FOUND)."""
     answers: list[Answer | None] = [None] * len(requests)
-    for group in plan_runs(requests, now=now):
-        if len(group) > 1:
-            recorded = await _record_run(
-                transact, [requests[n] for n in group], now=now, config=config
+
+    async def run_of(positions: list[int], *, skip_busy: bool) -> list[Answer | None]:
+        run = [requests[n] for n in positions]
+        return await transact(
+            lambda session: record_purchase_run(
+                session,
+                run,
+                now=now,
+                config=config,
+                may_enrol=may_enrol,
+                actor=actor,
+                skip_busy_members=skip_busy,
             )
-            for n, answer in zip(group, recorded, strict=True):
-                answers[n] = answer
-        for n in group:
-            if answers[n] is None:
-                answers[n] = await _record_one(
-                    transact, requests[n], may_enrol=may_enrol, actor=actor, now=now, config=config
+        )
+
+    for group in plan_runs(requests, now=now):
+        left = group
+        # First the buyers no other transaction holds, then the rest, waiting for theirs.
+        for skip_busy in (True, False):
+            if len(left) < 2:
+                break
+            try:
+                recorded = await run_of(left, skip_busy=skip_busy)
+            except RunNotJudgeable:
+                break
+            except Exception:
+                # One purchase may have tripped a fault: one by one, it fails alone.
+                log.warning(
+                    "a run of %d purchases failed; recording them one by one",
+                    len(left),
+                    exc_info=True,
                 )
+                break
+            for n, answer in zip(left, recorded, strict=True):
+                answers[n] = answer
+            left = [n for n in left if answers[n] is None]
+        for n in left:
+            try:
+                answers[n] = (await run_of([n], skip_busy=False))[0]
+            except DOMAIN_ERRORS as error:
+                answers[n] = error
     assert all(a is not None for a in answers), "every purchase is answered"
     return [a for a in answers if a is not None]
 
 
-async def _record_one(
-    transact: Transact,
+async def record_purchase(
+    session: AsyncSession,
     request: PurchaseRequest,
     *,
     may_enrol: bool,
     actor: str,
     now: datetime,
     config: IngestConfig,
-) -> Answer:
-    try:
-        return await transact(
-            lambda session: record_purchase(
-                session, request, may_enrol=may_enrol, actor=actor, now=now, config=config
-            )
+) -> PurchaseOutcome:
+    """Record one purchase in the caller's transaction (a job replaying history, say).
+
+    Raises InvalidPurchase, DuplicateReceipt, identity errors (unknown member, conflict)
+    before writing anything.
+    """
+    answer = (
+        await record_purchase_run(
+            session, [request], now=now, config=config, may_enrol=may_enrol, actor=actor
         )
-    except DOMAIN_ERRORS as error:
-        return error
-
-
-async def _record_run(
-    transact: Transact,
-    requests: list[PurchaseRequest],
-    *,
-    now: datetime,
-    config: IngestConfig,
-) -> list[Answer | None]:
-    """The run recorded a transaction at a time: first the purchases of buyers that no
-    other transaction holds, then the rest, waiting for theirs. None for a purchase that
-    must go one by one instead."""
-    answers: list[Answer | None] = [None] * len(requests)
-    left = list(range(len(requests)))
-    for skip_busy in (True, False):
-        if len(left) < 2:
-            break
-        run = [requests[n] for n in left]
-        try:
-            recorded = await transact(
-                lambda session, run=run, skip_busy=skip_busy: record_purchase_run(
-                    session, run, now=now, config=config, skip_busy_members=skip_busy
-                )
-            )
-        except RunNotJudgeable:
-            break
-        except Exception:
-            # One purchase may have tripped a fault: one by one, it fails alone.
-            log.warning(
-                "a run of %d purchases failed; recording them one by one", len(run), exc_info=True
-            )
-            break
-        for n, answer in zip(left, recorded, strict=True):
-            if answer is not None:
-                answers[n] = answer
-        left = [n for n, answer in zip(left, recorded, strict=True) if answer is None]
-    return answers
+    )[0]
+    if isinstance(answer, Exception):
+        raise answer
+    assert answer is not None
+    return answer

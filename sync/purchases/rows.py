@@ -1,7 +1,7 @@
 """What a recorded purchase becomes: its price in points, its item rows (``insert_items``
 writes any number in one statement), its pending credit, the facts the anti-fraud rules
-read, its status under their decision, its event. Shared by the one-purchase path
-(``sync.purchases.one_purchase``) and the batch path (``sync.purchases.runs``).
+read, its status under their decision, its event. Used by the run
+path (``sync.purchases.runs``) every purchase goes through.
 """
 
 from __future__ import annotations

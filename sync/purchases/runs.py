@@ -1,8 +1,9 @@
-"""Recording an offline batch of purchases a run at a time.
+"""Recording purchases a run at a time: one purchase is a run of one.
 
-``record_purchase_run`` answers for a run of purchases what ``record_purchase`` answers for
-each of them one after another, in one transaction and a fixed number of statements: one
-read each of the receipts already stored and of the buyers, the stores, the members' locks
+``record_purchase_run`` answers a run of purchases as if each were recorded alone, one
+after another, in one transaction and a fixed number of statements: one
+read each of the receipts already stored and of the buyers (those named by identities
+resolved together: ``sync.purchases.buyers``), the stores, the members' locks
 and their tiers, then the ledger's ``post_batch`` (every anti-fraud rule, in its batch
 form), one INSERT for the purchases and one for their items, the tier upgrades and one
 INSERT for the events. A purchase refused (bad input, unknown member, a receipt claimed
@@ -13,9 +14,9 @@ transaction holds and leaves the others (all of a buyer's, so each buyer's purch
 their order) for the caller's next transaction: concurrent batches sharing a few members
 then queue only for those.
 
-``plan_runs`` cuts a batch into runs and the purchases that go one by one: those naming
-identities (which may enrol or link a member), those dated at or after ``now`` (an upgrade
-in the run would price them), and a receipt repeated in the batch (which replays the first).
+``plan_runs`` cuts a batch into runs and the purchases that go alone (runs of one): those
+dated at or after ``now`` (an upgrade in the run would price them), and a receipt repeated
+in the batch (which replays the first).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.multirow import MultiRowInsert
 from ledger.posting import PostingResult, lock_members
+from sync.purchases.buyers import known_buyers, note_buyer_identities, resolve_buyers
 from sync.purchases.queries import purchases_by_receipts
 from sync.purchases.records import PurchaseRecord, purchase_from_row
 from sync.purchases.requests import (
@@ -75,18 +77,14 @@ class RunNotJudgeable(Exception):
 
 
 def plan_runs(requests: Sequence[PurchaseRequest], *, now: datetime) -> list[list[int]]:
-    """The batch's positions in groups, in order: a group of two or more is a run, a group
-    of one goes through ``record_purchase``."""
+    """The batch's positions in groups, in order: each group is a run."""
     groups: list[list[int]] = []
     run: list[int] = []
     receipts: set[tuple[str, str]] = set()
     for n, request in enumerate(requests):
         receipt = (request.store_id.strip(), request.receipt_no.strip())
         alone = (
-            bool(request.identities)
-            or request.occurred_at.tzinfo is None
-            or request.occurred_at >= now
-            or receipt in receipts
+            request.occurred_at.tzinfo is None or request.occurred_at >= now or receipt in receipts
         )
         if alone:
             if run:
@@ -107,6 +105,8 @@ async def record_purchase_run(
     *,
     now: datetime,
     config: IngestConfig,
+    may_enrol: bool = False,
+    actor: str = "",
     skip_busy_members: bool = False,
 ) -> list[Answer | None]:
     """Record a run (see ``plan_runs``) in the caller's transaction; one answer per request,
@@ -130,16 +130,33 @@ async def record_purchase_run(
     buyers = await active_member_ids(
         session, (r.member_id for r in cleaned.values() if r.member_id is not None)
     )
+    named = {n: r for n, r in cleaned.items() if r.member_id is None and r.identities}
+    replayed = {n: r for n, r in named.items() if (r.store_id, r.receipt_no) in stored}
+    known = await known_buyers(session, replayed, config.identity) if replayed else {}
+    resolved = (
+        await resolve_buyers(
+            session,
+            {n: r for n, r in named.items() if n not in replayed},
+            may_enrol=may_enrol,
+            actor=actor,
+            now=now,
+            config=config.identity,
+        )
+        if len(named) > len(replayed)
+        else {}
+    )
     fresh: dict[int, int | None] = {}
     for n, request in cleaned.items():
-        buyer = buyers.get(request.member_id) if request.member_id is not None else None
+        buyer = buyers.get(request.member_id) if request.member_id is not None else known.get(n)
         earlier = stored.get((request.store_id, request.receipt_no))
         if earlier is not None:
             answers[n] = replay(earlier, request, buyer)
         elif request.member_id is not None and buyer is None:
             answers[n] = UnknownMember(f"no active member {request.member_id}", field=("memberId",))
+        elif isinstance(found := resolved.get(n), IdentityError):
+            answers[n] = found
         else:
-            fresh[n] = buyer
+            fresh[n] = buyer if request.member_id is not None else found
     if fresh:
         recorded = await _record_fresh(
             session, cleaned, fresh, now=now, config=config, skip_busy=skip_busy_members
@@ -185,7 +202,8 @@ async def _record_fresh(
     }
     stores = await ensure_stores(session, {f.request.store_id for f in fresh.values()}, now=now)
     members = sorted({f.buyer for f in fresh.values() if f.buyer is not None})
-    # The members' purchases queue here, as in record_purchase (or leave the busy ones be).
+    # One member's purchases queue here: velocity, tiers and points see each other (or
+    # leave the busy ones be).
     accounts = await lock_members(session, members, skip_busy=skip_busy) if members else {}
     if len(accounts) < len(members):
         fresh = {n: f for n, f in fresh.items() if f.buyer is None or f.buyer in accounts}
@@ -207,6 +225,15 @@ async def _record_fresh(
         for row in item_rows(record.id, f.buyer, f.request)
     ]
     await insert_items(session, items)
+    await note_buyer_identities(
+        session,
+        [
+            (record.id, f.request.identities)
+            for f, record in zip(fresh.values(), records, strict=True)
+            if f.request.identities and f.buyer is not None
+        ],
+        config.identity,
+    )
     completed = {
         r.member_id for r in records if r.member_id is not None and r.status == "COMPLETED"
     }
