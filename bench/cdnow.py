@@ -92,6 +92,7 @@ async def admin_key(url: str) -> str:
 
 async def replay(url: str, key: str, rows: list[dict], size: int) -> int:
     refused = 0
+    started = time.perf_counter()
     async with httpx.AsyncClient(
         base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=600
     ) as client:
@@ -102,6 +103,10 @@ async def replay(url: str, key: str, rows: list[dict], size: int) -> int:
             )
             answers = response.json()["data"]["recordPurchases"]
             refused += sum(1 for a in answers if a["userErrors"])
+            done = min(start + size, len(rows))
+            if done % (20 * size) == 0:
+                elapsed = time.perf_counter() - started
+                print(f"{done:,} purchases in {elapsed:.0f} s", flush=True)
     return refused
 
 
@@ -121,6 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, help="the lifetimes wheel or CDNOW_master.txt")
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--database", default=DATABASE, help="scratch database (dropped first)")
     args = parser.parse_args()
     if args.source is None:
         found = sorted(Path("/tmp").glob("**/[Ll]ifetimes-*.whl"))
@@ -128,7 +134,7 @@ def main() -> None:
             raise SystemExit("no lifetimes wheel: pip download lifetimes --no-deps -d /tmp")
         args.source = found[-1]
     rows = purchases(args.source)
-    url = asyncio.run(fresh_database(DATABASE))
+    url = asyncio.run(fresh_database(args.database))
     key = asyncio.run(admin_key(url))
     env = {
         "MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"shop": NO_LIMIT}),

@@ -82,10 +82,12 @@ async def prepare(url: str, members: int, history: int = 24) -> tuple[str, list[
                 text(
                     "INSERT INTO member_identities (member_id, type, namespace, value, verified,"
                     " channel, linked_at, last_seen_at)"
-                    " SELECT id, 'PHONE', NULL, '+86139' || lpad(id::text, 8, '0'), true,"
-                    " 'POS', :at, :at FROM members UNION ALL"
-                    " SELECT id, 'POS_CARD', :chain, 'C' || id, false, 'POS', :at, :at"
-                    " FROM members"
+                    " SELECT m.id, k.type, k.namespace, k.value, k.verified, 'POS', t.at, t.at"
+                    " FROM members m, LATERAL (VALUES"
+                    "  ('PHONE', NULL, '+86139' || lpad(m.id::text, 8, '0'), true),"
+                    "  ('POS_CARD', CAST(:chain AS text), 'C' || m.id, false))"
+                    "  AS k(type, namespace, value, verified),"
+                    " (SELECT CAST(:at AS timestamptz) AS at) AS t"
                 ),
                 {"at": now - timedelta(days=400), "chain": CHAIN},
             )
@@ -274,9 +276,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="hub processes")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="buyer shapes, in order")
+    parser.add_argument("--database", default=DATABASE, help="scratch database (dropped first)")
     args = parser.parse_args()
     shapes = args.shapes.split(",")
-    url = asyncio.run(fresh_database(DATABASE))
+    url = asyncio.run(fresh_database(args.database))
     key, member_ids = asyncio.run(prepare(url, args.members, args.history))
     rng = Random(11)
     env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT})}
