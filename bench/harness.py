@@ -173,6 +173,9 @@ def hub_server(
         "MEMBERHUB_DATABASE_URL": database_url,
         "MEMBERHUB_REDIS_URL": REDIS_URL,
         "MEMBERHUB_LOG_LEVEL": "WARNING",
+        # A served hub needs its deployment's secrets; a benchmark's are its own.
+        "MEMBERHUB_PHONE_HASH_SALT": "bench-phone-hash-salt",
+        "MEMBERHUB_TOKEN_SECRET": "bench-token-secret-of-at-least-32-chars",
         **(env or {}),
     }
     return server("hub", argv, settings, port)

@@ -1,7 +1,13 @@
-"""POS ingest benchmark: ``recordPurchases`` against plain multi-row INSERTs.
+"""POS ingest benchmark: ``recordPurchases`` against plain multi-row INSERTs, by buyer shape.
 
-    python -m bench.ingest [--members 2000] [--history 24] [--batches 20] [--batch-size 100]
-                           [--senders 4] [--workers 1]
+    python -m bench.ingest [--members 10000] [--history 24] [--batches 20] [--batch-size 100]
+                           [--senders 4] [--workers 1] [--shapes id,phone,card,mix,new]
+
+A batch names its buyers the way a channel does, one shape at a time: by the hub's member
+IDs (``id``), by the phone numbers of known members (``phone``), by their member cards
+(``card``), 90% known phones and 10% first-time buyers (``mix``), or first-time buyers only
+(``new``, each enrolled with its sign-up bonus). Each shape's purchases/s is reported
+beside the others and the floor's, with the ratios.
 
 The hub (``memberhub serve``, a child process) gets batches of purchases from a till, every
 anti-fraud rule on, each purchase priced, stored with its items and its points posted
@@ -37,7 +43,7 @@ from sqlalchemy import text
 from bench.harness import NO_LIMIT, fresh_database, hub_server, postmaster, tree_cpu_seconds
 from hub.clients import create_client
 from hub.database import create_engine, create_session_factory
-from hub.ids import decode_int_id, encode_id
+from hub.ids import encode_id
 from hub.principal import ClientKind
 from ledger.posting import open_accounts
 from sync.tiers import TierProgramme, review_tiers
@@ -71,6 +77,20 @@ async def prepare(url: str, members: int, history: int = 24) -> tuple[str, list[
             ids = list((await session.scalars(text("SELECT id FROM members ORDER BY id"))).all())
             # As enrolment does (``ledger.subscriptions``).
             await open_accounts(session, ids)
+            # Every member holds a phone and a member card, as a till would know them.
+            await session.execute(
+                text(
+                    "INSERT INTO member_identities (member_id, type, namespace, value, verified,"
+                    " channel, linked_at, last_seen_at)"
+                    " SELECT m.id, k.type, k.namespace, k.value, k.verified, 'POS', t.at, t.at"
+                    " FROM members m, LATERAL (VALUES"
+                    "  ('PHONE', NULL, '+86139' || lpad(m.id::text, 8, '0'), true),"
+                    "  ('POS_CARD', CAST(:chain AS text), 'C' || m.id, false))"
+                    "  AS k(type, namespace, value, verified),"
+                    " (SELECT CAST(:at AS timestamptz) AS at) AS t"
+                ),
+                {"at": now - timedelta(days=400), "chain": CHAIN},
+            )
             await session.execute(
                 text(
                     "INSERT INTO purchases (member_id, store_id, receipt_no, channel, amount,"
@@ -107,11 +127,39 @@ async def prepare(url: str, members: int, history: int = 24) -> tuple[str, list[
         await engine.dispose()
 
 
-def purchases(tag: str, count: int, member_ids: list[int], rng: Random) -> list[dict]:
+#: The namespace of the chain's member cards.
+CHAIN = "chain"
+SHAPES = {
+    "id": "member IDs",
+    "phone": "phones of known members",
+    "card": "member cards",
+    "mix": "90% known phones, 10% new",
+    "new": "first-time buyers only",
+}
+_first_timers = iter(range(10**7))
+
+
+def _buyer(shape: str, member_id: int, rng: Random) -> dict:
+    """How a batch of ``shape`` names the buyer ``member_id`` (or a first-time buyer)."""
+    if shape == "new" or (shape == "mix" and rng.random() < 0.1):
+        number = f"137{next(_first_timers):08d}"
+        return {"identities": [{"type": "PHONE", "value": number, "verified": True}]}
+    if shape in ("phone", "mix"):
+        number = f"139{member_id:08d}"
+        return {"identities": [{"type": "PHONE", "value": number, "verified": True}]}
+    if shape == "card":
+        return {"identities": [{"type": "POS_CARD", "namespace": CHAIN, "value": f"C{member_id}"}]}
+    return {"memberId": encode_id("Member", member_id)}
+
+
+def purchases(
+    tag: str, count: int, member_ids: list[int], rng: Random, shape: str = "id"
+) -> list[dict]:
     now = datetime.now(UTC)
     made = []
     for n in range(count):
         amount = Decimal(str(round(rng.lognormvariate(5.0, 0.8), 2)))
+        member_id = rng.choice(member_ids)
         made.append(
             {
                 "storeId": STORE,
@@ -119,7 +167,8 @@ def purchases(tag: str, count: int, member_ids: list[int], rng: Random) -> list[
                 "channel": "POS",
                 "occurredAt": (now - timedelta(minutes=rng.randint(1, 600))).isoformat(),
                 "amount": str(amount),
-                "memberId": encode_id("Member", rng.choice(member_ids)),
+                **_buyer(shape, member_id, rng),
+                "floorMember": member_id,
                 "items": [
                     {
                         "sku": f"SKU-{rng.randint(1, 300)}",
@@ -142,7 +191,7 @@ async def send_hub(url: str, key: str, batches: list[list[dict]], senders: int) 
     async def send(client: httpx.AsyncClient) -> None:
         nonlocal errors
         while not queue.empty():
-            batch = queue.get_nowait()
+            batch = [{k: v for k, v in p.items() if k != "floorMember"} for p in queue.get_nowait()]
             response = await client.post(
                 "/graphql", json={"query": RECORD_BATCH, "variables": {"inputs": batch}}
             )
@@ -167,7 +216,7 @@ async def send_floor(dsn: str, batches: list[list[dict]], senders: int) -> float
         queue.put_nowait(batch)
 
     async def insert(batch: list[dict]) -> None:
-        members = [decode_int_id(p["memberId"], "Member") for p in batch]
+        members = [p["floorMember"] for p in batch]
         amounts = [Decimal(p["amount"]) for p in batch]
         at = [datetime.fromisoformat(p["occurredAt"]) for p in batch]
         async with pool.acquire() as conn, conn.transaction():
@@ -219,64 +268,72 @@ async def send_floor(dsn: str, batches: list[list[dict]], senders: int) -> float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=2_000)
+    parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--history", type=int, default=24, help="past purchases per member")
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="hub processes")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="buyer shapes, in order")
+    parser.add_argument("--database", default=DATABASE, help="scratch database (dropped first)")
     args = parser.parse_args()
-    url = asyncio.run(fresh_database(DATABASE))
+    shapes = args.shapes.split(",")
+    url = asyncio.run(fresh_database(args.database))
     key, member_ids = asyncio.run(prepare(url, args.members, args.history))
     rng = Random(11)
     env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT})}
     postgres = asyncio.run(postmaster(url))
-    hub_rates, floor_rates = [], []
-    #: CPU ms a purchase, per run: the hub's processes, this process (the floor's sender)
-    #: and PostgreSQL, each while the hub's or the floor's runs went.
+    rates: dict[str, list[float]] = {shape: [] for shape in [*shapes, "floor"]}
+    #: CPU ms a purchase of the by-ID shape and of the floor, per run.
     hub_cpu: dict[str, list[float]] = {"hub": [], "PostgreSQL": []}
     floor_cpu: dict[str, list[float]] = {"sender": [], "PostgreSQL": []}
     with hub_server(url, workers=args.workers, env=env) as hub:
-        warm = [purchases("warm", args.batch_size, member_ids, rng)]
-        asyncio.run(send_hub(hub.url, key, warm, 1))
+        for shape in shapes:
+            warm = [purchases(f"warm-{shape}", args.batch_size, member_ids, rng, shape)]
+            asyncio.run(send_hub(hub.url, key, warm, 1))
         single = purchases("single", 500, member_ids, rng)
         single_rate = asyncio.run(send_hub(hub.url, key, [single], 1))
         for run in range(args.runs):
-            batches = [
-                purchases(f"h{run}-{b}", args.batch_size, member_ids, rng)
-                for b in range(args.batches)
-            ]
-            count = sum(len(b) for b in batches)
-            before = hub.cpu_tree_seconds(), tree_cpu_seconds(postgres)
-            hub_rates.append(asyncio.run(send_hub(hub.url, key, batches, args.senders)))
-            hub_cpu["hub"].append((hub.cpu_tree_seconds() - before[0]) / count * 1e3)
-            hub_cpu["PostgreSQL"].append((tree_cpu_seconds(postgres) - before[1]) / count * 1e3)
+            for shape in shapes:
+                batches = [
+                    purchases(f"{shape}{run}-{b}", args.batch_size, member_ids, rng, shape)
+                    for b in range(args.batches)
+                ]
+                count = sum(len(b) for b in batches)
+                before = hub.cpu_tree_seconds(), tree_cpu_seconds(postgres)
+                rates[shape].append(asyncio.run(send_hub(hub.url, key, batches, args.senders)))
+                if shape == "id":
+                    hub_cpu["hub"].append((hub.cpu_tree_seconds() - before[0]) / count * 1e3)
+                    hub_cpu["PostgreSQL"].append(
+                        (tree_cpu_seconds(postgres) - before[1]) / count * 1e3
+                    )
             before = time.process_time(), tree_cpu_seconds(postgres)
-            floor_rates.append(asyncio.run(send_floor(url, batches, args.senders)))
+            rates["floor"].append(asyncio.run(send_floor(url, batches, args.senders)))
             floor_cpu["sender"].append((time.process_time() - before[0]) / count * 1e3)
             floor_cpu["PostgreSQL"].append((tree_cpu_seconds(postgres) - before[1]) / count * 1e3)
-    hub_rate, floor_rate = statistics.median(hub_rates), statistics.median(floor_rates)
+    median = {shape: statistics.median(r) for shape, r in rates.items()}
     print(
-        f"{args.batches} batches of {args.batch_size}, {args.senders} in flight, "
-        f"{args.workers} hub worker(s), {args.runs} runs, medians"
+        f"{args.members} members, {args.batches} batches of {args.batch_size} a shape,"
+        f" {args.senders} in flight, {args.workers} hub worker(s), {args.runs} run(s), medians"
     )
+    print(f"{'buyers named by':32} {'purchases/s':>12} {'of by-ID':>9} {'of floor':>9}  runs")
+    for shape in [*shapes, "floor"]:
+        name = SHAPES.get(shape, "plain multi-row INSERTs")
+        of_id = f"{median[shape] / median['id']:.0%}" if "id" in median else "-"
+        runs = ", ".join(f"{r:.0f}" for r in rates[shape])
+        print(
+            f"{name:32} {median[shape]:12.0f} {of_id:>9}"
+            f" {median[shape] / median['floor']:9.0%}  ({runs})"
+        )
     print(
-        f"hub recordPurchases: {hub_rate:8.0f} purchases/s  (runs: "
-        f"{', '.join(f'{r:.0f}' for r in hub_rates)})"
+        f"one batch of 500 by ID alone: {single_rate:.0f} purchases/s ({500 / single_rate:.1f} s)"
     )
-    print(
-        f"plain INSERTs:       {floor_rate:8.0f} purchases/s  (runs: "
-        f"{', '.join(f'{r:.0f}' for r in floor_rates)})"
-    )
-    print(f"ratio hub/floor: {hub_rate / floor_rate:.0%}")
-    print(f"one batch of 500 alone: {single_rate:.0f} purchases/s ({500 / single_rate:.1f} s)")
-    for name, cpu in (("hub", hub_cpu), ("floor", floor_cpu)):
-        parts = ", ".join(f"{part} {statistics.median(ms):.3f}" for part, ms in cpu.items())
-        total = sum(statistics.median(ms) for ms in cpu.values())
-        print(f"CPU ms a purchase, {name}: {parts}; {total:.3f} in all")
+    for name, cpu in (("hub by ID", hub_cpu), ("floor", floor_cpu)):
+        parts = ", ".join(f"{part} {statistics.median(ms):.3f}" for part, ms in cpu.items() if ms)
+        print(f"CPU ms a purchase, {name}: {parts}")
     # What 30% of the floor leaves each purchase, with every core of this machine busy.
-    budget = os.cpu_count() * 1e3 / (0.3 * floor_rate)  # type: ignore[operator]
+    budget = os.cpu_count() * 1e3 / (0.3 * median["floor"])  # type: ignore[operator]
     print(f"30% of the floor on {os.cpu_count()} cores allows {budget:.3f} CPU ms a purchase")
 
 

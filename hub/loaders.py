@@ -22,13 +22,16 @@ from ledger.benefits.model import Coupon, CouponTemplate, TemplateStats
 from ledger.model import Balances, LedgerEntry
 from ledger.promotion_rules import TierRule
 from ledger.reviews import Review, load_reviews
-from sync import purchase_pricing, purchase_queries, tiers
+from sync import tiers
 from sync.campaigns.consent import Consent, consents_of
 from sync.campaigns.model import Campaign
 from sync.campaigns.store import load_campaigns
 from sync.campaigns.touches import Touch, touches_of
 from sync.intelligence import queries as intelligence
-from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
+from sync.purchases import coupon_stats
+from sync.purchases import pricing as purchase_pricing
+from sync.purchases import queries as purchase_queries
+from sync.purchases.records import PurchaseItemRecord, PurchaseRecord
 
 Execute = Callable[..., Awaitable[Any]]
 
@@ -192,7 +195,7 @@ class Loaders:
     @cached_property
     def coupon_template_stats(self) -> DataLoader[tuple[int, datetime], TemplateStats]:
         """Statistics by (template, the moment statuses are seen at)."""
-        return DataLoader(partial(coupon_queries.load_template_stats, self.execute))
+        return DataLoader(partial(coupon_stats.load_template_stats, self.execute))
 
     @cached_property
     def tier_ladder(self) -> DataLoader[int, tuple[TierRule, ...]]:

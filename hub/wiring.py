@@ -21,10 +21,11 @@ from sync.intelligence.refresh import Programme, subscribe_intelligence
 from sync.intelligence.rules import TierRanks
 from sync.intelligence.scores import IntelligenceConfig
 from sync.outbox import subscribe_outbox
-from sync.purchase_requests import IngestConfig
-from sync.purchase_subscriptions import subscribe_purchases
+from sync.purchases.fraud import PurchaseFraudConfig, register_purchase_fraud_checks
+from sync.purchases.requests import IngestConfig
+from sync.purchases.subscriptions import subscribe_purchases
+from sync.purchases.unmerge_returns import subscribe_unmerge_returns
 from sync.tiers import TierDefinition, TierProgramme
-from sync.unmerge_returns import subscribe_unmerge_returns
 
 
 @built_per_settings
@@ -45,12 +46,18 @@ def ledger_config(settings: Settings) -> LedgerConfig:
 @built_per_settings
 def fraud_config(settings: Settings) -> FraudConfig:
     return FraudConfig(
+        new_identity_hours=settings.fraud_new_identity_hours,
+        new_identity_redeem_points=settings.fraud_new_identity_redeem_points,
+    )
+
+
+@built_per_settings
+def purchase_fraud_config(settings: Settings) -> PurchaseFraudConfig:
+    return PurchaseFraudConfig(
         max_purchases_per_day=settings.fraud_max_purchases_per_day,
         max_points_per_day=settings.fraud_max_points_per_day,
         large_amount=settings.fraud_large_amount,
         travel_minutes=settings.fraud_travel_minutes,
-        new_identity_hours=settings.fraud_new_identity_hours,
-        new_identity_redeem_points=settings.fraud_new_identity_redeem_points,
     )
 
 
@@ -134,6 +141,8 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
     transaction time when None)."""
     settings = settings or Settings()
     subscribe_ledger(hooks, ledger_config(settings), clock=clock.now if clock else None)
+    # The purchase rules first: a purchase's reasons list them in this order.
+    register_purchase_fraud_checks(purchase_fraud_config(settings))
     register_fraud_checks(fraud_config(settings))
     subscribe_purchases(hooks)
     subscribe_unmerge_returns(hooks, ledger_config(settings), clock=clock.now if clock else None)

@@ -253,3 +253,40 @@ async def phone_was_erased(session: AsyncSession, phone_hash: str) -> bool:
         select(erased_phones.c.phone_hash).where(erased_phones.c.phone_hash == phone_hash)
     )
     return row.first() is not None
+
+
+#: Any number of keys in one statement: those with a namespace and those without, each
+#: shape served by the unique index on (type, namespace, value).
+_BY_KEYS = text(
+    "SELECT i.* FROM unnest(CAST(:types AS text[]), CAST(:namespaces AS text[]),"
+    " CAST(:values AS text[])) AS k(type, namespace, value)"
+    " JOIN member_identities i ON i.type = k.type AND i.value = k.value"
+    " AND i.namespace = k.namespace"
+    " UNION ALL SELECT i.* FROM unnest(CAST(:bare_types AS text[]),"
+    " CAST(:bare_values AS text[])) AS k(type, value)"
+    " JOIN member_identities i ON i.type = k.type AND i.value = k.value"
+    " AND i.namespace IS NULL"
+)
+
+
+async def identities_by_keys(
+    execute: Execute, keys: Iterable[IdentityKey]
+) -> dict[IdentityKey, IdentityRecord]:
+    """The identities holding ``keys`` (those held), from one read."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    spaced = [k for k in wanted if k.namespace is not None]
+    bare = [k for k in wanted if k.namespace is None]
+    rows = await execute(
+        _BY_KEYS,
+        {
+            "types": [k.type.value for k in spaced],
+            "namespaces": [k.namespace for k in spaced],
+            "values": [k.value for k in spaced],
+            "bare_types": [k.type.value for k in bare],
+            "bare_values": [k.value for k in bare],
+        },
+    )
+    found = [identity_from_row(row) for row in rows]
+    return {record.key: record for record in found}

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.hooks import hooks
@@ -26,6 +25,7 @@ from ledger.entries import (
     entry_event,
     insert_entries,
     insert_lots,
+    save_balances,
 )
 from ledger.errors import InvalidRequest, refusal_from
 from ledger.model import Bucket, EntryRequest, LedgerConfig, LedgerEntry
@@ -120,7 +120,7 @@ async def post_batch(
     ]
     if lots:
         await insert_lots(session, lots)
-    await _save_balances(session, entries)
+    await save_balances(session, entries)
     await save_accounts(session, (accounts[m] for m in member_ids))
     await hooks.publish_many(session, [entry_event(e) for e in entries])
     by_operation: dict[int, list[LedgerEntry]] = {}
@@ -145,24 +145,3 @@ async def post_batch(
             entries=tuple(posted), decision=results[n].decision, review_id=reviews.get(n)
         )
     return results
-
-
-async def _save_balances(session: AsyncSession, entries: Sequence[LedgerEntry]) -> None:
-    """Each touched (member, bucket) takes its last entry's balance, kind and amount."""
-    last = {(e.member_id, e.bucket.value): e for e in entries}
-    await session.execute(
-        text(
-            "UPDATE points_balances b SET balance = v.balance, last_kind = v.kind,"
-            " last_amount = v.amount FROM unnest(CAST(:members AS bigint[]),"
-            " CAST(:buckets AS text[]), CAST(:balances AS bigint[]), CAST(:kinds AS text[]),"
-            " CAST(:amounts AS bigint[])) AS v(member_id, bucket, balance, kind, amount)"
-            " WHERE b.member_id = v.member_id AND b.bucket = v.bucket"
-        ),
-        {
-            "members": [m for m, _ in last],
-            "buckets": [b for _, b in last],
-            "balances": [e.balance_after for e in last.values()],
-            "kinds": [e.kind.value for e in last.values()],
-            "amounts": [e.amount for e in last.values()],
-        },
-    )

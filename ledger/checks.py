@@ -128,9 +128,13 @@ class CheckRegistry:
         """The decisions for ``postings`` of ``operation``, judged in order as ``decide``
         would judge them one after another; a posting with no entries is ACCEPTED unjudged.
 
-        None when a check of the operation has no batch form, or when a posting before the
-        last is REJECTED: nothing of it would be posted, which the batch forms cannot see,
-        so the caller posts one by one instead."""
+        None (for two postings or more) when a check of the operation has no batch form, or
+        when a posting before the last is REJECTED: nothing of it would be posted, which the
+        batch forms cannot see, so the caller posts one by one instead."""
+        if len(postings) == 1:
+            # Alone, a posting is judged by every check's single form, batch form or not.
+            posting = postings[0]
+            return [await self.decide(session, posting) if posting.entries else ACCEPTED]
         applicable = [r for r in self._checks.values() if r.judges(operation)]
         if any(r.check_many is None for r in applicable):
             return None

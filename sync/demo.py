@@ -31,10 +31,10 @@ from ledger.errors import LedgerError
 from ledger.expiry import expire_lots, settle_pending
 from ledger.model import Channel as LedgerChannel
 from ledger.redemption import redeem_points
-from sync.ingest import record_purchase
 from sync.intelligence.refresh import Programme, refresh_member_intelligence
-from sync.purchase_requests import IngestConfig, Item, PurchaseError, PurchaseRequest
-from sync.refunds import RefundRequest, refund_purchase
+from sync.purchases.recording import record_purchase
+from sync.purchases.refunds import RefundRequest, refund_purchase
+from sync.purchases.requests import IngestConfig, Item, PurchaseError, PurchaseRequest
 from sync.stores import save_store
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from hub.permissions import ForbiddenError, allowed
 from hub.principal import Principal, Scope
 from ledger import reviews
 from ledger.model import add_months
-from sync.purchase_records import PurchaseItemRecord, PurchaseRecord
+from sync.purchases.records import PurchaseItemRecord, PurchaseRecord
 from sync.tiers import TierDefinition as TierRule
 from sync.tiers import TierProgramme
 

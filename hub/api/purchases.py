@@ -5,13 +5,12 @@ A POS client writes only its own store; partners (an online shop's server) need 
 are money, and only a till or a shop's server can vouch for a sale (FORBIDDEN).
 ``recordPurchases`` answers each purchase as ``recordPurchase`` would, in input order, and
 one bad purchase never loses the others: runs of purchases bought by a member ID are
-recorded a run per transaction (``sync.purchase_batch``; the purchases of buyers that a
+recorded a run per transaction (``sync.purchases.runs``; the purchases of buyers that a
 concurrent transaction holds follow in a second one), the rest one per transaction.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from decimal import Decimal
 
@@ -34,21 +33,14 @@ from hub.permissions import ForbiddenError, allowed, bounds_errors, requires
 from hub.principal import ClientKind, Principal, Scope
 from hub.wiring import ingest_config, ledger_config
 from identity import model as identity_model
-from identity.errors import IdentityError
-from ledger.benefits.errors import BenefitsError
 from ledger.benefits.till import Claimed
-from ledger.errors import LedgerError
 from ledger.model import add_months
-from sync.ingest import record_purchase
-from sync.purchase_batch import RunNotJudgeable, plan_runs, record_purchase_run
-from sync.purchase_queries import purchase_by_receipt
-from sync.purchase_requests import Item, PurchaseError, PurchaseOutcome, PurchaseRequest
-from sync.refunds import RefundRequest, refund_purchase
-
-log = logging.getLogger(__name__)
+from sync.purchases.queries import purchase_by_receipt
+from sync.purchases.recording import DOMAIN_ERRORS, record_purchases
+from sync.purchases.refunds import RefundRequest, refund_purchase
+from sync.purchases.requests import Item, PurchaseOutcome, PurchaseRequest
 
 MAX_BATCH = 500
-DOMAIN_ERRORS = (PurchaseError, IdentityError, LedgerError, BenefitsError)
 
 
 @direct_input
@@ -218,58 +210,17 @@ def _accepted(context: Context, input: PurchaseInput) -> PurchaseRequest | UserE
         return to_user_error(error, field_prefix=("input", "memberId"))
 
 
-async def _record_one(context: Context, request: PurchaseRequest) -> RecordPurchasePayload:
+async def _record(context: Context, requests: list[PurchaseRequest]) -> list[RecordPurchasePayload]:
     principal = context.principal
-    config = ingest_config(context.settings)
-    may_enrol = allowed(principal, (Scope.MEMBERS_WRITE,))
-    try:
-        outcome = await context.transact(
-            lambda session: record_purchase(
-                session,
-                request,
-                may_enrol=may_enrol,
-                actor=principal.name,
-                now=context.now(),
-                config=config,
-            )
-        )
-    except DOMAIN_ERRORS as error:
-        return _answer(error)
-    return _answer(outcome)
-
-
-async def _record_run(
-    context: Context, requests: list[PurchaseRequest]
-) -> list[RecordPurchasePayload | None]:
-    """The run recorded a transaction at a time: first the purchases of buyers that no
-    other transaction holds, then the rest, waiting for theirs. None for a purchase that
-    must go one by one instead."""
-    config = ingest_config(context.settings)
-    payloads: list[RecordPurchasePayload | None] = [None] * len(requests)
-    left = list(range(len(requests)))
-    for skip_busy in (True, False):
-        if len(left) < 2:
-            break
-        run = [requests[n] for n in left]
-        try:
-            answers = await context.transact(
-                lambda session, run=run, skip_busy=skip_busy: record_purchase_run(
-                    session, run, now=context.now(), config=config, skip_busy_members=skip_busy
-                )
-            )
-        except RunNotJudgeable:
-            break
-        except Exception:
-            # One purchase may have tripped a fault: one by one, it fails alone.
-            log.warning(
-                "a run of %d purchases failed; recording them one by one", len(run), exc_info=True
-            )
-            break
-        for n, answer in zip(left, answers, strict=True):
-            if answer is not None:
-                payloads[n] = _answer(answer)
-        left = [n for n, answer in zip(left, answers, strict=True) if answer is None]
-    return payloads
+    answers = await record_purchases(
+        context.transact,
+        requests,
+        may_enrol=allowed(principal, (Scope.MEMBERS_WRITE,)),
+        actor=principal.name,
+        now=context.now(),
+        config=ingest_config(context.settings),
+    )
+    return [_answer(answer) for answer in answers]
 
 
 async def _record_batch(
@@ -283,20 +234,8 @@ async def _record_batch(
             payloads[n] = RecordPurchasePayload(user_errors=[accepted])
         else:
             requests[n] = accepted
-    # A purchase using coupons goes on its own: its coupons are claimed in its transaction.
-    positions = [n for n, r in requests.items() if not r.coupon_codes]
-    for n in requests:
-        if requests[n].coupon_codes:
-            payloads[n] = await _record_one(context, requests[n])
-    for group in plan_runs([requests[n] for n in positions], now=context.now()):
-        chosen = [positions[i] for i in group]
-        answered = (
-            await _record_run(context, [requests[n] for n in chosen]) if len(chosen) > 1 else [None]
-        )
-        for n, payload in zip(chosen, answered, strict=True):
-            payloads[n] = (
-                payload if payload is not None else await _record_one(context, requests[n])
-            )
+    recorded = await _record(context, list(requests.values())) if requests else []
+    payloads.update(zip(requests, recorded, strict=True))
     answers = [payloads[n] for n in range(len(inputs))]
     for index, payload in enumerate(answers):
         for error in payload.user_errors:
@@ -331,7 +270,7 @@ class PurchaseMutation:
         accepted = _accepted(info.context, input)
         if isinstance(accepted, UserError):
             return RecordPurchasePayload(user_errors=[accepted])
-        return await _record_one(info.context, accepted)
+        return (await _record(info.context, [accepted]))[0]
 
     @strawberry.mutation(
         description=f"An offline batch of up to {MAX_BATCH} purchases, each processed and "

@@ -1,4 +1,5 @@
-"""Reads of coupons for the API: by ID, by code, wallet pages and template statistics.
+"""Reads of coupons for the API: by ID, by code, and wallet pages (a template's
+statistics count the purchases coupons were redeemed on: ``sync.purchases.coupon_stats``).
 
 Each function takes a batch of keys (a dataloader's), so a list of members costs one
 query per field, not one per member.
@@ -9,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import text
 
-from ledger.benefits.model import Coupon, CouponSource, CouponStatus, TemplateStats
+from ledger.benefits.model import Coupon, CouponSource, CouponStatus
 
 Execute = Callable[..., Awaitable[Any]]
 
@@ -127,32 +127,3 @@ async def load_wallets(
                 total=totals.get(member, 0),
             )
     return [answers[k] for k in keys]
-
-
-async def load_template_stats(
-    execute: Execute, keys: Sequence[tuple[int, datetime]]
-) -> list[TemplateStats]:
-    """Counts by template as clients see statuses at the key's moment; revenue sums the
-    purchases the coupons were redeemed on."""
-    ids = sorted({template for template, _ in keys})
-    now = keys[0][1]
-    rows = await execute(
-        text(
-            "SELECT c.template_id, count(*) AS issued,"
-            " count(*) FILTER (WHERE c.status = 'REDEEMED') AS redeemed,"
-            " count(*) FILTER (WHERE c.status = 'EXPIRED'"
-            "  OR (c.status = 'ACTIVE' AND c.valid_until <= :now)) AS expired,"
-            " CAST(coalesce(sum(p.amount), 0) AS numeric(14, 2)) AS revenue"
-            " FROM coupons c LEFT JOIN purchases p ON p.id = c.redeemed_purchase_id"
-            " WHERE c.template_id = ANY(CAST(:ids AS bigint[])) GROUP BY c.template_id"
-        ),
-        {"ids": ids, "now": now},
-    )
-    found = {
-        row.template_id: TemplateStats(
-            issued=row.issued, redeemed=row.redeemed, expired=row.expired, revenue=row.revenue
-        )
-        for row in rows
-    }
-    empty = TemplateStats(issued=0, redeemed=0, expired=0, revenue=Decimal("0.00"))
-    return [found.get(template, empty) for template, _ in keys]

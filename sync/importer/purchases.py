@@ -41,7 +41,7 @@ from sync.importer.staging import (
     copy_records,
     read_chunks,
 )
-from sync.purchase_requests import Item, PurchaseRequest, content_hash
+from sync.purchases.requests import Item, PurchaseRequest, content_hash
 
 COLUMNS = (
     "store_id",

@@ -16,7 +16,7 @@ from ledger.benefits.till import Claimed
 from ledger.checks import Decision
 from ledger.earning import EarningRules
 from ledger.model import LedgerConfig
-from sync.purchase_records import PurchaseRecord
+from sync.purchases.records import PurchaseRecord
 from sync.tiers import TierProgramme
 
 #: A purchase dated further ahead than this is a clock or input error.

@@ -1,7 +1,7 @@
 """What a recorded purchase becomes: its price in points, its item rows (``insert_items``
 writes any number in one statement), its pending credit, the facts the anti-fraud rules
-read, its status under their decision, its event. Shared by the one-purchase path
-(``sync.ingest``) and the batch path (``sync.purchase_batch``).
+read, its status under their decision, its event. Used by the run
+path (``sync.purchases.runs``) every purchase goes through.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from ledger.earning import settles_at
 from ledger.model import Bucket, EntryKind, EntryRequest
 from ledger.model import Channel as LedgerChannel
 from ledger.multirow import MultiRowInsert
-from sync.purchase_records import PurchaseRecord
-from sync.purchase_requests import (
+from sync.purchases.records import PurchaseRecord
+from sync.purchases.requests import (
     DuplicateReceipt,
     IngestConfig,
     PurchaseOutcome,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 
 from ledger.model import add_months
-from sync.purchase_records import (
+from sync.purchases.records import (
     PurchaseItemRecord,
     PurchaseRecord,
     item_from_row,

@@ -1,8 +1,9 @@
-"""Recording an offline batch of purchases a run at a time.
+"""Recording purchases a run at a time: one purchase is a run of one.
 
-``record_purchase_run`` answers for a run of purchases what ``record_purchase`` answers for
-each of them one after another, in one transaction and a fixed number of statements: one
-read each of the receipts already stored and of the buyers, the stores, the members' locks
+``record_purchase_run`` answers a run of purchases as if each were recorded alone, one
+after another, in one transaction and a fixed number of statements: one
+read each of the receipts already stored and of the buyers (those named by identities
+resolved together: ``sync.purchases.buyers``), the stores, the members' locks
 and their tiers, then the ledger's ``post_batch`` (every anti-fraud rule, in its batch
 form), one INSERT for the purchases and one for their items, the tier upgrades and one
 INSERT for the events. A purchase refused (bad input, unknown member, a receipt claimed
@@ -13,15 +14,15 @@ transaction holds and leaves the others (all of a buyer's, so each buyer's purch
 their order) for the caller's next transaction: concurrent batches sharing a few members
 then queue only for those.
 
-``plan_runs`` cuts a batch into runs and the purchases that go one by one: those naming
-identities (which may enrol or link a member), those dated at or after ``now`` (an upgrade
-in the run would price them), and a receipt repeated in the batch (which replays the first).
+``plan_runs`` cuts a batch into runs and the purchases that go alone (runs of one): those
+dated at or after ``now`` (an upgrade in the run would price them), and a receipt repeated
+in the batch (which replays the first).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -34,23 +35,28 @@ from identity.errors import MemberNotFound as UnknownMember
 from identity.hooks import hooks
 from identity.lookup import active_member_ids
 from ledger.batch_posting import BatchOperation, post_batch
+from ledger.benefits.rules import Basket, BasketLine
+from ledger.benefits.till import Claimed, claim_coupons, redeem_claimed, redeemed_by_purchase
 from ledger.checks import ACCEPTED
 from ledger.entries import Account
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.multirow import MultiRowInsert
 from ledger.posting import PostingResult, lock_members
-from sync.purchase_pricing import (
+from sync.purchases.buyers import known_buyers, note_buyer_identities, resolve_buyers
+from sync.purchases.pricing import (
     PricedPurchase,
     ToPrice,
     load_pricing,
     price_purchases,
     store_breakdowns,
+    with_coupons,
 )
-from sync.purchase_queries import purchases_by_receipts
-from sync.purchase_records import PurchaseRecord, purchase_from_row
-from sync.purchase_requests import (
+from sync.purchases.queries import purchases_by_receipts
+from sync.purchases.records import PurchaseRecord, purchase_from_row
+from sync.purchases.requests import (
     IngestConfig,
+    InvalidPurchase,
     PurchaseError,
     PurchaseOutcome,
     PurchaseRequest,
@@ -58,7 +64,7 @@ from sync.purchase_requests import (
     content_hash,
     validate_purchase,
 )
-from sync.purchase_rows import (
+from sync.purchases.rows import (
     earn_entry,
     fraud_facts,
     insert_items,
@@ -80,18 +86,18 @@ class RunNotJudgeable(Exception):
 
 
 def plan_runs(requests: Sequence[PurchaseRequest], *, now: datetime) -> list[list[int]]:
-    """The batch's positions in groups, in order: a group of two or more is a run, a group
-    of one goes through ``record_purchase``."""
+    """The batch's positions in groups, in order: each group is a run."""
     groups: list[list[int]] = []
     run: list[int] = []
     receipts: set[tuple[str, str]] = set()
     for n, request in enumerate(requests):
         receipt = (request.store_id.strip(), request.receipt_no.strip())
+        # A purchase using coupons goes alone: its coupons are claimed in its own transaction.
         alone = (
-            bool(request.identities)
-            or request.occurred_at.tzinfo is None
+            request.occurred_at.tzinfo is None
             or request.occurred_at >= now
             or receipt in receipts
+            or bool(request.coupon_codes)
         )
         if alone:
             if run:
@@ -112,6 +118,8 @@ async def record_purchase_run(
     *,
     now: datetime,
     config: IngestConfig,
+    may_enrol: bool = False,
+    actor: str = "",
     skip_busy_members: bool = False,
 ) -> list[Answer | None]:
     """Record a run (see ``plan_runs``) in the caller's transaction; one answer per request,
@@ -135,19 +143,42 @@ async def record_purchase_run(
     buyers = await active_member_ids(
         session, (r.member_id for r in cleaned.values() if r.member_id is not None)
     )
+    named = {n: r for n, r in cleaned.items() if r.member_id is None and r.identities}
+    replayed = {n: r for n, r in named.items() if (r.store_id, r.receipt_no) in stored}
+    known = await known_buyers(session, replayed, config.identity) if replayed else {}
+    resolved = (
+        await resolve_buyers(
+            session,
+            {n: r for n, r in named.items() if n not in replayed},
+            may_enrol=may_enrol,
+            actor=actor,
+            now=now,
+            config=config.identity,
+        )
+        if len(named) > len(replayed)
+        else {}
+    )
     fresh: dict[int, int | None] = {}
     for n, request in cleaned.items():
-        buyer = buyers.get(request.member_id) if request.member_id is not None else None
+        buyer = buyers.get(request.member_id) if request.member_id is not None else known.get(n)
         earlier = stored.get((request.store_id, request.receipt_no))
         if earlier is not None:
-            answers[n] = replay(earlier, request, buyer)
+            answers[n] = await _replayed(session, earlier, request, buyer)
         elif request.member_id is not None and buyer is None:
             answers[n] = UnknownMember(f"no active member {request.member_id}", field=("memberId",))
+        elif isinstance(found := resolved.get(n), IdentityError):
+            answers[n] = found
         else:
-            fresh[n] = buyer
+            fresh[n] = buyer if request.member_id is not None else found
     if fresh:
         recorded = await _record_fresh(
-            session, cleaned, fresh, now=now, config=config, skip_busy=skip_busy_members
+            session,
+            cleaned,
+            fresh,
+            now=now,
+            config=config,
+            skip_busy=skip_busy_members,
+            actor=actor,
         )
         for n, outcome in recorded.items():
             answers[n] = outcome
@@ -181,6 +212,7 @@ async def _record_fresh(
     now: datetime,
     config: IngestConfig,
     skip_busy: bool,
+    actor: str,
 ) -> dict[int, PurchaseOutcome]:
     """Store the run's new purchases, those of busy buyers aside when ``skip_busy``; the
     checks see them in input order."""
@@ -190,7 +222,8 @@ async def _record_fresh(
     }
     stores = await ensure_stores(session, {f.request.store_id for f in fresh.values()}, now=now)
     members = sorted({f.buyer for f in fresh.values() if f.buyer is not None})
-    # The members' purchases queue here, as in record_purchase (or leave the busy ones be).
+    # One member's purchases queue here: velocity, tiers and points see each other (or
+    # leave the busy ones be).
     accounts = await lock_members(session, members, skip_busy=skip_busy) if members else {}
     if len(accounts) < len(members):
         fresh = {n: f for n, f in fresh.items() if f.buyer is None or f.buyer in accounts}
@@ -200,6 +233,13 @@ async def _record_fresh(
     codes = await tiers_at(session, [(f.buyer, f.request.occurred_at) for f in bought])
     for f, code in zip(bought, codes, strict=True):
         f.tier_code = code
+    claimed: dict[int, list[Claimed]] = {}
+    for n, f in fresh.items():
+        if f.request.coupon_codes:
+            if f.buyer is None:
+                raise InvalidPurchase("coupons are used by a member", field=("couponCodes",))
+            basket = basket_of(f.request, f.buyer)
+            claimed[n] = await claim_coupons(session, f.request.coupon_codes, basket, now)
     pricing = await load_pricing(
         session, config, since=min(f.request.occurred_at for f in fresh.values())
     )
@@ -209,9 +249,12 @@ async def _record_fresh(
         [ToPrice(f.request, f.buyer, f.tier_code) for f in fresh.values()],
         config=config,
     )
-    for f, earning in zip(fresh.values(), priced, strict=True):
+    for (n, f), earning in zip(fresh.items(), priced, strict=True):
         f.city = stores[f.request.store_id].city
-        f.earning = earning
+        multipliers = [
+            (c.coupon.code, c.points_multiplier) for c in claimed.get(n, ()) if c.points_multiplier
+        ]
+        f.earning = with_coupons(earning, multipliers) if multipliers else earning
     if bought:
         await _post_points(session, bought, accounts, now=now, config=config)
     records = await _insert_purchases(
@@ -223,7 +266,24 @@ async def _record_fresh(
         for row in item_rows(record.id, f.buyer, f.request)
     ]
     await insert_items(session, items)
-    await store_breakdowns(session, [(r.id, e) for r, e in zip(records, priced, strict=True)])
+    await store_breakdowns(
+        session,
+        [(r.id, f.earning) for f, r in zip(fresh.values(), records, strict=True) if f.earning],
+    )
+    redeemed = {
+        n: await redeem_claimed(session, claimed[n], purchase_id=record.id, now=now, actor=actor)
+        for (n, f), record in zip(fresh.items(), records, strict=True)
+        if n in claimed
+    }
+    await note_buyer_identities(
+        session,
+        [
+            (record.id, f.request.identities)
+            for f, record in zip(fresh.values(), records, strict=True)
+            if f.request.identities and f.buyer is not None
+        ],
+        config.identity,
+    )
     completed = {
         r.member_id for r in records if r.member_id is not None and r.status == "COMPLETED"
     }
@@ -231,9 +291,40 @@ async def _record_fresh(
         await upgrade_after_purchases(session, completed, now=now, programme=pricing.programme)
     await hooks.publish_many(session, [recorded_event(r) for r in records])
     return {
-        n: PurchaseOutcome(record, f.posted.decision if f.posted is not None else ACCEPTED)
+        n: PurchaseOutcome(
+            record,
+            f.posted.decision if f.posted is not None else ACCEPTED,
+            coupons=tuple(
+                replace(c, coupon=r)
+                for c, r in zip(claimed.get(n, ()), redeemed.get(n, ()), strict=True)
+            ),
+        )
         for (n, f), record in zip(fresh.items(), records, strict=True)
     }
+
+
+def basket_of(request: PurchaseRequest, member_id: int) -> Basket:
+    """The purchase as its coupons see it."""
+    return Basket(
+        member_id=member_id,
+        store_id=request.store_id,
+        channel=request.channel.value,
+        amount=request.amount,
+        lines=tuple(BasketLine(i.sku, i.category, i.quantity, i.unit_price) for i in request.items),
+    )
+
+
+async def _replayed(
+    session: AsyncSession, earlier: PurchaseRecord, request: PurchaseRequest, buyer: int | None
+) -> Answer:
+    """The first answer again, with the coupons it redeemed (a replay redeems nothing)."""
+    answer = replay(earlier, request, buyer)
+    if isinstance(answer, PurchaseOutcome) and earlier.member_id is not None:
+        used = await redeemed_by_purchase(
+            session, earlier.id, basket_of(request, earlier.member_id)
+        )
+        answer = replace(answer, coupons=tuple(used))
+    return answer
 
 
 async def _post_points(

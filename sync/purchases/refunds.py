@@ -21,14 +21,14 @@ from ledger.benefits.till import return_coupons
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import lock_members, post_entries
-from sync.purchase_records import PurchaseRecord, purchase_from_row
-from sync.purchase_requests import (
+from sync.purchases.records import PurchaseRecord, purchase_from_row
+from sync.purchases.requests import (
     FUTURE_TOLERANCE,
     InvalidPurchase,
     PurchaseError,
     ReceiptRecordedConcurrently,
 )
-from sync.purchase_tables import purchases
+from sync.purchases.tables import purchases
 
 
 class PurchaseNotFound(PurchaseError):

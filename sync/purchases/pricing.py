@@ -29,7 +29,7 @@ from ledger.promotion_rules import (
     price_purchase,
 )
 from ledger.rule_store import Execute, StoredRules, current_rules
-from sync.purchase_requests import IngestConfig, PurchaseRequest
+from sync.purchases.requests import IngestConfig, PurchaseRequest
 from sync.tiers import COUNTED, TierProgramme, programme_of
 
 

@@ -9,7 +9,7 @@ refunds of the restored member's purchases.
 - A refund recorded while the merge stood clawed back from the survivor, then holding the
   purchase; the clawback follows the purchase (``ledger.merges.transfer_clawbacks``).
 
-Runs after ``sync.purchase_subscriptions`` has returned the purchases the merge moved.
+Runs after ``sync.purchases.subscriptions`` has returned the purchases the merge moved.
 """
 
 from __future__ import annotations

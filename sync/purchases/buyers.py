@@ -1,0 +1,245 @@
+"""Who bought: a batch's buyers resolved together, and the identities they were named by.
+
+A till names its customer by a card or a phone, a shop by an account or a UnionID. All
+identities of a batch are normalised, locked (the advisory locks ``identify`` takes, in key
+order) and looked up in one statement each. Then, per purchase:
+
+- every identity known and held by one ACTIVE member (row-locked): that member, the
+  identities marked seen together;
+- no identity known: a newcomer, enrolled with the batch's other newcomers in a fixed
+  number of statements (``identity.enrolment``); purchases naming exactly the same
+  identities are one newcomer;
+- anything else (an identity tying two members, a new identity for a known member, an
+  identity another purchase of the batch also names differently, a member merged away):
+  ``identify`` with its full rules, in input order, in the same transaction. Purchases
+  sharing an identity or a member with such a one go the same way, so order holds.
+
+Each purchase's answer is what ``identify`` would answer it: its member, or the error
+(a conflict opens no review case, as the purchase's transaction would have rolled back).
+
+A till that names the buyer by a card while that card's member is merged into another
+records the purchase on the survivor; should the merge be undone, the purchase belongs to
+the member whose card it was (``sync.purchases.unmerge_returns``): each purchase notes the
+identities it was named by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.enrolment import Newcomer, enrol_newcomers
+from identity.errors import IdentityConflict, IdentityError, InvalidIdentity, MemberNotFound
+from identity.link import mark_seen
+from identity.lookup import identities_by_keys, lock_identities, lock_members
+from identity.model import (
+    IdentityClaim,
+    IdentityConfig,
+    IdentityKey,
+    MemberStatus,
+    RawIdentity,
+    normalise,
+    normalise_claims,
+)
+from identity.records import IdentityRecord
+from identity.resolve import Outcome, identify
+from sync.purchases.requests import PurchaseRequest
+
+#: A purchase's buyer, or why it has none it may be recorded on.
+Buyer = int | IdentityError
+
+
+def _keys(identities: Sequence[RawIdentity], config: IdentityConfig) -> list[IdentityKey]:
+    """The identities that normalise, in order (a purchase's note skips the others)."""
+    keys = []
+    for raw in identities:
+        try:
+            keys.append(normalise(raw, region=config.phone_region))
+        except InvalidIdentity:
+            continue
+    return keys
+
+
+async def known_buyers(
+    session: AsyncSession, requests: Mapping[int, PurchaseRequest], config: IdentityConfig
+) -> dict[int, int | None]:
+    """Each purchase's buyer by its identities as things stand, writing nothing (to compare
+    with a stored receipt): the member of its first identity that is known."""
+    keys = {n: _keys(r.identities, config) for n, r in requests.items()}
+    held = await identities_by_keys(session.execute, (k for ks in keys.values() for k in ks))
+    return {n: next((held[k].member_id for k in ks if k in held), None) for n, ks in keys.items()}
+
+
+async def resolve_buyers(
+    session: AsyncSession,
+    requests: Mapping[int, PurchaseRequest],
+    *,
+    may_enrol: bool,
+    actor: str,
+    now: datetime,
+    config: IdentityConfig,
+) -> dict[int, Buyer]:
+    """The buyer of each purchase naming identities (see the module's docstring)."""
+    answers: dict[int, Buyer] = {}
+    claims: dict[int, list[IdentityClaim]] = {}
+    for n, request in requests.items():
+        try:
+            claims[n] = normalise_claims(request.identities, region=config.phone_region)
+        except InvalidIdentity as error:
+            answers[n] = error
+    every_key = {c.key for cs in claims.values() for c in cs}
+    await lock_identities(session, every_key)
+    held = await identities_by_keys(session.execute, every_key)
+    owners = await lock_members(session, {r.member_id for r in held.values()})
+
+    matched: dict[int, int] = {}
+    newcomers: dict[frozenset[IdentityClaim], list[int]] = {}
+    involved: list[int] = []
+    for n, cs in claims.items():
+        members = {held[c.key].member_id for c in cs if c.key in held}
+        if not members:
+            newcomers.setdefault(frozenset(cs), []).append(n)
+        elif (
+            len(members) == 1
+            and all(c.key in held for c in cs)
+            and all(held[c.key].verified or not c.verified for c in cs)
+            and (owner := owners.get(next(iter(members)))) is not None
+            and owner.status is MemberStatus.ACTIVE
+        ):
+            matched[n] = next(iter(members))
+        else:
+            involved.append(n)
+    # A key in two newcomers' different sets ties them: identify decides, in order.
+    by_key: dict[IdentityKey, set[frozenset[IdentityClaim]]] = {}
+    for group in newcomers:
+        for claim in group:
+            by_key.setdefault(claim.key, set()).add(group)
+    for groups in by_key.values():
+        if len(groups) > 1:
+            for group in groups:
+                involved.extend(newcomers.pop(group, []))
+    _close_over(involved, matched, newcomers, claims, held)
+
+    if matched:
+        seen = {held[c.key].id: (held[c.key], c.verified) for n in matched for c in claims[n]}
+        first = requests[next(iter(matched))]
+        await mark_seen(session, seen=seen.values(), channel=first.channel, now=now, config=config)
+        answers.update(matched)
+    if newcomers:
+        if may_enrol:
+            groups = list(newcomers.items())
+            made = await enrol_newcomers(
+                session,
+                [Newcomer(tuple(g), requests[ns[0]].channel) for g, ns in groups],
+                now=now,
+                config=config,
+            )
+            for (_, ns), member in zip(groups, made, strict=True):
+                answers.update(dict.fromkeys(ns, member.id))
+        else:
+            for ns in newcomers.values():
+                for n in ns:
+                    answers[n] = MemberNotFound(
+                        "no member holds these identities", field=("identities",)
+                    )
+    for n in sorted(involved):
+        answers[n] = await _identify(
+            session, requests[n], may_enrol=may_enrol, actor=actor, now=now, config=config
+        )
+    return answers
+
+
+def _close_over(
+    involved: list[int],
+    matched: dict[int, int],
+    newcomers: dict[frozenset[IdentityClaim], list[int]],
+    claims: Mapping[int, Sequence[IdentityClaim]],
+    held: Mapping[IdentityKey, IdentityRecord],
+) -> None:
+    """Move to ``involved`` every purchase sharing an identity or a member with one there
+    (what ``identify`` does to one may change what the other is answered)."""
+    keys: set[IdentityKey] = set()
+    members: set[int] = set()
+    done = 0
+    while done < len(involved):
+        for n in involved[done:]:
+            keys.update(c.key for c in claims[n])
+            members.update(held[c.key].member_id for c in claims[n] if c.key in held)
+        done = len(involved)
+        for n, member in list(matched.items()):
+            if member in members or any(c.key in keys for c in claims[n]):
+                del matched[n]
+                involved.append(n)
+        for group in list(newcomers):
+            if any(c.key in keys for c in group):
+                involved.extend(newcomers.pop(group))
+
+
+async def _identify(
+    session: AsyncSession,
+    request: PurchaseRequest,
+    *,
+    may_enrol: bool,
+    actor: str,
+    now: datetime,
+    config: IdentityConfig,
+) -> Buyer:
+    """``identify`` with its full rules; what it wrote is undone when the purchase is
+    refused, as the purchase's own transaction would have been."""
+    savepoint = await session.begin_nested()
+    try:
+        # identify's errors already name their place under ``identities``.
+        result = await identify(
+            session,
+            identities=request.identities,
+            channel=request.channel,
+            create_if_missing=may_enrol,
+            actor=actor,
+            now=now,
+            config=config,
+        )
+    except IdentityError as error:
+        await savepoint.rollback()
+        return error
+    if result.outcome is Outcome.CONFLICT or result.member is None:
+        await savepoint.rollback()
+        return IdentityConflict(
+            "these identities belong to different members; an operator reviews them",
+            field=("identities",),
+        )
+    await savepoint.commit()
+    return result.member.id
+
+
+_NOTE = text(
+    "INSERT INTO purchase_buyer_identities (purchase_id, identity_ids)"
+    " SELECT k.purchase_id, array_agg(DISTINCT i.id ORDER BY i.id) FROM unnest("
+    " CAST(:purchases AS bigint[]), CAST(:types AS text[]), CAST(:namespaces AS text[]),"
+    " CAST(:values AS text[])) AS k(purchase_id, type, namespace, value)"
+    " JOIN member_identities i ON i.type = k.type"
+    "  AND i.namespace IS NOT DISTINCT FROM k.namespace AND i.value = k.value"
+    " GROUP BY k.purchase_id ORDER BY k.purchase_id ON CONFLICT DO NOTHING"
+)
+
+
+async def note_buyer_identities(
+    session: AsyncSession,
+    notes: Sequence[tuple[int, Sequence[RawIdentity]]],
+    config: IdentityConfig,
+) -> None:
+    """Note, for each (purchase, identities), the identities its buyer was named by."""
+    rows = [(purchase, key) for purchase, raws in notes for key in _keys(raws, config)]
+    if not rows:
+        return
+    await session.execute(
+        _NOTE,
+        {
+            "purchases": [p for p, _ in rows],
+            "types": [k.type.value for _, k in rows],
+            "namespaces": [k.namespace for _, k in rows],
+            "values": [k.value for _, k in rows],
+        },
+    )

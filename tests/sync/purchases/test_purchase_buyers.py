@@ -1,0 +1,159 @@
+"""Tills name their buyers by phone: a batch resolves them together, in a fixed number of
+statements; tills and identify calls racing on new phones end with one member per phone."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from hub.app import create_app
+from hub.database import create_engine
+from tests.api.members_graphql import IDENTIFY, created_member, phone
+from tests.api.purchases_graphql import RECORD_BATCH, purchase_input
+from tests.conftest import START
+from tests.graphql_client import GraphQLClient
+from tests.statements import counted_statements
+
+TILLS = 8
+CONNECTIONS = 20
+PEOPLE = 60
+PER_TILL = 40
+IDENTIFY_CALLS = 40
+
+
+@pytest.fixture
+async def burst(
+    settings, database_url, redis, clock, new_key
+) -> AsyncIterator[Callable[..., Awaitable[GraphQLClient]]]:
+    """Clients of an app with its own pool: each call runs on its own connection."""
+    engine = create_engine(database_url, pool_size=CONNECTIONS, max_overflow=0)
+    app = create_app(settings, engine=engine, redis=redis, clock=clock)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hub"
+        ) as http:
+
+            async def client(kind: str, **options: Any) -> GraphQLClient:
+                return GraphQLClient(http, await new_key(kind, **options))
+
+            yield client
+    finally:
+        await app.state.hub.reads.close()
+        await engine.dispose()
+
+
+def number(person: int) -> str:
+    return f"1390013{person:04d}"
+
+
+async def test_tills_and_identify_racing_on_new_phones_end_with_one_member_per_phone(burst, engine):
+    rng = random.Random(8)
+    tills = [await burst("pos", store=f"S{t:03d}") for t in range(TILLS)]
+    admin = await burst("admin", name="ops")
+    batches = []
+    for t in range(TILLS):
+        # Overlapping people across tills, some twice within a till's batch.
+        people = [rng.randrange(PEOPLE) for _ in range(PER_TILL)]
+        batches.append(
+            [
+                purchase_input(
+                    f"R{t}-{n}",
+                    "88.00",
+                    store=f"S{t:03d}",
+                    at=START - timedelta(hours=1, minutes=n),
+                    identities=[phone(number(p))],
+                )
+                for n, p in enumerate(people)
+            ]
+        )
+    sent = [
+        till.data(RECORD_BATCH, inputs=batch) for till, batch in zip(tills, batches, strict=True)
+    ]
+    identified = [
+        admin.data(IDENTIFY, input={"identities": [phone(number(p))], "channel": "WEB"})
+        for p in (rng.randrange(PEOPLE) for _ in range(IDENTIFY_CALLS))
+    ]
+
+    answers = await asyncio.gather(*sent, *identified)
+
+    recorded = [a for data in answers[:TILLS] for a in data["recordPurchases"]]
+    assert all(a["userErrors"] == [] for a in recorded)
+    assert len(recorded) == TILLS * PER_TILL
+    assert all(data["identify"]["userErrors"] == [] for data in answers[TILLS:])
+    async with engine.connect() as conn:
+        owners = (
+            await conn.execute(
+                text(
+                    "SELECT i.value, count(DISTINCT i.member_id) AS members,"
+                    " bool_and(m.status = 'ACTIVE') AS active"
+                    " FROM member_identities i JOIN members m ON m.id = i.member_id"
+                    " WHERE i.type = 'PHONE' GROUP BY i.value"
+                )
+            )
+        ).all()
+        members = (await conn.execute(text("SELECT count(*) FROM members"))).scalar_one()
+        strays = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM purchases p WHERE p.member_id IS NULL OR NOT EXISTS"
+                    " (SELECT 1 FROM member_identities i WHERE i.member_id = p.member_id)"
+                )
+            )
+        ).scalar_one()
+    assert all(row.members == 1 and row.active for row in owners)
+    assert members == len(owners)
+    assert strays == 0
+
+
+def _by_phone(tag: str, people: range) -> list[dict[str, Any]]:
+    return [
+        purchase_input(
+            f"{tag}-{p}",
+            f"{20 + p}.00",
+            at=START - timedelta(hours=3, minutes=p),
+            identities=[phone(number(p))],
+        )
+        for p in people
+    ]
+
+
+async def test_a_batch_by_phone_of_100_costs_the_statements_of_a_batch_of_10(admin, engine, app):
+    for p in range(100):
+        await created_member(admin, "POS", phone(number(p)))
+
+    with counted_statements(engine, app.state.hub.reads) as ten:
+        small = await admin.data(RECORD_BATCH, inputs=_by_phone("T", range(10)))
+    with counted_statements(engine, app.state.hub.reads) as hundred:
+        large = await admin.data(RECORD_BATCH, inputs=_by_phone("H", range(100)))
+
+    answers = small["recordPurchases"] + large["recordPurchases"]
+    assert [a["purchase"]["status"] for a in answers] == ["COMPLETED"] * 110
+    assert len(hundred) == len(ten)
+
+
+async def test_new_buyers_named_twice_in_a_batch_are_one_member_each(admin, engine):
+    batch = _by_phone("A", range(5)) + _by_phone("B", range(5))
+
+    answers = (await admin.data(RECORD_BATCH, inputs=batch))["recordPurchases"]
+
+    assert all(a["userErrors"] == [] and not a["replayed"] for a in answers)
+    async with engine.connect() as conn:
+        members = (await conn.execute(text("SELECT count(*) FROM members"))).scalar_one()
+        per_member = (
+            (
+                await conn.execute(
+                    text("SELECT count(*) FROM purchases GROUP BY member_id ORDER BY member_id")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert members == 5
+    assert per_member == [2] * 5
