@@ -14,7 +14,14 @@ import strawberry
 
 from hub.api.member_types import Channel, MemberObject, may_read_member, member_object
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.api.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from hub.ids import encode_id
 from hub.permissions import ForbiddenError, require_scope
 from hub.principal import Scope
@@ -173,16 +180,11 @@ def coupon_object(coupon: model.Coupon, now: datetime) -> CouponObject:
     )
 
 
-@strawberry.type
-class CouponEdge:
-    node: CouponObject
-    cursor: str
+CouponEdge = Edge[CouponObject]
 
 
 @strawberry.type
-class CouponConnection:
-    edges: list[CouponEdge]
-    page_info: PageInfo
+class CouponConnection(Connection[CouponObject]):
     total_count: int
 
 

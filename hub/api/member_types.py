@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo
+from hub.api.pagination import Connection, Edge
 from hub.api.points_types import PointsAccount, member_points
 from hub.ids import encode_id
 from hub.loaders import Loaded
@@ -252,16 +252,11 @@ def merge_object(record: MergeRecord) -> MergeObject:
     )
 
 
-@strawberry.type
-class MemberEdge:
-    node: MemberObject
-    cursor: str
+MemberEdge = Edge[MemberObject]
 
 
 @strawberry.type
-class MemberConnection:
-    edges: list[MemberEdge]
-    page_info: PageInfo
+class MemberConnection(Connection[MemberObject]):
     total_count: int
 
 

@@ -14,7 +14,14 @@ import strawberry
 from graphql import GraphQLError
 
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.api.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from hub.ids import encode_id
 from hub.loaders import Loaded, load_then
 from hub.permissions import ForbiddenError, allowed
@@ -89,16 +96,12 @@ def ledger_entry_object(entry: Entry) -> LedgerEntryObject:
     )
 
 
-@strawberry.type
-class LedgerEntryEdge:
-    node: LedgerEntryObject
-    cursor: str
+LedgerEntryEdge = Edge[LedgerEntryObject]
 
 
 @strawberry.type
-class LedgerEntryConnection:
-    edges: list[LedgerEntryEdge]
-    page_info: PageInfo
+class LedgerEntryConnection(Connection[LedgerEntryObject]):
+    """A page of LedgerEntry edges."""
 
 
 @strawberry.type
