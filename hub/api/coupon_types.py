@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.api.enums import CouponStatus
 from hub.api.member_types import Channel, MemberObject, may_read_member, member_object
 from hub.api.node import Node, node_loader
 from hub.api.pagination import (
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from hub.api.purchase_types import PurchaseObject
 
 CouponKind = strawberry.enum(model.CouponKind, name="CouponKind")
-CouponStatus = strawberry.enum(model.CouponStatus, name="CouponStatus")
 
 CURSOR_KIND = "Coupon"
 

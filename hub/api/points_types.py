@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from graphql import GraphQLError
 
+from hub.api.enums import Channel
 from hub.api.node import Node, node_loader
 from hub.api.pagination import (
     Connection,
@@ -33,7 +34,6 @@ from ledger.model import LedgerEntry as Entry
 from ledger.queries import HistoryQuery, expiring_within
 
 if TYPE_CHECKING:
-    from hub.api.member_types import Channel
     from hub.api.purchase_types import FraudReviewObject
 
 LedgerEntryKind = strawberry.enum(EntryKind, name="LedgerEntryKind")
@@ -58,7 +58,7 @@ class LedgerEntryObject(Node):
     amount: int = strawberry.field(description="Signed: positive credits, negative debits.")
     balance_after: int
     # Lazy: the Member type (in member_types) refers to PointsAccount here.
-    channel: Annotated[Channel, strawberry.lazy("hub.api.member_types")]
+    channel: Channel
     store_id: strawberry.ID | None
     reference: str | None
     reason: str | None
