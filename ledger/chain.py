@@ -26,8 +26,8 @@ import orjson
 def canonical_time(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    # The same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), at a fraction of its cost: every
-    # entry hashes two or three of these.
+    # The same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), which stored hashes were made of;
+    # isoformat because every entry hashes two or three of these and strftime is the slower.
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
@@ -73,7 +73,8 @@ def canonical_entry(
         "store_id": store_id,
     }
     # Byte for byte what json.dumps(sort_keys=True, separators=(",", ":"),
-    # ensure_ascii=False) writes, checked for every code point; a tenth of its cost.
+    # ensure_ascii=False) writes (a test checks every code point), so old hashes still
+    # verify; orjson because this runs for every entry written.
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 

@@ -170,8 +170,8 @@ _LOTS = MultiRowInsert("points_lots", _LOT_COLUMNS)
 
 async def insert_entries(session: AsyncSession, rows: list[dict[str, Any]]) -> list[LedgerEntry]:
     """Insert ``compose_entry`` rows in one statement; the entries stored, in the rows' order."""
-    # Only the ids come back: the rest is what was sent, and decoding it again was about
-    # a tenth of a purchase batch's CPU.
+    # Only the ids come back: the rest is what was sent, and decoding it again would cost a
+    # purchase batch CPU for nothing.
     ids = {(r.member_id, r.seq): r.id for r in await _ENTRIES.execute(session, rows)}
     return [_stored_entry(row, ids[(row["member_id"], row["seq"])]) for row in rows]
 

@@ -12,9 +12,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.api.enums import CouponStatus
 from hub.api.member_types import Channel, MemberObject, may_read_member, member_object
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.api.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from hub.ids import encode_id
 from hub.permissions import ForbiddenError, require_scope
 from hub.principal import Scope
@@ -28,7 +36,6 @@ if TYPE_CHECKING:
     from hub.api.purchase_types import PurchaseObject
 
 CouponKind = strawberry.enum(model.CouponKind, name="CouponKind")
-CouponStatus = strawberry.enum(model.CouponStatus, name="CouponStatus")
 
 CURSOR_KIND = "Coupon"
 
@@ -173,16 +180,11 @@ def coupon_object(coupon: model.Coupon, now: datetime) -> CouponObject:
     )
 
 
-@strawberry.type
-class CouponEdge:
-    node: CouponObject
-    cursor: str
+CouponEdge = Edge[CouponObject]
 
 
 @strawberry.type
-class CouponConnection:
-    edges: list[CouponEdge]
-    page_info: PageInfo
+class CouponConnection(Connection[CouponObject]):
     total_count: int
 
 

@@ -9,7 +9,14 @@ import strawberry
 
 from hub.api.member_types import MemberObject, member_object
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.api.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from hub.ids import encode_id
 from hub.permissions import ForbiddenError, requires
 from hub.principal import Scope
@@ -77,16 +84,12 @@ async def load_identity_review_node(info: strawberry.Info, key: str) -> Identity
     return await identity_review(info, int(key))
 
 
-@strawberry.type
-class IdentityReviewEdge:
-    node: IdentityReviewObject
-    cursor: str
+IdentityReviewEdge = Edge[IdentityReviewObject]
 
 
 @strawberry.type
-class IdentityReviewConnection:
-    edges: list[IdentityReviewEdge]
-    page_info: PageInfo
+class IdentityReviewConnection(Connection[IdentityReviewObject]):
+    """A page of IdentityReview edges."""
 
 
 @strawberry.type

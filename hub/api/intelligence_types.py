@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from hub.api.enums import LifecycleStage as LifecycleStage  # re-exported for other areas
+from hub.api.enums import RfmSegment
 from hub.api.node import Node, node_loader
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from hub.ids import encode_id
@@ -22,43 +24,6 @@ if TYPE_CHECKING:
 
 ConditionField = strawberry.enum(rules.Field, name="ConditionField")
 Operator = strawberry.enum(rules.Operator, name="Operator")
-
-
-@strawberry.enum
-class RfmSegment(enum.Enum):
-    IMPORTANT_VALUE = strawberry.enum_value(
-        "IMPORTANT_VALUE", description="重要价值: recent, frequent, high spend."
-    )
-    IMPORTANT_DEVELOP = strawberry.enum_value(
-        "IMPORTANT_DEVELOP", description="重要发展: recent, infrequent, high spend."
-    )
-    IMPORTANT_KEEP = strawberry.enum_value(
-        "IMPORTANT_KEEP", description="重要保持: not recent, frequent, high spend."
-    )
-    IMPORTANT_RETAIN = strawberry.enum_value(
-        "IMPORTANT_RETAIN", description="重要挽留: not recent, infrequent, high spend."
-    )
-    GENERAL_VALUE = strawberry.enum_value(
-        "GENERAL_VALUE", description="一般价值: recent, frequent, low spend."
-    )
-    GENERAL_DEVELOP = strawberry.enum_value(
-        "GENERAL_DEVELOP", description="一般发展: recent, infrequent, low spend."
-    )
-    GENERAL_KEEP = strawberry.enum_value(
-        "GENERAL_KEEP", description="一般保持: not recent, frequent, low spend."
-    )
-    GENERAL_RETAIN = strawberry.enum_value(
-        "GENERAL_RETAIN", description="一般挽留: not recent, infrequent, low spend."
-    )
-
-
-@strawberry.enum
-class LifecycleStage(enum.Enum):
-    PROSPECT = strawberry.enum_value("PROSPECT", description="Registered, no purchase yet.")
-    NEW = strawberry.enum_value("NEW", description="First purchase within the new-member window.")
-    ACTIVE = "ACTIVE"
-    DORMANT = "DORMANT"
-    CHURNED = "CHURNED"
 
 
 @strawberry.enum

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
 from hub.api.direct_inputs import direct_input
+from hub.api.enums import LifecycleStage, RfmSegment
 from hub.api.member_types import Channel, Gender, IdentityType
 from hub.settings import Settings, built_per_settings
 from identity.model import IdentityConfig, MergeRules, RawIdentity
-
-if TYPE_CHECKING:
-    from hub.api.intelligence_types import LifecycleStage, RfmSegment
 
 
 @direct_input
@@ -83,12 +81,8 @@ class MemberFilter:
     tier_code: str | None = strawberry.UNSET
     tag_id: strawberry.ID | None = strawberry.UNSET
     segment_id: strawberry.ID | None = strawberry.UNSET
-    lifecycle: Annotated[LifecycleStage, strawberry.lazy("hub.api.intelligence_types")] | None = (
-        strawberry.UNSET
-    )
-    rfm_segment: Annotated[RfmSegment, strawberry.lazy("hub.api.intelligence_types")] | None = (
-        strawberry.UNSET
-    )
+    lifecycle: LifecycleStage | None = strawberry.UNSET
+    rfm_segment: RfmSegment | None = strawberry.UNSET
     registered_channel: Channel | None = strawberry.UNSET
 
 

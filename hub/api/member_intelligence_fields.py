@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
+from hub.api.enums import LifecycleStage
 from hub.api.intelligence_types import (
-    LifecycleStage,
     MemberTag,
     SegmentObject,
     TagSource,

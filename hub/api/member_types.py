@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.api.enums import Channel, CouponStatus, LifecycleStage
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo
+from hub.api.pagination import Connection, Edge
 from hub.api.points_types import PointsAccount, member_points
 from hub.ids import encode_id
 from hub.loaders import Loaded
@@ -25,12 +26,11 @@ from identity.resolve import Outcome
 
 if TYPE_CHECKING:
     from hub.api.campaign_types import CampaignTouchObject, ConsentObject
-    from hub.api.coupon_types import CouponConnection, CouponStatus
-    from hub.api.intelligence_types import LifecycleStage, MemberTag, Rfm, SegmentObject
+    from hub.api.coupon_types import CouponConnection
+    from hub.api.intelligence_types import MemberTag, Rfm, SegmentObject
     from hub.api.purchase_types import MemberStats, MemberTier, PurchaseConnection
 
 IdentityType = strawberry.enum(model.IdentityType, name="IdentityType")
-Channel = strawberry.enum(model.Channel, name="Channel")
 MemberStatus = strawberry.enum(model.MemberStatus, name="MemberStatus")
 Gender = strawberry.enum(model.Gender, name="Gender")
 IdentifyOutcome = strawberry.enum(Outcome, name="IdentifyOutcome")
@@ -151,9 +151,7 @@ class MemberObject(Node):
         return None if found is None else rfm_object(found)
 
     @strawberry.field
-    async def lifecycle(
-        self, info: strawberry.Info
-    ) -> Annotated[LifecycleStage, strawberry.lazy("hub.api.intelligence_types")]:
+    async def lifecycle(self, info: strawberry.Info) -> LifecycleStage:
         from hub.api.member_intelligence_fields import member_lifecycle
 
         return await member_lifecycle(info, self.record)
@@ -186,7 +184,7 @@ class MemberObject(Node):
     async def coupons(
         self,
         info: strawberry.Info,
-        status: Annotated[CouponStatus, strawberry.lazy("hub.api.coupon_types")] | None = None,
+        status: CouponStatus | None = None,
         first: int | None = 20,
         after: str | None = None,
     ) -> Annotated[CouponConnection, strawberry.lazy("hub.api.coupon_types")]:
@@ -269,16 +267,11 @@ def merge_object(record: MergeRecord) -> MergeObject:
     )
 
 
-@strawberry.type
-class MemberEdge:
-    node: MemberObject
-    cursor: str
+MemberEdge = Edge[MemberObject]
 
 
 @strawberry.type
-class MemberConnection:
-    edges: list[MemberEdge]
-    page_info: PageInfo
+class MemberConnection(Connection[MemberObject]):
     total_count: int
 
 

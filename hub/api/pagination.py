@@ -1,9 +1,15 @@
-"""Relay connection pieces shared by every list that can grow without bound."""
+"""Relay connection pieces shared by every list that can grow without bound.
+
+``Connection[T]`` and ``Edge[T]`` are strawberry generics: ``Connection[PurchaseObject]`` is
+served as ``PurchaseConnection`` with ``PurchaseEdge`` edges, named after the node type. A
+list that also counts its rows subclasses its specialised connection and adds ``totalCount``.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from typing import Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -31,6 +37,21 @@ class PageInfo:
             has_previous_page=bool(after),
             start_cursor=cursors[0] if cursors else None,
         )
+
+
+T = TypeVar("T")
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    node: T
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
 
 
 def encode_cursor(kind: str, key: int) -> str:

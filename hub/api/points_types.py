@@ -13,8 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from graphql import GraphQLError
 
+from hub.api.enums import Channel
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.api.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    check_page_size,
+    decode_cursor,
+    encode_cursor,
+)
 from hub.ids import encode_id
 from hub.loaders import Loaded, load_then
 from hub.permissions import ForbiddenError, allowed
@@ -26,7 +34,6 @@ from ledger.model import LedgerEntry as Entry
 from ledger.queries import HistoryQuery, expiring_within
 
 if TYPE_CHECKING:
-    from hub.api.member_types import Channel
     from hub.api.purchase_types import FraudReviewObject
 
 LedgerEntryKind = strawberry.enum(EntryKind, name="LedgerEntryKind")
@@ -51,7 +58,7 @@ class LedgerEntryObject(Node):
     amount: int = strawberry.field(description="Signed: positive credits, negative debits.")
     balance_after: int
     # Lazy: the Member type (in member_types) refers to PointsAccount here.
-    channel: Annotated[Channel, strawberry.lazy("hub.api.member_types")]
+    channel: Channel
     store_id: strawberry.ID | None
     reference: str | None
     reason: str | None
@@ -89,16 +96,12 @@ def ledger_entry_object(entry: Entry) -> LedgerEntryObject:
     )
 
 
-@strawberry.type
-class LedgerEntryEdge:
-    node: LedgerEntryObject
-    cursor: str
+LedgerEntryEdge = Edge[LedgerEntryObject]
 
 
 @strawberry.type
-class LedgerEntryConnection:
-    edges: list[LedgerEntryEdge]
-    page_info: PageInfo
+class LedgerEntryConnection(Connection[LedgerEntryObject]):
+    """A page of LedgerEntry edges."""
 
 
 @strawberry.type

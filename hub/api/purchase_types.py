@@ -12,7 +12,7 @@ import strawberry
 from hub.api.intelligence_types import CountByKey
 from hub.api.member_types import Channel
 from hub.api.node import Node, node_loader
-from hub.api.pagination import PageInfo
+from hub.api.pagination import Connection, Edge
 from hub.ids import encode_id
 from hub.permissions import ForbiddenError, allowed
 from hub.principal import Principal, Scope
@@ -130,16 +130,12 @@ async def load_purchase_node(info: strawberry.Info, key: str) -> PurchaseObject 
     return purchase_object(found)
 
 
-@strawberry.type
-class PurchaseEdge:
-    node: PurchaseObject
-    cursor: str
+PurchaseEdge = Edge[PurchaseObject]
 
 
 @strawberry.type
-class PurchaseConnection:
-    edges: list[PurchaseEdge]
-    page_info: PageInfo
+class PurchaseConnection(Connection[PurchaseObject]):
+    """A page of Purchase edges."""
 
 
 @strawberry.type
@@ -245,13 +241,9 @@ async def load_review_node(info: strawberry.Info, key: str) -> FraudReviewObject
     return None if found is None else review_object(found)
 
 
-@strawberry.type
-class FraudReviewEdge:
-    node: FraudReviewObject
-    cursor: str
+FraudReviewEdge = Edge[FraudReviewObject]
 
 
 @strawberry.type
-class FraudReviewConnection:
-    edges: list[FraudReviewEdge]
-    page_info: PageInfo
+class FraudReviewConnection(Connection[FraudReviewObject]):
+    """A page of FraudReview edges."""
