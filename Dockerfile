@@ -7,6 +7,7 @@ COPY hub ./hub
 COPY identity ./identity
 COPY ledger ./ledger
 COPY sync ./sync
+COPY bus ./bus
 RUN pip install . && useradd --system --uid 10001 memberhub
 USER memberhub
 EXPOSE 8000

@@ -21,7 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 # The statement the hub sends for this query (read off PostgreSQL's statement log): the
-# member by identity with its current tier and balances (``hub.member_lookup``).
+# member by identity with its current tier and balances (``hub.loading.member_lookup``).
 LOOKUP = (
     "SELECT members.*, tier.tier_code AS current_tier_code, tier.since AS current_tier_since,"
     " account.lifetime_earned AS account_lifetime_earned,"

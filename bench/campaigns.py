@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from bench.harness import fresh_database
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
 from ledger.model import LedgerConfig
 from sync.campaigns.assignment import evaluate_campaigns
 from sync.campaigns.model import ArmSpec, CampaignSpec, Message, MessageChannel, Trigger

@@ -29,8 +29,8 @@ from sqlalchemy import text
 
 from bench.harness import NO_LIMIT, fresh_database, hub_server
 from hub.clients import create_client
-from hub.database import create_engine, create_session_factory
-from hub.principal import ClientKind
+from hub.db.engine import create_engine, create_session_factory
+from hub.http.principal import ClientKind
 from hub.settings import Settings
 from hub.wiring import intelligence_programme
 from sync.intelligence.scores import refresh_rfm

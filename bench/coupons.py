@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from bench.harness import fresh_database
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
 from ledger.benefits.issuing import issue_coupons
 from ledger.benefits.lifecycle import expire_coupons
 from ledger.benefits.model import CouponKind, TemplateSpec

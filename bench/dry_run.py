@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from bench.harness import database_url, fresh_database
 from bench.intelligence import LOAD
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
 from hub.settings import Settings
 from hub.today_rules import today_rules
 from ledger.promotion_rules import PromotionKind, PromotionRule, RuleSet, TierRule

@@ -27,9 +27,9 @@ from sqlalchemy import text
 
 from bench.harness import NO_LIMIT, fresh_database, hub_server
 from hub.clients import create_client
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
+from hub.http.principal import ClientKind
 from hub.ids import encode_id
-from hub.principal import ClientKind
 from sync.behaviour.ingest import EventColumns, record_events
 
 DATABASE = "memberhub_bench_events"

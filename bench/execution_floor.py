@@ -29,7 +29,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 
 from bench.lookup import QUERY
 from hub.api.direct_inputs import direct_input
-from hub.query_plans import compile_query
+from hub.execution.query_plans import compile_query
 
 
 @strawberry.enum

@@ -29,8 +29,8 @@ import psutil
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from hub.database import create_engine
-from hub.migrate import migrate
+from hub.db.engine import create_engine
+from hub.db.migrate import migrate
 
 SERVER_URL = os.environ.get(
     "MEMBERHUB_BENCH_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

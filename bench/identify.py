@@ -27,7 +27,7 @@ from bench.harness import (
     wrk,
 )
 from bench.lookup_data import load_members
-from hub.database import create_engine
+from hub.db.engine import create_engine
 
 SCRIPT = Path(__file__).with_name("identify.lua")
 DATABASE = "memberhub_bench_identify"

@@ -25,7 +25,7 @@ import psutil
 from sqlalchemy import text
 
 from bench.harness import PYTHON, fresh_database
-from hub.database import create_engine
+from hub.db.engine import create_engine
 from sync.importer.purchases import COLUMNS
 
 DATABASE = "memberhub_bench_import"

@@ -42,9 +42,9 @@ from sqlalchemy import text
 
 from bench.harness import NO_LIMIT, fresh_database, hub_server, postmaster, tree_cpu_seconds
 from hub.clients import create_client
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
+from hub.http.principal import ClientKind
 from hub.ids import encode_id
-from hub.principal import ClientKind
 from ledger.posting import open_accounts
 from sync.tiers import TierProgramme, review_tiers
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from bench.harness import fresh_database
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
 from hub.settings import Settings
 from hub.wiring import intelligence_programme
 from sync.intelligence.builtin_tags import ensure_builtins

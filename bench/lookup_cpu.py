@@ -36,8 +36,8 @@ from bench.bare_lookup import build_app
 from bench.harness import NO_LIMIT, REDIS_URL, fresh_database
 from bench.lookup import DATABASE, QUERY
 from bench.lookup_data import load_members, phone
-from hub.app import create_app
-from hub.read_pool import ReadPool
+from hub.db.read_pool import ReadPool
+from hub.http.app import create_app
 from hub.settings import RateLimit, Settings
 
 App = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from hub.clients import create_client
-from hub.database import create_engine, create_session_factory
-from hub.principal import ClientKind
+from hub.db.engine import create_engine, create_session_factory
+from hub.http.principal import ClientKind
 from ledger.adjustment import adjust_points
 from ledger.model import LedgerConfig
 

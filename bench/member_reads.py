@@ -32,9 +32,9 @@ from bench.harness import (
 )
 from bench.lookup_data import load_members
 from hub.clients import create_client
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
+from hub.http.principal import ClientKind
 from hub.ids import encode_id
-from hub.principal import ClientKind
 
 QUERY = "{ me { id tier { code } points { available pending } } }"
 ISSUE = (

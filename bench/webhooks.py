@@ -24,8 +24,8 @@ from sqlalchemy import text
 
 from bench.harness import PYTHON, REDIS_URL, free_port, fresh_database, server
 from hub.clients import create_client
-from hub.database import create_engine, create_session_factory
-from hub.principal import ClientKind
+from hub.db.engine import create_engine, create_session_factory
+from hub.http.principal import ClientKind
 
 DATABASE = "memberhub_bench_webhooks"
 RECEIVER = """

@@ -6,12 +6,12 @@ from __future__ import annotations
 from redis import Redis
 
 from hub.clock import Clock, SystemClock
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
 from hub.settings import Settings
-from sync.actors import declare_actors
-from sync.broker import create_broker
-from sync.runtime import JobRuntime
-from sync.worker import BackgroundWork, background_work
+from sync.jobs.actors import declare_actors
+from sync.jobs.broker import create_broker
+from sync.jobs.runtime import JobRuntime
+from sync.jobs.worker import BackgroundWork, background_work
 
 
 def build_background(

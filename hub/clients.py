@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.principal import DEFAULT_SCOPES, ClientKind, Scope
+from hub.http.principal import DEFAULT_SCOPES, ClientKind, Scope
 from hub.tables import api_clients
 from identity.lookup import Execute
 

@@ -1,4 +1,4 @@
-"""The programme's periodic work, registered with the scheduler (``sync.schedule``).
+"""The programme's periodic work, registered with the scheduler (``sync.jobs.schedule``).
 
 Each job runs in one transaction that first takes an advisory lock named after the job, so
 two runs of one job (a retried message, two schedulers' overlap, a manual run) never
@@ -26,7 +26,7 @@ from sync.campaigns.assignment import evaluate_campaigns
 from sync.campaigns.delivery import CampaignConfig, deliver_due_messages
 from sync.intelligence.reevaluation import reevaluate_queued_members
 from sync.intelligence.refresh import Programme, refresh_member_intelligence
-from sync.schedule import JobFunction, register_job
+from sync.jobs.schedule import JobFunction, register_job
 from sync.tiers import TierProgramme, current_programme, review_tiers
 
 HOUR = timedelta(hours=1)

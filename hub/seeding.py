@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.database import create_session_factory
+from hub.db.engine import create_session_factory
 from hub.settings import Settings
 from hub.wiring import ingest_config, install_domain_hooks, intelligence_programme
 from identity.tables import members

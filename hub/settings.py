@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync.campaigns.quiet_hours import parse_quiet_hours
-from sync.egress import EgressPolicy
+from sync.webhooks.egress import EgressPolicy
 
 
 class PromotionSetting(BaseModel):

@@ -5,10 +5,10 @@ Called by the app factory, the worker and the CLI; safe to call more than once.
 
 from __future__ import annotations
 
+from bus.hooks import hooks
 from hub.clock import Clock
 from hub.scheduled_jobs import JobConfig, register_jobs
 from hub.settings import Settings, built_per_settings
-from identity.hooks import hooks
 from ledger.earning import EarningRules
 from ledger.fraud import FraudConfig, register_fraud_checks
 from ledger.model import LedgerConfig

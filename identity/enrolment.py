@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import DomainEvent, hooks
 from identity.errors import ConcurrentIdentityChange
 from identity.events import MemberCreated
-from identity.hooks import DomainEvent, hooks
 from identity.link import linked_event
 from identity.model import Channel, Gender, IdentityClaim, IdentityConfig, MemberStatus
 from identity.records import MemberRecord, identity_from_row, member_from_row

@@ -8,9 +8,9 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import hooks
 from identity.errors import InvalidIdentity, MemberNotFound
 from identity.events import MemberErased
-from identity.hooks import hooks
 from identity.lookup import identities_of, lock_identities, lock_members, survivor_id
 from identity.model import IdentityConfig, IdentityType, MemberStatus, phone_hash
 from identity.records import MemberRecord, member_from_row

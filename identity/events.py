@@ -1,4 +1,4 @@
-"""Events identity publishes through ``identity.hooks.hooks``, inside the changing transaction.
+"""Events identity publishes through ``bus.hooks.hooks``, inside the changing transaction.
 
 Subscribers (the ledger, purchases, tags, the outbox) react in the same transaction, so a
 merge moves points and purchases atomically with the identities.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identity.hooks import DomainEvent
+from bus.hooks import DomainEvent
 
 
 @dataclass(frozen=True, kw_only=True)

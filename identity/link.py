@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import hooks
 from identity.errors import (
     ConcurrentIdentityChange,
     IdentityConflict,
@@ -15,7 +16,6 @@ from identity.errors import (
     MemberNotFound,
 )
 from identity.events import IdentityLinked, IdentityUnlinked
-from identity.hooks import hooks
 from identity.lookup import find_identities, identities_of, lock_identities
 from identity.members import lock_active_member
 from identity.model import (
@@ -54,7 +54,7 @@ def linked_event(
 
 
 #: Built once, as plain text: an expression tree cost more to build per call than the
-#: round trip, and text runs on the session's fast path (``hub.driver_session``).
+#: round trip, and text runs on the session's fast path (``hub.db.driver_session``).
 _INSERT_IDENTITY = text(
     "INSERT INTO member_identities"
     " (member_id, type, namespace, value, verified, channel, linked_at, last_seen_at)"

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import hooks
 from identity.errors import InvalidIdentity, MemberNotActive, MemberNotFound
 from identity.events import MemberCreated
-from identity.hooks import hooks
 from identity.lookup import lock_members, survivor_id
 from identity.model import PROFILE_FIELDS, Channel, Gender, MemberStatus, empty_value
 from identity.records import MemberRecord, member_from_row
@@ -48,7 +48,7 @@ def clean_profile(patch: Mapping[str, Any], *, today: date) -> dict[str, Any]:
 
 _MEMBER_COLUMNS = ("status", "registered_channel", *PROFILE_FIELDS, "created_at", "updated_at")
 #: Built once, as plain text: an expression tree cost more to build per call than the
-#: round trip, and text runs on the session's fast path (``hub.driver_session``).
+#: round trip, and text runs on the session's fast path (``hub.db.driver_session``).
 _INSERT_MEMBER = text(
     f"INSERT INTO members ({', '.join(_MEMBER_COLUMNS)})"
     f" VALUES ({', '.join(f':{c}' for c in _MEMBER_COLUMNS)}) RETURNING *"

@@ -3,7 +3,7 @@
 A merge moves everything member-owned to the survivor in the merge transaction. The
 identity package moves identities and fills profile gaps; every other package that owns
 member data (ledger, purchases, tags) subscribes to MembersMerged / MembersUnmerged on
-``identity.hooks.hooks`` and moves its own rows in the same transaction.
+``bus.hooks.hooks`` and moves its own rows in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import hooks
 from identity.errors import IdentityConflict, InvalidIdentity, MemberNotActive, MemberNotFound
 from identity.events import MembersMerged, MembersUnmerged
-from identity.hooks import hooks
 from identity.link import new_violations
 from identity.lookup import identities_of, lock_members, survivor_id
 from identity.members import set_profile

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import hooks
+from bus.hooks import hooks
 from ledger.checks import CheckRegistry, FraudOutcome, Posting, checks
 from ledger.entries import (
     Account,

@@ -1,11 +1,11 @@
-"""Events the ledger publishes through ``identity.hooks.hooks`` (the outbox records them)."""
+"""Events the ledger publishes through ``bus.hooks.hooks`` (the outbox records them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from identity.hooks import DomainEvent
+from bus.hooks import DomainEvent
 
 
 @dataclass(frozen=True, kw_only=True)

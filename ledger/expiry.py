@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import hooks
+from bus.hooks import hooks
 from ledger.checks import ACCEPTED
 from ledger.entries import (
     compose_entry,

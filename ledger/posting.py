@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from identity.hooks import hooks
+from bus.hooks import hooks
 from ledger.checks import ACCEPTED, CheckRegistry, Decision, FraudOutcome, Posting, checks
 from ledger.entries import (
     Account,

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, hooks
 
 THRESHOLDS = (30, 15, 7, 3)
 

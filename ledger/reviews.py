@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, hooks
 from ledger.errors import LedgerError
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, LedgerConfig, LedgerEntry
 

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import ledger.checkin  # noqa: F401  (registers the CHECKIN_DAILY rule)
+from bus.hooks import EventHooks
 from identity.events import IdentityLinked, MemberCreated, MembersMerged, MembersUnmerged
-from identity.hooks import EventHooks
 from ledger.bonuses import (
     channel_of,
     claim_referral,

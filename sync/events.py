@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identity.hooks import DomainEvent
+from bus.hooks import DomainEvent
 
 
 @dataclass(frozen=True, kw_only=True)

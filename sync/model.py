@@ -39,7 +39,7 @@ ADMIN_EVENT_TYPES: frozenset[str] = frozenset({"webhook.disabled"})
 #: A delivery a webhook's owner asked for to try its receiver; only that webhook gets it.
 TEST_EVENT_TYPE = "webhook.test"
 
-#: Scope names of API clients (``hub.principal.Scope``), as stored in ``api_clients.scopes``:
+#: Scope names of API clients (``hub.http.principal.Scope``), as stored in ``api_clients.scopes``:
 #: the worker reads them from the table to decide what a webhook's owner may receive.
 ADMIN_SCOPE = "admin"
 MEMBERS_READ_SCOPE = "members:read"

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import DomainEvent, EventHooks
+from bus.hooks import DomainEvent, EventHooks
 
 #: One statement text for any number of events, kept in their order. Built once: an
 #: identify appends four events, and building the statement per call cost more than its

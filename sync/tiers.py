@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, hooks
 from ledger.model import add_months
 from ledger.promotion_rules import TierRule
 from ledger.rule_store import stored_ladders

@@ -24,13 +24,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from hub.app import create_app
 from hub.clients import create_client
 from hub.clock import SettableClock
-from hub.database import create_engine, create_session_factory
+from hub.db.engine import create_engine, create_session_factory
+from hub.db.migrate import migrate
+from hub.http.app import create_app
+from hub.http.principal import ClientKind
 from hub.log import configure_logging
-from hub.migrate import migrate
-from hub.principal import ClientKind
 from hub.settings import Settings
 from tests.graphql_client import GraphQLClient
 
@@ -43,7 +43,7 @@ def _server_url() -> str:
     url = os.environ.get("MEMBERHUB_TEST_DATABASE_URL")
     if url:
         return url
-    from hub.embedded import start_embedded_postgres
+    from hub.db.embedded import start_embedded_postgres
 
     # Stopped at the end of the session (by the last session, when several share it).
     url, server = start_embedded_postgres(EMBEDDED_DIR)
@@ -58,7 +58,7 @@ def _redis_url() -> str:
     url = os.environ.get("MEMBERHUB_TEST_REDIS_URL")
     if url:
         return url
-    from hub.embedded import start_embedded_redis
+    from hub.db.embedded import start_embedded_redis
 
     url, server = start_embedded_redis(EMBEDDED_DIR)
     _KEEP_ALIVE.append(server)
@@ -200,7 +200,8 @@ def settings(
 
 
 @pytest.fixture
-async def app(settings: Settings, engine: AsyncEngine, redis: Redis, clock: SettableClock):  # type: ignore[no-untyped-def]
+async def app(settings: Settings, engine: AsyncEngine, redis: Redis, clock: SettableClock):  # type:
+    # ignore[no-untyped-def]
     app = create_app(settings, engine=engine, redis=redis, clock=clock)
     yield app
     await app.state.hub.reads.close()

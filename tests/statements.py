@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.read_pool import ReadPool
+from hub.db.read_pool import ReadPool
 
 
 @contextmanager
@@ -18,7 +18,8 @@ def counted_statements(engine: AsyncEngine, reads: ReadPool | None = None) -> It
     (where the loaders' reads go: a count without them would miss an N+1 there)."""
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type:
+        # ignore[no-untyped-def]
         statements.append(statement)
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)

@@ -23,7 +23,7 @@ from graphql import (
     visit,
 )
 
-from hub.schema import build_schema as build_served_schema
+from hub.execution.schema import build_schema as build_served_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.schema import schema_sdl
+from hub.execution.schema import schema_sdl
 
 ROOT = Path(__file__).resolve().parent.parent
 

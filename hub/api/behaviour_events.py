@@ -15,9 +15,9 @@ import strawberry
 from hub.api.direct_inputs import direct_input
 from hub.api.member_types import Channel
 from hub.errors import ErrorCode, UserError, user_error
+from hub.http.permissions import requires
+from hub.http.principal import Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import requires
-from hub.principal import Scope
 from sync.behaviour.ingest import MAX_BATCH, BehaviourKind, EventColumns, record_events
 
 BehaviourKindType = strawberry.enum(BehaviourKind, name="BehaviourKind")

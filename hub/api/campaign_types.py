@@ -122,8 +122,8 @@ def campaign_object(campaign: model.Campaign) -> CampaignObject:
 
 @node_loader("Campaign")
 async def load_campaign_node(info: strawberry.Info, global_id: str) -> CampaignObject | None:
-    from hub.permissions import allowed
-    from hub.principal import Scope
+    from hub.http.permissions import allowed
+    from hub.http.principal import Scope
 
     if not allowed(info.context.principal, Scope.ADMIN):
         return None

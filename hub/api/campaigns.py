@@ -19,9 +19,9 @@ from hub.api.campaign_types import (
 )
 from hub.api.members import MemberPayload
 from hub.errors import UserError, to_user_error
+from hub.http.permissions import requires
+from hub.http.principal import Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import requires
-from hub.principal import Scope
 from sync.campaigns import model
 from sync.campaigns.consent import set_consent
 from sync.campaigns.model import CampaignError

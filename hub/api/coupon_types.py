@@ -23,9 +23,9 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from hub.http.permissions import ForbiddenError, require_scope
+from hub.http.principal import Scope
 from hub.ids import encode_id
-from hub.permissions import ForbiddenError, require_scope
-from hub.principal import Scope
 from identity import model as identity_model
 from identity.records import MemberRecord
 from ledger.benefits import model

@@ -26,9 +26,9 @@ from hub.api.member_types import Channel
 from hub.api.points import key_scope
 from hub.api.purchases import PurchaseItemInput
 from hub.errors import UserError, to_user_error
+from hub.http.permissions import ForbiddenError, requires
+from hub.http.principal import ClientKind, Principal, Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import ForbiddenError, requires
-from hub.principal import ClientKind, Principal, Scope
 from hub.wiring import ledger_config
 from ledger import model as ledger_model
 from ledger.benefits import model

@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from hub.api.dry_run_inputs import RuleChangeInput, check_change, proposed_promotions
 from hub.api.intelligence_types import CountByKey
-from hub.permissions import requires
-from hub.principal import Scope
+from hub.http.permissions import requires
+from hub.http.principal import Scope
 from hub.today_rules import today_rules
 from ledger.promotion_rules import RuleSet
 from sync.dry_run import DryRunResult, Proposal, dry_run

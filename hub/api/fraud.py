@@ -14,9 +14,9 @@ from hub.api.purchase_types import (
     review_object,
 )
 from hub.errors import UserError, to_user_error
+from hub.http.permissions import requires
+from hub.http.principal import Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import requires
-from hub.principal import Scope
 from hub.wiring import ledger_config
 from ledger import reviews
 from ledger.errors import LedgerError

@@ -8,9 +8,9 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
+from hub.http.permissions import requires
+from hub.http.principal import Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import requires
-from hub.principal import Scope
 from sync.behaviour.funnel import FunnelError, FunnelStepKind, count_funnel
 
 FunnelStepKindType = strawberry.enum(FunnelStepKind, name="FunnelStepKind")

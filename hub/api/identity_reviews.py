@@ -17,9 +17,9 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from hub.http.permissions import ForbiddenError, requires
+from hub.http.principal import Scope
 from hub.ids import encode_id
-from hub.permissions import ForbiddenError, requires
-from hub.principal import Scope
 from identity import reviews
 
 IdentityReviewStatus = strawberry.enum(reviews.ReviewStatus, name="IdentityReviewStatus")

@@ -13,9 +13,9 @@ from hub.api.enums import LifecycleStage as LifecycleStage  # re-exported for ot
 from hub.api.enums import RfmSegment
 from hub.api.node import Node, node_loader
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.http.permissions import ForbiddenError, allowed
+from hub.http.principal import Scope
 from hub.ids import encode_id
-from hub.permissions import ForbiddenError, allowed
-from hub.principal import Scope
 from sync.intelligence import rules
 from sync.intelligence.queries import RfmRecord, SegmentRecord, TagRecord
 

@@ -11,10 +11,10 @@ from hub.api.member_inputs import ProfileInput, identity_config
 from hub.api.member_types import MemberObject, member_object
 from hub.api.members import attempt, member_key
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
-from hub.member_tokens import issue_member_token
-from hub.permissions import requires
-from hub.principal import Scope
-from hub.wechat import WechatLoginError, exchange_code
+from hub.http.member_tokens import issue_member_token
+from hub.http.permissions import requires
+from hub.http.principal import Scope
+from hub.http.wechat import WechatLoginError, exchange_code
 from identity import lookup, resolve
 from identity.errors import IdentityError
 from identity.model import Channel, IdentityType, MemberStatus, RawIdentity

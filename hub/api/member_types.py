@@ -16,10 +16,10 @@ from hub.api.enums import Channel, CouponStatus, LifecycleStage
 from hub.api.node import Node, node_loader
 from hub.api.pagination import Connection, Edge
 from hub.api.points_types import PointsAccount, member_points
+from hub.http.permissions import ForbiddenError, allowed
+from hub.http.principal import Principal, Scope
 from hub.ids import encode_id
-from hub.loaders import Loaded
-from hub.permissions import ForbiddenError, allowed
-from hub.principal import Principal, Scope
+from hub.loading.loaders import Loaded
 from identity import model
 from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.resolve import Outcome

@@ -32,10 +32,10 @@ from hub.api.member_types import (
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from hub.api.tier_ladder import current_programme
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
+from hub.http.permissions import require_scope, requires
+from hub.http.principal import ClientKind, Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.member_lookup import member_with_account, resolved_member_with_account
-from hub.permissions import require_scope, requires
-from hub.principal import ClientKind, Scope
+from hub.loading.member_lookup import member_with_account, resolved_member_with_account
 from identity import erase, link, lookup, members, merge, resolve
 from identity.errors import IdentityError, InvalidIdentity
 from identity.model import Channel, MemberStatus, RawIdentity, normalise

@@ -22,9 +22,9 @@ from hub.api.points_types import (
     member_points,
 )
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
+from hub.http.permissions import requires
+from hub.http.principal import ClientKind, Principal, Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import requires
-from hub.principal import ClientKind, Principal, Scope
 from hub.wiring import ledger_config
 from ledger import model
 from ledger.adjustment import adjust_points

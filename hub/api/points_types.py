@@ -23,10 +23,10 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from hub.http.permissions import ForbiddenError, allowed
+from hub.http.principal import Scope
 from hub.ids import encode_id
-from hub.loaders import Loaded, load_then
-from hub.permissions import ForbiddenError, allowed
-from hub.principal import Scope
+from hub.loading.loaders import Loaded, load_then
 from identity import model as identity_model
 from ledger import checks
 from ledger.model import Bucket, EntryKind

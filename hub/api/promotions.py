@@ -19,9 +19,9 @@ from hub.api.purchase_types import TierDefinitionObject, tier_definition
 from hub.api.rule_inputs import PromotionInput, PromotionKind, TierInput
 from hub.api.tier_ladder import current_programme
 from hub.errors import UserError, to_user_error
+from hub.http.permissions import ForbiddenError, allowed, requires
+from hub.http.principal import Scope
 from hub.ids import InvalidGlobalId, decode_int_id, encode_id
-from hub.permissions import ForbiddenError, allowed, requires
-from hub.principal import Scope
 from ledger import rule_store
 from ledger.errors import LedgerError
 from sync.tiers import TierProgramme

@@ -13,9 +13,9 @@ from hub.api.intelligence_types import CountByKey
 from hub.api.member_types import Channel
 from hub.api.node import Node, node_loader
 from hub.api.pagination import Connection, Edge
+from hub.http.permissions import ForbiddenError, allowed
+from hub.http.principal import Principal, Scope
 from hub.ids import encode_id
-from hub.permissions import ForbiddenError, allowed
-from hub.principal import Principal, Scope
 from ledger import reviews
 from ledger.model import add_months
 from sync.purchases.records import PurchaseItemRecord, PurchaseRecord

@@ -26,11 +26,11 @@ from hub.api.purchase_types import (
     may_see_purchase,
     purchase_object,
 )
-from hub.context import Context
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
+from hub.execution.context import Context
+from hub.http.permissions import ForbiddenError, allowed, bounds_errors, requires
+from hub.http.principal import ClientKind, Principal, Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import ForbiddenError, allowed, bounds_errors, requires
-from hub.principal import ClientKind, Principal, Scope
 from hub.wiring import ingest_config, ledger_config
 from identity import model as identity_model
 from ledger.benefits.till import Claimed

@@ -9,8 +9,8 @@ from sqlalchemy import text
 from hub.api.intelligence_types import SegmentRuleInput, rule_json
 from hub.api.member_types import MemberConnection, MemberEdge, member_object
 from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
-from hub.permissions import requires
-from hub.principal import Scope
+from hub.http.permissions import requires
+from hub.http.principal import Scope
 from hub.wiring import intelligence_programme
 from identity.records import member_from_row
 from sync.intelligence.rules import RuleError, compile_rule, parse_rule

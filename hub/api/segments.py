@@ -26,9 +26,9 @@ from hub.api.intelligence_types import (
 from hub.api.member_types import member_object
 from hub.api.members import MemberPayload
 from hub.errors import ErrorCode, UserError, to_user_error, user_error
+from hub.http.permissions import requires
+from hub.http.principal import Scope
 from hub.ids import InvalidGlobalId, decode_int_id
-from hub.permissions import requires
-from hub.principal import Scope
 from hub.wiring import intelligence_programme
 from identity.lookup import active_member_id
 from sync.intelligence.dashboard import InvalidRange, build_dashboard

@@ -1,4 +1,5 @@
-"""A webhook's recent deliveries and test deliveries, for its owner (``sync.delivery_log``)."""
+"""A webhook's recent deliveries and test deliveries, for its owner
+(``sync.webhooks.delivery_log``)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from graphql import GraphQLError
 
 from hub.api.pagination import check_page_size
 from hub.errors import UserError, to_user_error
+from hub.http.permissions import requires
+from hub.http.principal import Principal, Scope
 from hub.ids import InvalidGlobalId, decode_int_id, encode_id
-from hub.permissions import requires
-from hub.principal import Principal, Scope
-from sync import delivery_log as service
 from sync.errors import SyncError, WebhookNotFound
 from sync.model import TEST_EVENT_TYPE
+from sync.webhooks import delivery_log as service
 
 
 @strawberry.enum

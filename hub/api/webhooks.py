@@ -1,4 +1,5 @@
-"""Webhooks: admin and partner clients register URLs for event types (``sync.webhooks``)."""
+"""Webhooks: admin and partner clients register URLs for event types
+(``sync.webhooks.registrations``)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import strawberry
 
 from hub.api.node import Node, node_loader
 from hub.errors import UserError, to_user_error, user_error
+from hub.http.permissions import requires
+from hub.http.principal import Principal, Scope
 from hub.ids import InvalidGlobalId, decode_int_id, encode_id
-from hub.permissions import requires
-from hub.principal import Principal, Scope
-from sync import webhooks as service
 from sync.errors import SyncError, WebhookNotFound
+from sync.webhooks import registrations as service
 
 
 @strawberry.type(name="Webhook")

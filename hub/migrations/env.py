@@ -1,4 +1,4 @@
-"""Alembic environment. Runs on a connection handed in by ``hub.migrate`` (async engine)."""
+"""Alembic environment. Runs on a connection handed in by ``hub.db.migrate`` (async engine)."""
 
 from __future__ import annotations
 

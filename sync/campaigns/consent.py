@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import EventHooks
 from identity.events import MemberErased
-from identity.hooks import EventHooks
 from sync.campaigns.model import CampaignNotFound, MessageChannel
 
 #: Without MEMBERHUB_CAMPAIGN_CONSENT_DEFAULTS: every channel is opt-in.

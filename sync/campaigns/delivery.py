@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, hooks
 from sync.campaigns.channels import (
     Recipient,
     SendFailed,

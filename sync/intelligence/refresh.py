@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import EventHooks
 from identity.events import MembersMerged, MembersUnmerged
-from identity.hooks import EventHooks
 from sync.intelligence.builtin_tags import BUILTINS, ensure_builtins
 from sync.intelligence.memberships import (
     Changes,

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, hooks
 from ledger.benefits.till import return_coupons
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
 from ledger.model import Channel as LedgerChannel

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from identity.hooks import DomainEvent
+from bus.hooks import DomainEvent
 from identity.model import Channel, IdentityConfig, RawIdentity
 from ledger.benefits.till import Claimed
 from ledger.checks import Decision

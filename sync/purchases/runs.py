@@ -30,9 +30,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import hooks
 from identity.errors import IdentityError
 from identity.errors import MemberNotFound as UnknownMember
-from identity.hooks import hooks
 from identity.lookup import active_member_ids
 from ledger.batch_posting import BatchOperation, post_batch
 from ledger.benefits.rules import Basket, BasketLine

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import EventHooks
 from identity.events import MembersMerged, MembersUnmerged
-from identity.hooks import EventHooks
 from ledger.reviews import FraudDecided
 
 

@@ -20,8 +20,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.hooks import EventHooks
 from identity.events import MembersUnmerged
-from identity.hooks import EventHooks
 from ledger.merges import transfer_clawbacks, transfer_earnings
 from ledger.model import LedgerConfig
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.benefits.conftest import segment  # noqa: F401
 from tests.conftest import START
+from tests.ledger.benefits.conftest import segment  # noqa: F401
 from tests.security.conftest import live_client, live_http, live_url  # noqa: F401
 
 

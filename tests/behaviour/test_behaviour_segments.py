@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.api.purchases_graphql import record
 from tests.behaviour.behaviour_graphql import (
     DEFINE_SEGMENT,
     condition,
@@ -13,8 +12,9 @@ from tests.behaviour.behaviour_graphql import (
     selected,
     track,
 )
-from tests.benefits.benefits_graphql import global_id
 from tests.conftest import START
+from tests.hub.api.purchases_graphql import record
+from tests.ledger.benefits.benefits_graphql import global_id
 
 
 async def test_cart_abandoned_is_a_cart_add_in_the_window_with_no_purchase_since(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api.purchases_graphql import record
 from tests.behaviour.behaviour_graphql import FUNNEL, event, track
-from tests.benefits.benefits_graphql import global_id
 from tests.conftest import START
+from tests.hub.api.purchases_graphql import record
+from tests.ledger.benefits.benefits_graphql import global_id
 
 
 async def test_the_funnel_counts_members_step_by_step_within_the_window(

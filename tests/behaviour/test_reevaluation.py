@@ -8,10 +8,10 @@ from datetime import date
 
 from sqlalchemy import text
 
-from sync.schedule import jobs, run_job
-from tests.api.members_graphql import card, created_member
-from tests.api.purchases_graphql import record
+from sync.jobs.schedule import jobs, run_job
 from tests.behaviour.behaviour_graphql import DEFINE_SEGMENT, condition
+from tests.hub.api.members_graphql import card, created_member
+from tests.hub.api.purchases_graphql import record
 
 SEGMENT_MEMBERS = """
 query Segment($id: ID!) {

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from sync.behaviour.partitions import day_of, partition_name
-from sync.schedule import jobs, run_job
+from sync.jobs.schedule import jobs, run_job
 from tests.behaviour.behaviour_graphql import event, track
-from tests.benefits.benefits_graphql import global_id
 from tests.conftest import START
+from tests.ledger.benefits.benefits_graphql import global_id
 
 
 @pytest.fixture

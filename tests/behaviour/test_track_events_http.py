@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from tests.api.points_graphql import ISSUE_TOKEN
 from tests.behaviour.behaviour_graphql import TRACK, event, track
-from tests.benefits.benefits_graphql import global_id
 from tests.graphql_client import GraphQLClient
+from tests.hub.api.points_graphql import ISSUE_TOKEN
+from tests.ledger.benefits.benefits_graphql import global_id
 
 
 def _now() -> datetime:
@@ -23,7 +23,8 @@ async def _stored(engine) -> int:  # type: ignore[no-untyped-def]
         return int(await connection.scalar(text("SELECT count(*) FROM behaviour_events")))
 
 
-async def _member_token(live_client, live_http, member_id: int) -> GraphQLClient:  # type: ignore[no-untyped-def]
+async def _member_token(live_client, live_http, member_id: int) -> GraphQLClient:  # type:
+    # ignore[no-untyped-def]
     server = await live_client("partner", scopes=("members:impersonate",))
     token = (await server.data(ISSUE_TOKEN, id=global_id("Member", member_id)))["issueMemberToken"]
     return GraphQLClient(live_http, token["token"])

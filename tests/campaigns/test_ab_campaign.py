@@ -9,8 +9,8 @@ from statistics import NormalDist
 
 from sqlalchemy import text
 
-from tests.benefits.benefits_graphql import global_id
 from tests.campaigns.campaigns_graphql import REPORT, TOUCHES, campaign_input, create
+from tests.ledger.benefits.benefits_graphql import global_id
 
 MEMBERS = 300
 WEIGHTS = {"sms": 2, "wechat": 1, "holdout": 1}

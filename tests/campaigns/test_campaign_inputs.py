@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.benefits.benefits_graphql import global_id
 from tests.campaigns.campaigns_graphql import (
     CAMPAIGNS,
     CREATE,
@@ -15,6 +14,7 @@ from tests.campaigns.campaigns_graphql import (
     campaign_input,
     create,
 )
+from tests.ledger.benefits.benefits_graphql import global_id
 
 
 def holdout_only(**overrides: Any) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from hub.api.member_inputs import identity_config
 from hub.wiring import campaign_config
 from identity.erase import erase_member
 from sync.campaigns.channels import SendResult
-from tests.benefits.benefits_graphql import global_id
 from tests.campaigns.campaigns_graphql import SET_CONSENT, TOUCHES, campaign_input, create
+from tests.ledger.benefits.benefits_graphql import global_id
 
 NOW = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)  # noon in Shanghai
 
@@ -24,7 +24,8 @@ async def outcomes(run_in_transaction) -> dict[int, str]:  # type: ignore[no-unt
     return dict(rows.all())
 
 
-async def grant(run_in_transaction, ids: list[int], channel: str = "SMS") -> None:  # type: ignore[no-untyped-def]
+async def grant(run_in_transaction, ids: list[int], channel: str = "SMS") -> None:  # type:
+    # ignore[no-untyped-def]
     await run_in_transaction(
         lambda s: s.execute(
             text(
@@ -81,7 +82,8 @@ class Crashing:
     def __init__(self, real, die_at: int) -> None:  # type: ignore[no-untyped-def]
         self.real, self.die_at, self.calls = real, die_at, 0
 
-    async def send(self, client, recipient, template_id, data, key) -> SendResult:  # type: ignore[no-untyped-def]
+    async def send(self, client, recipient, template_id, data, key) -> SendResult:  # type:
+        # ignore[no-untyped-def]
         self.calls += 1
         if self.calls == self.die_at:
             raise SystemExit("worker killed")

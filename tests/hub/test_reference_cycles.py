@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from tests.api.members_graphql import IDENTIFY, MERGE_MEMBERS, card, created_member, phone
-from tests.api.purchases_graphql import RECORD_BATCH, purchase_input
+from tests.hub.api.members_graphql import IDENTIFY, MERGE_MEMBERS, card, created_member, phone
+from tests.hub.api.purchases_graphql import RECORD_BATCH, purchase_input
 
 App = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 LOOKUP = (

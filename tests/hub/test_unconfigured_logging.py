@@ -11,7 +11,7 @@ SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
     import httpx
-    from hub.app import create_app
+    from hub.http.app import create_app
     from hub.settings import Settings
 
     async def main() -> None:

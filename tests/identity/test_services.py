@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from hub.context import is_retryable
+from hub.execution.context import is_retryable
 from identity.errors import ConcurrentIdentityChange
 from identity.link import insert_identity
 from identity.lookup import active_member_id, resolve_member

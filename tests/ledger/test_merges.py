@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from ledger.tables import points_merge_moves
 from ledger.verify import verify_ledger
-from tests.api.members_graphql import MERGE_MEMBERS, UNMERGE, card, created_member, openid
-from tests.api.points_graphql import adjust, own_points, points_of, redeem
+from tests.hub.api.members_graphql import MERGE_MEMBERS, UNMERGE, card, created_member, openid
+from tests.hub.api.points_graphql import adjust, own_points, points_of, redeem
 
 
 async def merge(admin, survivor: str, merged: str) -> str:  # type: ignore[no-untyped-def]

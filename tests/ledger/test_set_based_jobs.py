@@ -14,7 +14,7 @@ from ledger.model import Bucket, Channel, EntryKind, EntryRequest
 from ledger.posting import post_entries
 from ledger.reminders import send_expiry_reminders
 from ledger.verify import verify_ledger
-from sync.schedule import ScheduledJob, run_job
+from sync.jobs.schedule import ScheduledJob, run_job
 from tests.statements import counted_statements
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -46,7 +46,8 @@ async def pending_points(run, config, member_ids: list[int], lots: tuple[int, ..
     )
 
 
-async def settle_counted(engine, run, config) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+async def settle_counted(engine, run, config) -> tuple[int, list[str]]:  # type:
+    # ignore[no-untyped-def]
     with counted_statements(engine) as statements:
         settled = await run(lambda s: settle_pending(session=s, now=DUE, config=config))
     return settled, writes(statements)

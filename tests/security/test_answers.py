@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.api.members_graphql import card, created_member, phone
-from tests.api.points_graphql import adjust, codes, redeem
+from tests.hub.api.members_graphql import card, created_member, phone
+from tests.hub.api.points_graphql import adjust, codes, redeem
 
 IDENTIFY = """
 mutation Identify($input: IdentifyInput!) {

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from hub.app import create_app
+from hub.http.app import create_app
 from tests.graphql_client import GraphQLClient
 from tests.live_server import serve_in_thread
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.purchases_graphql import RECORD, REFUND, count
+from tests.hub.api.purchases_graphql import RECORD, REFUND, count
 
 NOW = datetime.now(UTC)
 

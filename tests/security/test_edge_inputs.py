@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.members_graphql import created_member
-from tests.api.points_graphql import ADJUST
-from tests.api.purchases_graphql import RECORD, RECORD_BATCH, assert_ledger_verifies, count
+from tests.hub.api.members_graphql import created_member
+from tests.hub.api.points_graphql import ADJUST
+from tests.hub.api.purchases_graphql import RECORD, RECORD_BATCH, assert_ledger_verifies, count
 
 MASKED = "Unexpected error."
 

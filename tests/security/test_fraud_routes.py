@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.api.members_graphql import card, created_member, identify, phone
-from tests.api.points_graphql import adjust, points_of, redeem
+from tests.hub.api.members_graphql import card, created_member, identify, phone
+from tests.hub.api.points_graphql import adjust, points_of, redeem
 
 LINK = """
 mutation Link($id: ID!, $identity: IdentityInput!) {

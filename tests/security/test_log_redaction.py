@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from sqlalchemy import text
 
-from tests.api.members_graphql import IDENTIFY, phone
-from tests.jobs.webhooks_graphql import REGISTER
+from tests.hub.api.members_graphql import IDENTIFY, phone
+from tests.sync.jobs.webhooks_graphql import REGISTER
 
 PHONE = "13800138000"
 

@@ -7,7 +7,7 @@ another member holds, and a phone it claims earns no sign-up bonus.
 
 from __future__ import annotations
 
-from tests.api.members_graphql import card, created_member, identify, phone
+from tests.hub.api.members_graphql import card, created_member, identify, phone
 from tests.security.members_graphql import acting_as, codes, member
 
 LINK = """

@@ -8,8 +8,8 @@ evidence the hub checks itself. Minting a token for a member ID needs the server
 from __future__ import annotations
 
 from hub.clients import revoke_client
-from tests.api.members_graphql import created_member, phone
 from tests.graphql_client import GraphQLClient
+from tests.hub.api.members_graphql import created_member, phone
 from tests.security.members_graphql import ISSUE_TOKEN, ME, acting_as, codes
 
 

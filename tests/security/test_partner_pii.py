@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.api.members_graphql import MEMBER_BY_ID, MEMBER_BY_IDENTITY, card, created_member, phone
+from tests.hub.api.members_graphql import (
+    MEMBER_BY_ID,
+    MEMBER_BY_IDENTITY,
+    card,
+    created_member,
+    phone,
+)
 
 PROFILE = {"name": "Wang Fang", "gender": "FEMALE", "birthday": "1991-02-03", "region": "Shanghai"}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.api.members_graphql import created_member, phone
-from tests.api.purchases_graphql import RECORD, RECORD_BATCH, purchase_input
+from tests.hub.api.members_graphql import created_member, phone
+from tests.hub.api.purchases_graphql import RECORD, RECORD_BATCH, purchase_input
 from tests.security.members_graphql import acting_as, codes, member
 
 PURCHASE = """

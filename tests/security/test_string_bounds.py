@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from tests.api.purchases_graphql import RECORD, count
+from tests.hub.api.purchases_graphql import RECORD, count
 
 DEFINE_TAG = """
 mutation Tag($input: TagInput!) {

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.api.members_graphql import MERGE_MEMBERS, UNMERGE, card, created_member
-from tests.api.points_graphql import adjust, points_of, redeem
-from tests.api.purchases_graphql import assert_ledger_verifies, record, refund
+from tests.hub.api.members_graphql import MERGE_MEMBERS, UNMERGE, card, created_member
+from tests.hub.api.points_graphql import adjust, points_of, redeem
+from tests.hub.api.purchases_graphql import assert_ledger_verifies, record, refund
 
 DEFINE_TAG = """
 mutation Tag($input: TagInput!) { defineTag(input: $input) { tag { id } userErrors { code } } }

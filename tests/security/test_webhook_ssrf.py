@@ -19,8 +19,8 @@ from identity.events import MemberCreated
 from sync.tables import webhook_deliveries
 
 # The background side as a worker has it, from the jobs suite.
-from tests.jobs.conftest import jobs  # noqa: F401
-from tests.jobs.webhooks_graphql import WEBHOOKS, register, registered
+from tests.sync.jobs.conftest import jobs  # noqa: F401
+from tests.sync.jobs.webhooks_graphql import WEBHOOKS, register, registered
 
 REFUSED_URLS = [
     "http://127.0.0.1:8000/graphql",

@@ -14,8 +14,10 @@ from ledger import fraud
 from ledger.checks import CheckResult, FraudOutcome, checks
 from ledger.posting import lock_members
 from sync.stores import save_staff, save_store
-from tests.api.members_graphql import card, created_member
-from tests.api.purchases_graphql import (
+from tests.conftest import START
+from tests.graphql_client import GraphQLClient
+from tests.hub.api.members_graphql import card, created_member
+from tests.hub.api.purchases_graphql import (
     PURCHASE,
     PURCHASE_FIELDS,
     assert_ledger_verifies,
@@ -23,8 +25,6 @@ from tests.api.purchases_graphql import (
     purchase_input,
     record,
 )
-from tests.conftest import START
-from tests.graphql_client import GraphQLClient
 from tests.statements import counted_statements
 
 ANSWER = """

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from hub.app import create_app
-from hub.database import create_engine
-from tests.api.members_graphql import IDENTIFY, created_member, phone
-from tests.api.purchases_graphql import RECORD_BATCH, purchase_input
+from hub.db.engine import create_engine
+from hub.http.app import create_app
 from tests.conftest import START
 from tests.graphql_client import GraphQLClient
+from tests.hub.api.members_graphql import IDENTIFY, created_member, phone
+from tests.hub.api.purchases_graphql import RECORD_BATCH, purchase_input
 from tests.statements import counted_statements
 
 TILLS = 8

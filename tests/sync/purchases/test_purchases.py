@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.api.members_graphql import card, created_member, openid, phone
-from tests.api.points_graphql import redeem
-from tests.api.purchases_graphql import (
+from tests.conftest import START
+from tests.hub.api.members_graphql import card, created_member, openid, phone
+from tests.hub.api.points_graphql import redeem
+from tests.hub.api.purchases_graphql import (
     PURCHASE,
     RECORD_BATCH,
     TIERS,
@@ -19,7 +20,6 @@ from tests.api.purchases_graphql import (
     refund,
     settle,
 )
-from tests.conftest import START
 
 
 async def test_a_retail_day_keeps_points_and_stats_exact(

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from hub.ids import decode_int_id
 from sync.stores import save_staff, save_store
-from tests.api.members_graphql import card, created_member
-from tests.api.points_graphql import adjust, redeem
-from tests.api.purchases_graphql import (
+from tests.conftest import START
+from tests.hub.api.members_graphql import card, created_member
+from tests.hub.api.points_graphql import adjust, redeem
+from tests.hub.api.purchases_graphql import (
     DECIDE,
     RECORD_BATCH,
     REVIEWS,
@@ -18,7 +19,6 @@ from tests.api.purchases_graphql import (
     record,
     settle,
 )
-from tests.conftest import START
 
 
 def decision(payload):  # type: ignore[no-untyped-def]

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from hub.wiring import tier_programme
 from sync.tiers import review_tiers
-from tests.api.members_graphql import MERGE_MEMBERS, UNMERGE, card, created_member, openid
-from tests.api.points_graphql import ISSUE_TOKEN, adjust, redeem
-from tests.api.purchases_graphql import (
+from tests.conftest import START
+from tests.graphql_client import GraphQLClient
+from tests.hub.api.members_graphql import MERGE_MEMBERS, UNMERGE, card, created_member, openid
+from tests.hub.api.points_graphql import ISSUE_TOKEN, adjust, redeem
+from tests.hub.api.purchases_graphql import (
     account,
     assert_ledger_verifies,
     count,
@@ -16,8 +18,6 @@ from tests.api.purchases_graphql import (
     refund,
     settle,
 )
-from tests.conftest import START
-from tests.graphql_client import GraphQLClient
 
 BY_TIER = "query T($filter: MemberFilter) { members(filter: $filter) { edges { node { id } } } }"
 

@@ -1,0 +1,1 @@
+"""The ``memberhub`` command, one module per command group."""

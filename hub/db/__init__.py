@@ -1,0 +1,1 @@
+"""Engines, sessions, the read pool, the driver session and embedded servers."""

@@ -1,0 +1,1 @@
+"""Per-request dataloaders and the batch reads behind them."""

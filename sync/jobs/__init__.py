@@ -1,0 +1,1 @@
+"""Background work: the broker, actors, the scheduler, the outbox dispatcher."""

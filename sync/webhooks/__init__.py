@@ -1,0 +1,1 @@
+"""Webhooks: registrations, delivery, egress rules and the signed envelope."""
