@@ -247,6 +247,10 @@ class Dashboard:
     coupons_redeemed: int = strawberry.field(
         description="Coupons redeemed in the period (at the store, when one is given)."
     )
+    promotion_points: int = strawberry.field(
+        description="Points promotions added to the period's purchases (at the store, when one"
+        " is given), beyond base and tier points."
+    )
     tiers: list[CountByKey]
     rfm: list[CountByKey]
     lifecycle: list[CountByKey]

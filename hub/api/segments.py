@@ -140,6 +140,7 @@ class SegmentQuery:
             points_outstanding=found.points_outstanding,
             coupons_issued=found.coupons_issued,
             coupons_redeemed=found.coupons_redeemed,
+            promotion_points=found.promotion_points,
             tiers=pairs(found.tiers),
             rfm=pairs(found.rfm),
             lifecycle=pairs(found.lifecycle),

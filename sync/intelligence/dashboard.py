@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
+from sync.tiers import COUNTED
+
 
 @dataclass(frozen=True)
 class Dashboard:
@@ -28,6 +30,7 @@ class Dashboard:
     points_outstanding: int
     coupons_issued: int
     coupons_redeemed: int
+    promotion_points: int
     tiers: list[tuple[str, int]]
     rfm: list[tuple[str, int]]
     lifecycle: list[tuple[str, int]]
@@ -129,6 +132,21 @@ async def build_dashboard(
             period,
         )
     ).one()
+    promotions = (
+        await execute(
+            text(
+                # What promotions added beyond base and tier points, as Promotion.pointsAwarded
+                # counts it: purchases that count (neither rejected nor held) of the period.
+                "SELECT coalesce(sum(pp.points), 0) FROM purchase_points pp"
+                " JOIN purchases p ON p.id = pp.purchase_id"
+                " WHERE pp.promotion_id IS NOT NULL"
+                f" AND p.status IN {COUNTED}"
+                " AND p.occurred_at >= :since AND p.occurred_at < :until"
+                " AND (CAST(:store AS text) IS NULL OR p.store_id = :store)"
+            ),
+            period,
+        )
+    ).scalar_one()
     outstanding = (
         await execute(
             text(
@@ -162,6 +180,7 @@ async def build_dashboard(
         points_outstanding=int(outstanding),
         coupons_issued=int(coupons.issued),
         coupons_redeemed=int(coupons.redeemed),
+        promotion_points=int(promotions),
         tiers=await counts(
             "SELECT coalesce(t.tier_code, :lowest) AS key, count(*) AS count FROM members m"
             " LEFT JOIN member_tiers t ON t.member_id = m.id AND t.until IS NULL"

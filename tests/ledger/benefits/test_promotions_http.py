@@ -20,6 +20,12 @@ from tests.ledger.benefits.promotions_graphql import (
 )
 from tests.statements import counted_statements
 
+DASHBOARD = """
+query Dashboard($from: Date!, $to: Date!, $store: ID) {
+  dashboard(from: $from, to: $to, storeId: $store) { promotionPoints }
+}
+"""
+
 
 async def test_a_promotion_defined_through_one_hub_prices_purchases_through_another_at_once(
     live_client, graphql_client, members, count_rows
@@ -110,6 +116,16 @@ async def test_a_batch_prices_birthdays_segments_and_nth_purchases_together(
     }
     awarded = {p["name"]: p["pointsAwarded"] for p in (await till.data(PROMOTIONS))["promotions"]}
     assert awarded == {"birthday": 100, "vip x3": 40, "second +50%": 15}
+    # The dashboard's promotion points of the period are the same points.
+    day = START.date()
+    for store, start, promotion_points in (
+        (None, day, 155),
+        ("S002", day, 0),
+        (None, day - timedelta(days=1), 0),
+    ):
+        period = {"from": start.isoformat(), "to": start.isoformat(), "store": store}
+        got = (await admin.data(DASHBOARD, **period))["dashboard"]
+        assert got["promotionPoints"] == promotion_points
 
 
 async def test_over_http_bad_promotions_are_refused_with_nothing_written(live_client, count_rows):
