@@ -6,8 +6,10 @@
 A batch names its buyers the way a channel does, one shape at a time: by the hub's member
 IDs (``id``), by the phone numbers of known members (``phone``), by their member cards
 (``card``), 90% known phones and 10% first-time buyers (``mix``), or first-time buyers only
-(``new``, each enrolled with its sign-up bonus). Each shape's purchases/s is reported
-beside the others and the floor's, with the ratios.
+(``new``, each enrolled with its sign-up bonus); ``coupon`` names them by member ID as
+``id`` does, each purchase redeeming one of its buyer's coupons (10 yuan off, issued to
+every member beforehand), so its ratio to ``id`` is what coupons cost at the till. Each
+shape's purchases/s is reported beside the others and the floor's, with the ratios.
 
 The hub (``memberhub serve``, a child process) gets batches of purchases from a till, every
 anti-fraud rule on, each purchase priced, stored with its items and its points posted
@@ -45,6 +47,9 @@ from hub.clients import create_client
 from hub.db.engine import create_engine, create_session_factory
 from hub.http.principal import ClientKind
 from hub.ids import encode_id
+from ledger.benefits.issuing import issue_coupons
+from ledger.benefits.model import CouponKind, TemplateSpec
+from ledger.benefits.templates import define_template
 from ledger.posting import open_accounts
 from sync.tiers import TierProgramme, review_tiers
 
@@ -135,8 +140,55 @@ SHAPES = {
     "card": "member cards",
     "mix": "90% known phones, 10% new",
     "new": "first-time buyers only",
+    "coupon": "member IDs, one coupon each",
 }
 _first_timers = iter(range(10**7))
+
+
+#: Unused coupons, (member ID, code), for the ``coupon`` shape; each purchase takes one.
+_coupons: list[tuple[int, str]] = []
+
+
+async def issue_coupons_to_all(url: str, now: datetime) -> None:
+    """One 10-yuan-off coupon to every member, as a win-back campaign would issue them."""
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    try:
+        async with create_session_factory(engine).begin() as session:
+            template = await define_template(session=session, spec=COUPON, actor="bench", now=now)
+            await issue_coupons(
+                session=session,
+                template_id=template.id,
+                member_ids=list((await session.scalars(text("SELECT id FROM members"))).all()),
+                segment_id=None,
+                reason="bench",
+                key_scope="client:bench",
+                key="bench",
+                actor="bench",
+                now=now - timedelta(days=1),
+            )
+            rows = await session.execute(text("SELECT member_id, code FROM coupons ORDER BY id"))
+            _coupons.extend((row.member_id, row.code) for row in rows)
+        Random(5).shuffle(_coupons)
+    finally:
+        await engine.dispose()
+
+
+COUPON = TemplateSpec(
+    code="BENCH-10",
+    name="10 off",
+    kind=CouponKind.CASH_OFF,
+    value=Decimal("10"),
+    min_spend=None,
+    categories=(),
+    channels=(),
+    store_ids=(),
+    valid_days=30,
+    valid_from=None,
+    valid_until=None,
+    stock=None,
+    per_member_limit=1,
+    points_price=None,
+)
 
 
 def _buyer(shape: str, member_id: int, rng: Random) -> dict:
@@ -160,6 +212,10 @@ def purchases(
     for n in range(count):
         amount = Decimal(str(round(rng.lognormvariate(5.0, 0.8), 2)))
         member_id = rng.choice(member_ids)
+        coupon: dict = {}
+        if shape == "coupon":
+            member_id, code = _coupons.pop()
+            coupon = {"couponCodes": [code]}
         made.append(
             {
                 "storeId": STORE,
@@ -168,6 +224,7 @@ def purchases(
                 "occurredAt": (now - timedelta(minutes=rng.randint(1, 600))).isoformat(),
                 "amount": str(amount),
                 **_buyer(shape, member_id, rng),
+                **coupon,
                 "floorMember": member_id,
                 "items": [
                     {
@@ -281,6 +338,8 @@ def main() -> None:
     shapes = args.shapes.split(",")
     url = asyncio.run(fresh_database(args.database))
     key, member_ids = asyncio.run(prepare(url, args.members, args.history))
+    if "coupon" in shapes:
+        asyncio.run(issue_coupons_to_all(url, datetime.now(UTC)))
     rng = Random(11)
     env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT})}
     postgres = asyncio.run(postmaster(url))

@@ -16,7 +16,9 @@ then queue only for those.
 
 ``plan_runs`` cuts a batch into runs and the purchases that go alone (runs of one): those
 dated at or after ``now`` (an upgrade in the run would price them), and a receipt repeated
-in the batch (which replays the first).
+in the batch (which replays the first). Purchases using coupons stay in the run: their
+coupons are claimed together (``sync.purchases.coupons``), and one that cannot be used
+sends the run one by one, where it is refused alone.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from identity.errors import IdentityError
 from identity.errors import MemberNotFound as UnknownMember
 from identity.lookup import active_member_ids
 from ledger.batch_posting import BatchOperation, post_batch
-from ledger.benefits.rules import Basket, BasketLine
-from ledger.benefits.till import Claimed, claim_coupons, redeem_claimed, redeemed_by_purchase
+from ledger.benefits.errors import BenefitsError
+from ledger.benefits.till import redeem_claimed
 from ledger.checks import ACCEPTED
 from ledger.entries import Account
 from ledger.fraud import PURCHASE
@@ -44,6 +46,7 @@ from ledger.model import business_day
 from ledger.multirow import MultiRowInsert
 from ledger.posting import PostingResult, lock_members
 from sync.purchases.buyers import known_buyers, note_buyer_identities, resolve_buyers
+from sync.purchases.coupons import claim_purchase_coupons, coupons_of_replay
 from sync.purchases.pricing import (
     PricedPurchase,
     ToPrice,
@@ -92,12 +95,8 @@ def plan_runs(requests: Sequence[PurchaseRequest], *, now: datetime) -> list[lis
     receipts: set[tuple[str, str]] = set()
     for n, request in enumerate(requests):
         receipt = (request.store_id.strip(), request.receipt_no.strip())
-        # A purchase using coupons goes alone: its coupons are claimed in its own transaction.
         alone = (
-            request.occurred_at.tzinfo is None
-            or request.occurred_at >= now
-            or receipt in receipts
-            or bool(request.coupon_codes)
+            request.occurred_at.tzinfo is None or request.occurred_at >= now or receipt in receipts
         )
         if alone:
             if run:
@@ -179,6 +178,7 @@ async def record_purchase_run(
             config=config,
             skip_busy=skip_busy_members,
             actor=actor,
+            alone=len(requests) == 1,
         )
         for n, outcome in recorded.items():
             answers[n] = outcome
@@ -213,9 +213,10 @@ async def _record_fresh(
     config: IngestConfig,
     skip_busy: bool,
     actor: str,
+    alone: bool,
 ) -> dict[int, PurchaseOutcome]:
     """Store the run's new purchases, those of busy buyers aside when ``skip_busy``; the
-    checks see them in input order."""
+    checks see them in input order. ``alone``: the run is one purchase."""
     fresh = {
         n: _Fresh(cleaned[n], buyer, business_day(cleaned[n].occurred_at, config.ledger.zone))
         for n, buyer in buyers.items()
@@ -233,13 +234,16 @@ async def _record_fresh(
     codes = await tiers_at(session, [(f.buyer, f.request.occurred_at) for f in bought])
     for f, code in zip(bought, codes, strict=True):
         f.tier_code = code
-    claimed: dict[int, list[Claimed]] = {}
-    for n, f in fresh.items():
-        if f.request.coupon_codes:
-            if f.buyer is None:
-                raise InvalidPurchase("coupons are used by a member", field=("couponCodes",))
-            basket = basket_of(f.request, f.buyer)
-            claimed[n] = await claim_coupons(session, f.request.coupon_codes, basket, now)
+    try:
+        claimed = await claim_purchase_coupons(
+            session, {n: (f.request, f.buyer) for n, f in fresh.items()}, now
+        )
+    except (InvalidPurchase, BenefitsError):
+        # Refused whole: alone, with its reason; in a run, the run goes one by one, so
+        # nothing of it (a buyer's enrolment, say) outlives the refusal.
+        if alone:
+            raise
+        raise RunNotJudgeable() from None
     pricing = await load_pricing(
         session, config, since=min(f.request.occurred_at for f in fresh.values())
     )
@@ -270,11 +274,16 @@ async def _record_fresh(
         session,
         [(r.id, f.earning) for f, r in zip(fresh.values(), records, strict=True) if f.earning],
     )
-    redeemed = {
-        n: await redeem_claimed(session, claimed[n], purchase_id=record.id, now=now, actor=actor)
-        for (n, f), record in zip(fresh.items(), records, strict=True)
-        if n in claimed
-    }
+    using = [(n, record.id) for n, record in zip(fresh, records, strict=True) if n in claimed]
+    redeemed = dict(
+        zip(
+            [n for n, _ in using],
+            await redeem_claimed(
+                session, [(claimed[n], purchase) for n, purchase in using], now=now, actor=actor
+            ),
+            strict=True,
+        )
+    )
     await note_buyer_identities(
         session,
         [
@@ -303,27 +312,13 @@ async def _record_fresh(
     }
 
 
-def basket_of(request: PurchaseRequest, member_id: int) -> Basket:
-    """The purchase as its coupons see it."""
-    return Basket(
-        member_id=member_id,
-        store_id=request.store_id,
-        channel=request.channel.value,
-        amount=request.amount,
-        lines=tuple(BasketLine(i.sku, i.category, i.quantity, i.unit_price) for i in request.items),
-    )
-
-
 async def _replayed(
     session: AsyncSession, earlier: PurchaseRecord, request: PurchaseRequest, buyer: int | None
 ) -> Answer:
     """The first answer again, with the coupons it redeemed (a replay redeems nothing)."""
     answer = replay(earlier, request, buyer)
-    if isinstance(answer, PurchaseOutcome) and earlier.member_id is not None:
-        used = await redeemed_by_purchase(
-            session, earlier.id, basket_of(request, earlier.member_id)
-        )
-        answer = replace(answer, coupons=tuple(used))
+    if isinstance(answer, PurchaseOutcome):
+        answer = replace(answer, coupons=tuple(await coupons_of_replay(session, earlier, request)))
     return answer
 
 
