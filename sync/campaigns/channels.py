@@ -120,7 +120,8 @@ class SmsProvider:
             raise SendFailed(f"SMS provider unreachable: {type(error).__name__}") from error
         body = _check(response)
         return SendResult(
-            delivered=body.get("status") == "DELIVERED", message_id=message_id_of(body.get("messageId"))
+            delivered=body.get("status") == "DELIVERED",
+            message_id=message_id_of(body.get("messageId")),
         )
 
 

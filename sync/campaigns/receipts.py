@@ -104,7 +104,9 @@ async def record_receipts(
                 "now": now,
                 "ids": [r.message_id for r in receipts],
                 "delivered": [r.delivered for r in receipts],
-                "errors": [r.error_code[:MAX_ERROR_CODE] if r.error_code else None for r in receipts],
+                "errors": [
+                    r.error_code[:MAX_ERROR_CODE] if r.error_code else None for r in receipts
+                ],
                 "ats": [r.at for r in receipts],
             },
         )
@@ -142,9 +144,7 @@ async def withdraw_wechat_consent(
         if member is None:
             continue
         decided = await session.scalar(
-            text(
-                "SELECT updated_at FROM member_consents WHERE member_id = :m AND channel = :c"
-            ),
+            text("SELECT updated_at FROM member_consents WHERE member_id = :m AND channel = :c"),
             {"m": member.id, "c": MessageChannel.WECHAT_SUBSCRIBE.value},
         )
         at = min(refusal.at, now)
