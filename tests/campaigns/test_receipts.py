@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from hub.api.member_inputs import identity_config
+from identity.erase import erase_member
 from tests.campaigns.campaigns_graphql import REPORT, TOUCHES, campaign_input, create
 from tests.campaigns.receipts_http import (
     SMS,
@@ -212,3 +214,20 @@ async def test_a_wechat_refusal_withdraws_consent_for_the_next_message(
     assert sorted(received.wechat_to()) == sorted([f"openid-{accepts}", f"openid-{regranted}"])
     seen = (await admin.data(TOUCHES, id=global_id("Member", refuses)))["member"]
     assert seen["consents"] == [{"channel": WX, "granted": False}]
+
+
+async def test_erasure_forgets_message_ids_so_later_receipts_are_unknown(
+    sent, live_http, received, run_in_transaction, settings
+):
+    a = sent.members[0]
+    sms_a = received.sms_id(f"+86138{a:08d}")
+    await run_in_transaction(
+        lambda s: erase_member(
+            s, member_id=a, reason="asked", actor="test", now=NOW, config=identity_config(settings)
+        )
+    )
+
+    answer = await post_sms(live_http, [report(sms_a, "DELIVERED")])
+
+    assert answer.json()["unknown"] == 1
+    assert (await touch_rows(run_in_transaction))[(a, SMS)] == ("SENT", None, None)
