@@ -261,13 +261,25 @@ class Settings(BaseSettings):
     )
     sms_key: SecretStr | None = Field(default=None, description="The SMS provider's API key.")
     sms_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    sms_receipt_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared with the SMS provider: its status reports to /callbacks/sms/status "
+        "carry an HMAC-SHA256 of the body with it; unset: every report is refused (401).",
+    )
+    wechat_push_token: SecretStr | None = Field(
+        default=None,
+        description="The Token of the campaign mini-program's message push (plaintext, JSON) "
+        "to /callbacks/wechat/push; unset: every push is refused (401).",
+    )
     worker_threads: int = Field(default=4, ge=1, description="dramatiq worker threads.")
     embedded_worker: bool = Field(
         default=True,
         description="In the embedded default, `serve` also runs the worker in-process.",
     )
 
-    @field_validator("token_secret", "phone_hash_salt", mode="before")
+    @field_validator(
+        "token_secret", "phone_hash_salt", "sms_receipt_secret", "wechat_push_token", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # Given in code (not the environment): an empty secret is no secret.

@@ -33,8 +33,9 @@ from hub.http.endpoint import GraphQLEndpoint
 from hub.http.graphiql import ASSETS_PATH, graphiql_asset
 from hub.http.metrics import Metrics, multiprocess
 from hub.http.metrics_sources import refresh_metrics
+from hub.http.receipts import ReceiptEndpoints
 from hub.settings import Settings
-from hub.wiring import install_domain_hooks
+from hub.wiring import campaign_config, install_domain_hooks
 from identity.lookup import active_member_id
 
 
@@ -124,6 +125,20 @@ def create_app(
         schema=build_schema(),
     )
     graphql = GraphQLEndpoint(state)
+    wechat_sender = campaign_config(settings).wechat
+    receipts = ReceiptEndpoints(
+        session_factory=session_factory,
+        now=state.clock.now,
+        sms_secret=(
+            settings.sms_receipt_secret.get_secret_value().encode()
+            if settings.sms_receipt_secret
+            else None
+        ),
+        wechat_token=(
+            settings.wechat_push_token.get_secret_value() if settings.wechat_push_token else None
+        ),
+        wechat_app_id=wechat_sender.app_id if wechat_sender else None,
+    )
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok"})
@@ -189,6 +204,7 @@ def create_app(
             Route("/metrics", metrics),
             Route("/schema.graphql", schema_file),
             Route(ASSETS_PATH + "/{name}", graphiql_asset),
+            *receipts.routes(),
             *console_routes(settings.time_zone),
         ],
         middleware=_cors(settings),

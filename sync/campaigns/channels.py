@@ -28,6 +28,25 @@ class SendRefused(Exception):
 class SendResult:
     #: The provider confirmed delivery to the handset (SMS receipts), not only acceptance.
     delivered: bool = False
+    #: The provider's ID of the message, which its delivery receipts name later.
+    message_id: str | None = None
+
+
+#: Longest provider message ID kept (the column's limit).
+MAX_MESSAGE_ID = 128
+
+
+def message_id_of(value: object) -> str | None:
+    """A provider's message ID as the hub keeps it: a string or a whole number (WeChat's
+    msgid is a JSON number), 1 to 128 characters without control characters; else None, and
+    the touch is recorded without one (its receipts are then ignored as unknown)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_MESSAGE_ID:
+        return None
+    return None if any(ord(c) < 32 for c in value) else value
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,8 @@ def _check(response: httpx.Response) -> dict[str, object]:
 class SmsProvider:
     """One small HTTP interface: ``POST {url}`` with ``{to, templateId, data}``, the key as a
     bearer token and the touch as ``Idempotency-Key`` (a resend after a crash is the same
-    message to the provider); answers ``{"status": "DELIVERED" | "ACCEPTED"}``."""
+    message to the provider); answers ``{"status": "DELIVERED" | "ACCEPTED", "messageId"}``,
+    the ID its status reports name."""
 
     url: str
     key: str
@@ -99,7 +119,10 @@ class SmsProvider:
         except httpx.HTTPError as error:
             raise SendFailed(f"SMS provider unreachable: {type(error).__name__}") from error
         body = _check(response)
-        return SendResult(delivered=body.get("status") == "DELIVERED")
+        return SendResult(
+            delivered=body.get("status") == "DELIVERED",
+            message_id=message_id_of(body.get("messageId")),
+        )
 
 
 #: WeChat errcodes worth retrying: system busy, access token expired or invalid.
@@ -174,4 +197,5 @@ class WechatSubscribe:
         if errcode:
             # 43101: the member has not accepted this template (or used up the acceptance).
             raise SendRefused(f"WeChat errcode {errcode}")
-        return SendResult()
+        # The msgid is what the subscribe_msg_sent_event push names.
+        return SendResult(message_id=message_id_of(body.get("msgid")))

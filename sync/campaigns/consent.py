@@ -68,13 +68,16 @@ async def consents_of(execute: object, member_ids: list[int]) -> dict[int, list[
 
 async def forget_erased_member(session: AsyncSession, event: MemberErased) -> None:
     """Erasure: the member's consents go, waiting messages are dropped, errors (which may
-    quote a provider's answer about the recipient) are cleared."""
+    quote a provider's answer about the recipient) are cleared, and so are the providers'
+    message IDs (they join the providers' records of the phone and text to this member;
+    a later receipt for one of them counts as unknown)."""
     await session.execute(
         text("DELETE FROM member_consents WHERE member_id = :m"), {"m": event.member_id}
     )
     await session.execute(
         text(
             "UPDATE campaign_touches SET last_error = NULL, next_attempt_at = NULL,"
+            " provider_message_id = NULL, receipt_error = NULL,"
             " outcome = CASE WHEN outcome IN ('PENDING', 'SKIPPED_QUIET_HOURS')"
             "  THEN 'SKIPPED_NO_CONSENT' ELSE outcome END"
             " WHERE member_id = :m"

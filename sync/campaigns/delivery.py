@@ -112,14 +112,22 @@ async def _finish(
     next_attempt_at: datetime | None,
     attempts: int,
     error: str | None,
+    message_id: str | None = None,
 ) -> None:
+    # A provider handing out an ID it already gave another message would break the unique
+    # index and, with it, this touch's transaction (a resend): that touch keeps no ID and its
+    # receipts count as unknown instead.
     await session.execute(
         text(
             "UPDATE campaign_touches SET outcome = :outcome, channel = :channel,"
             " reached_at = :reached, next_attempt_at = :next, attempts = :attempts,"
-            " last_error = :error WHERE id = :id"
+            " last_error = :error, provider_message_id = (SELECT CAST(:message_id AS text)"
+            "  WHERE NOT EXISTS (SELECT 1 FROM campaign_touches o WHERE o.channel = :channel"
+            "  AND o.provider_message_id = :message_id))"
+            " WHERE id = :id"
         ),
         {
+            "message_id": message_id,
             "id": touch_id,
             "outcome": outcome.value,
             "channel": channel,
@@ -228,7 +236,15 @@ async def _deliver_one(
         )
         return Outcome.FAILED
     outcome = Outcome.DELIVERED if result.delivered else Outcome.SENT
-    await _finish(session, row.id, outcome, reached_at=now, next_attempt_at=None, **done)
+    await _finish(
+        session,
+        row.id,
+        outcome,
+        reached_at=now,
+        next_attempt_at=None,
+        message_id=result.message_id,
+        **done,
+    )
     return outcome
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,10 +13,23 @@ from hub.settings import Settings
 from hub.wiring import campaign_config, ledger_config
 from sync.campaigns.assignment import Evaluation, evaluate_campaigns
 from sync.campaigns.delivery import DeliveryRun, deliver_due_messages
-from tests.campaigns.fakes import APP_ID, APP_SECRET, SMS_KEY, Received, fake_providers
+from tests.campaigns.campaigns_graphql import campaign_input, create
+from tests.campaigns.fakes import (
+    APP_ID,
+    APP_SECRET,
+    PUSH_TOKEN,
+    RECEIPT_SECRET,
+    SMS_KEY,
+    Received,
+    fake_providers,
+)
+from tests.campaigns.receipts_http import WECHAT_ARMS, Sent
 
 # The live hub over real HTTP (uvicorn on a free port), shared with the security tests.
 from tests.security.conftest import live_client, live_http, live_url  # noqa: F401
+
+#: When the ``sent`` fixture's messages leave: noon in Shanghai, outside the quiet hours.
+SENT_AT = datetime(2026, 12, 5, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -46,6 +59,8 @@ def settings(settings: Settings, providers: tuple[str, Received], quiet_hours: s
             "sms_key": Settings(sms_key=SMS_KEY).sms_key,
             "campaign_quiet_hours": quiet_hours,
             "campaign_consent_defaults": {"WEBHOOK": True},
+            "sms_receipt_secret": Settings(sms_receipt_secret=RECEIPT_SECRET).sms_receipt_secret,
+            "wechat_push_token": Settings(wechat_push_token=PUSH_TOKEN).wechat_push_token,
         }
     )
 
@@ -159,3 +174,36 @@ def count_rows(run_in_transaction):  # type: ignore[no-untyped-def]
         return int(await run_in_transaction(lambda s: s.scalar(text(sql), params)))
 
     return count
+
+
+@pytest.fixture
+async def sent(  # type: ignore[no-untyped-def]
+    live_client,  # noqa: F811  (the fixture imported above)
+    people,
+    evaluate,
+    deliver,
+    received,
+    run_in_transaction,
+) -> Sent:
+    """Three members with SMS and WeChat consent, each sent one SMS (accepted by the
+    provider, not yet delivered) and one WeChat subscribe message by two campaigns, at
+    ``SENT_AT``."""
+    admin = await live_client("admin")
+    ids = await people(3, at=SENT_AT)
+    await run_in_transaction(
+        lambda s: s.execute(
+            text(
+                "INSERT INTO member_consents (member_id, channel, granted, updated_at)"
+                " SELECT m, c, true, :at FROM unnest(CAST(:ids AS bigint[])) m,"
+                " unnest(ARRAY['SMS', 'WECHAT_SUBSCRIBE']) c"
+            ),
+            {"ids": ids, "at": SENT_AT},
+        )
+    )
+    received.sms_status = "ACCEPTED"
+    sms = await create(admin, campaign_input("Texts", frequencyCapDays=0))
+    wechat = await create(admin, campaign_input("Subscribe", arms=WECHAT_ARMS, frequencyCapDays=0))
+    await evaluate(SENT_AT)
+    run = await deliver(SENT_AT)
+    assert run.outcomes == {"SENT": 6}
+    return Sent(ids, sms, wechat)

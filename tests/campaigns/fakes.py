@@ -18,13 +18,22 @@ from tests.live_server import serve_in_thread
 APP_ID = "wx-shop"
 APP_SECRET = "shop-secret"
 SMS_KEY = "sms-key"
+#: What the SMS provider signs its status reports with, and the app's message push token.
+RECEIPT_SECRET = "sms-receipt-secret"
+PUSH_TOKEN = "push-token"
 
 
 @dataclass
 class Received:
-    """Messages as the providers took them; ``fail_next`` answers that many 503s first."""
+    """Messages as the providers took them; ``fail_next`` answers that many 503s first.
+
+    The SMS provider answers ``sms_status`` (DELIVERED: it confirms at once; ACCEPTED: a
+    status report follows) and a message ID ``sms-<n>``; WeChat answers msgid ``<n>``
+    (a number, as WeChat does). A resend under the same idempotency key gets the same ID."""
 
     sms: list[dict[str, Any]] = field(default_factory=list)
+    sms_status: str = "DELIVERED"
+    sms_ids: dict[str, str] = field(default_factory=dict)
     wechat: list[dict[str, Any]] = field(default_factory=list)
     tokens: int = 0
     fail_next: int = 0
@@ -38,6 +47,15 @@ class Received:
         with self.lock:
             return [m["touser"] for m in self.wechat]
 
+    def sms_id(self, phone: str) -> str:
+        """The message ID the provider gave the (last) message to ``phone``."""
+        with self.lock:
+            return next(self.sms_ids[m["key"]] for m in reversed(self.sms) if m["to"] == phone)
+
+    def wechat_msgid(self, openid: str) -> int:
+        with self.lock:
+            return next(m["msgid"] for m in reversed(self.wechat) if m["touser"] == openid)
+
 
 def _app(received: Received) -> Starlette:
     async def sms(request: Request) -> JSONResponse:
@@ -48,8 +66,10 @@ def _app(received: Received) -> Starlette:
             if received.fail_next:
                 received.fail_next -= 1
                 return JSONResponse({"error": "busy"}, status_code=503)
-            received.sms.append({**body, "key": request.headers.get("idempotency-key")})
-        return JSONResponse({"status": "DELIVERED"})
+            key = request.headers.get("idempotency-key") or ""
+            received.sms.append({**body, "key": key})
+            message_id = received.sms_ids.setdefault(key, f"sms-{len(received.sms_ids) + 1}")
+            return JSONResponse({"status": received.sms_status, "messageId": message_id})
 
     async def token(request: Request) -> JSONResponse:
         params = request.query_params
@@ -64,8 +84,9 @@ def _app(received: Received) -> Starlette:
             return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
         body = await request.json()
         with received.lock:
-            received.wechat.append(body)
-        return JSONResponse({"errcode": 0, "errmsg": "ok"})
+            msgid = 1_864_323_726_461_255_001 + len(received.wechat)
+            received.wechat.append({**body, "msgid": msgid})
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": msgid})
 
     return Starlette(
         routes=[
