@@ -31,7 +31,7 @@ from ledger.earning import EarningRules
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig, add_months, business_day
 from ledger.model import Channel as LedgerChannel
 from ledger.posting import post_entries
-from ledger.promotion_rules import PricedLine, PurchaseFacts, RuleSet, TierRule, price_purchase
+from ledger.promotion_rules import PricedLine, PurchaseFacts, RuleSet, TierRule
 from ledger.rule_store import current_rules
 from sync.importer.staging import (
     CHUNK,
@@ -41,6 +41,7 @@ from sync.importer.staging import (
     copy_records,
     read_chunks,
 )
+from sync.purchases.pricing import PricedPurchase, priced_purchase, store_breakdowns
 from sync.purchases.requests import Item, PurchaseRequest, content_hash
 
 COLUMNS = (
@@ -216,16 +217,12 @@ async def _import_rules(
     return replace(stored.rules, tiers=(flat,)), f"{earning.version}.{stored.version}"
 
 
-@dataclass(frozen=True)
-class _Priced:
-    points: int
-    has_promotion: bool
-
-
-def _imported_points(rules: RuleSet, req: PurchaseRequest, config: LedgerConfig) -> _Priced:
-    """A history row priced by ``price_purchase``: conditions on the buyer (birthday,
+def _imported_points(
+    rules: RuleSet, version: str, req: PurchaseRequest, config: LedgerConfig
+) -> PricedPurchase:
+    """A history row priced as the till prices: conditions on the buyer (birthday,
     segment, tier, purchase number) do not hold for an imported row."""
-    breakdown = price_purchase(
+    return priced_purchase(
         rules,
         PurchaseFacts(
             amount=req.amount,
@@ -235,10 +232,7 @@ def _imported_points(rules: RuleSet, req: PurchaseRequest, config: LedgerConfig)
             lines=[PricedLine(i.sku, i.category, i.unit_price * i.quantity) for i in req.items],
             purchase_number=0,
         ),
-    )
-    return _Priced(
-        points=max(breakdown.points, 0),
-        has_promotion=any(cause.startswith("PROMOTION:") for cause, _ in breakdown.lines),
+        version,
     )
 
 
@@ -267,10 +261,12 @@ async def _apply(
         conn, earning, since=min(r.request.occurred_at for r in rows)
     )
     records = []
+    breakdowns: dict[tuple[str, str], PricedPurchase] = {}
     for r in rows:
         req, member_id = r.request, buyers.get(r.row_no)
         summary.without_member += member_id is None
-        priced = _imported_points(rules, req, ledger_config)
+        priced = _imported_points(rules, version, req, ledger_config)
+        breakdowns.setdefault((req.store_id, req.receipt_no), priced)
         item = req.items[0] if req.items else None
         records.append(
             (
@@ -373,6 +369,15 @@ async def _apply(
     ]
     if awards:
         session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")
+        # The points' causes, as a purchase at the till keeps them (``pointsBreakdown``).
+        await store_breakdowns(
+            session,
+            [
+                (p.id, breakdowns[(p.store_id, p.receipt_no)])
+                for p in inserted
+                if p.member_id is not None and p.points_earned > 0
+            ],
+        )
         await post_entries(
             session=session,
             requests=awards,

@@ -126,11 +126,12 @@ async def price_purchases(
                 else 1
             ),
         )
-        priced.append(_priced(rules, facts, pricing.rule_version))
+        priced.append(priced_purchase(rules, facts, pricing.rule_version))
     return priced
 
 
-def _priced(rules: RuleSet, facts: PurchaseFacts, version: str) -> PricedPurchase:
+def priced_purchase(rules: RuleSet, facts: PurchaseFacts, version: str) -> PricedPurchase:
+    """``price_purchase``'s breakdown with each promotion's line naming its promotion."""
     breakdown = price_purchase(rules, facts)
     # price_purchase lists multiplier promotions in the order they compound, then bonuses.
     chosen = chosen_promotions(rules, facts) if len(breakdown.lines) > 1 else []

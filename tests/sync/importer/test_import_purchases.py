@@ -14,6 +14,7 @@ from ledger.verify import verify_ledger
 from sync.importer.purchases import COLUMNS, import_purchases
 from tests.conftest import START
 from tests.hub.api.members_graphql import card, created_member, phone
+from tests.ledger.benefits.promotions_graphql import breakdown, define_promotion
 
 AT = (START - timedelta(days=40)).isoformat()
 ROWS = [
@@ -110,3 +111,38 @@ async def test_historical_purchases_import_once_with_their_points(
     report = await run_in_transaction(lambda s: verify_ledger(session=s))
     assert report.ok
     assert by_phone["id"] != by_card["id"]
+
+
+async def test_imported_points_keep_their_causes_as_a_tills_purchase_does(
+    admin, engine, settings, clock, tmp_path
+):
+    await created_member(admin, "POS", phone("13800138000", verified=False))
+    await created_member(admin, "POS", card("C-1"))
+    starts = (START - timedelta(days=60)).isoformat()
+    tea = await define_promotion(admin, "tea x2", categories=["tea"], startsAt=starts)
+    assert tea["userErrors"] == []
+    file = tmp_path / "purchases.csv"
+    with file.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(ROWS[:2])
+    install_domain_hooks(settings, clock)
+
+    summary = await import_purchases(
+        engine,
+        file,
+        rejects=tmp_path / "rejects.csv",
+        identity_config=identity_config(settings),
+        ledger_config=ledger_config(settings),
+        earning=ingest_config(settings).earning,
+        award_points=True,
+        now=START,
+    )
+
+    assert summary.points_awarded == 76 + 5
+    assert await breakdown(admin, "H-1", store="S1") == {
+        "BASE": 38,
+        "TIER": 0,
+        "PROMOTION:tea x2": 38,
+    }
+    assert await breakdown(admin, "H-2", store="S1") == {"BASE": 5, "TIER": 0}
