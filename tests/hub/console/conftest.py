@@ -3,6 +3,7 @@ served by uvicorn on a free port (the same live server as the trust-boundary tes
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,13 @@ class Console:
         await self.page.get_by_test_id("api-key").fill(key)
         await self.page.get_by_test_id("sign-in").click()
         await self.page.get_by_test_id("nav-dashboard").wait_for()
+
+    async def screenshot(self, name: str) -> None:
+        """Save the whole page as ``name``.png in the folder named by
+        MEMBERHUB_CONSOLE_SCREENSHOTS (docs/console/ for the docs); nothing when unset."""
+        folder = os.environ.get("MEMBERHUB_CONSOLE_SCREENSHOTS")
+        if folder:
+            await self.page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
