@@ -364,7 +364,7 @@ async def test_a_campaigns_arm_report_and_uplift_are_the_apis(
 
 
 async def test_starting_and_pausing_a_campaign_in_the_console_changes_its_status(console, api):
-    campaign = await create(api, campaign_input("Birthday treat", "BIRTHDAY"), start=False)
+    campaign = await create(api, campaign_input("Birthday treat", "BIRTHDAY", triggerDays=3), start=False)
     tab = await console()
     await tab.sign_in(api.key)
     await tab.open("/console/#/campaigns")
