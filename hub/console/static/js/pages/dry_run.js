@@ -22,8 +22,10 @@ function signed(value) {
   return value > 0 ? `+${integer(value)}` : integer(value);
 }
 
-function figure(testid, value, text) {
-  return h("span", { class: `figure ${value > 0 ? "pos" : value < 0 ? "neg" : ""}`, testid, "data-value": value }, text);
+/** A figure as the API gave it (in data-value); a signed one is green up, red down. */
+function figure(testid, value, text, signedValue = false) {
+  const sign = signedValue ? (Number(value) > 0 ? "pos" : Number(value) < 0 ? "neg" : "") : "";
+  return h("span", { class: `figure ${sign}`, testid, "data-value": value }, text);
 }
 
 function resultView(r) {
@@ -33,8 +35,8 @@ function resultView(r) {
       [
         figure("dry-points-now", r.pointsNow, integer(r.pointsNow)),
         figure("dry-points-proposed", r.pointsProposed, integer(r.pointsProposed)),
-        figure("dry-points-delta", r.pointsDelta, signed(r.pointsDelta)),
-        figure("dry-liability", r.liabilityDelta, money(r.liabilityDelta)),
+        figure("dry-points-delta", r.pointsDelta, signed(r.pointsDelta), true),
+        figure("dry-liability", r.liabilityDelta, money(r.liabilityDelta), true),
         figure("dry-members-affected", r.membersAffected, integer(r.membersAffected)),
       ],
     ],
@@ -46,7 +48,7 @@ function resultView(r) {
   );
   const byTier = table(
     [t("dry.tier"), t("dry.pointsDelta")],
-    r.deltaByTier.map((d) => [d.key, figure("dry-tier-delta", d.count, signed(d.count))]),
+    r.deltaByTier.map((d) => [d.key, figure("dry-tier-delta", d.count, signed(d.count), true)]),
     (i) => ({ testid: "dry-tier-row", "data-tier": r.deltaByTier[i].key }),
   );
   const chart = r.deltaByTier.length
@@ -146,7 +148,7 @@ export function dryRunSection(promotions, tiers, segments) {
     h("div", null, h("span", { class: "muted small" }, t("dry.remove")), remove),
     addedList,
     h("button", { type: "button", testid: "dry-add-promotion", onclick: addPromotion }, t("dry.addPromotion")),
-    h("label", { class: "check" }, newLadder, t("dry.newLadder")),
+    h("div", null, h("label", { class: "check" }, newLadder, t("dry.newLadder"))),
     ladder.element,
     h("button", { type: "submit", class: "primary", testid: "dry-run" }, t("dry.run")),
   );
