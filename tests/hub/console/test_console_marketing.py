@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from tests.campaigns.campaigns_graphql import REPORT, campaign_input, create
 from tests.campaigns.conftest import buy, evaluate, people  # noqa: F401
 from tests.hub.console.conftest import needs_chromium
@@ -289,14 +291,21 @@ async def test_a_campaigns_arm_report_and_uplift_are_the_apis(
     people,  # noqa: F811
     buy,  # noqa: F811
     evaluate,  # noqa: F811
+    run_in_transaction,
 ):
     now = datetime.now(UTC).replace(microsecond=0)
     ids = await people(60, at=now)
     campaign = await create(api, campaign_input("Spring points", arms=ARMS))
     assert (await evaluate(now)).assigned == 60
+    rows = await run_in_transaction(
+        lambda s: s.execute(text("SELECT member_id, arm_position FROM campaign_touches"))
+    )
+    arm_of = dict(rows.all())
+    # Half the points arm buys within the window, a fifth of the holdout; some buy twice.
+    converting = [m for m in ids if m % (2 if arm_of[m] == 0 else 5) == 0]
     await buy(
-        [(m, Decimal("100.50"), now + timedelta(days=1)) for m in ids if m % 3 == 0]
-        + [(m, Decimal("66.00"), now + timedelta(days=2)) for m in ids if m % 5 == 0]
+        [(m, Decimal("100.50"), now + timedelta(days=1)) for m in converting]
+        + [(m, Decimal("66.00"), now + timedelta(days=2)) for m in converting[::3]]
     )
     expected = (await api.data(REPORT, id=campaign))["campaign"]
     assert expected["report"]["uplift"] is not None
@@ -364,14 +373,29 @@ async def test_a_campaigns_arm_report_and_uplift_are_the_apis(
     assert await row.get_by_test_id("touch-reached").get_attribute("data-value") == (
         touch["reachedAt"] or ""
     )
+    touches_card = tab.page.locator("section.card").filter(has=row)
+    await tab.screenshot("member-360-touches", touches_card)
     await row.get_by_test_id("touch-campaign").click()
     await tab.page.get_by_test_id("campaign-detail").wait_for()
+
+    # In Chinese, the same figures.
+    zh = await console(locale="zh-CN")
+    await zh.sign_in(api.key)
+    await zh.open(f"/console/#/campaigns/{campaign}")
+    uplift = zh.page.get_by_test_id("campaign-uplift")
+    await uplift.wait_for()
+    assert await uplift.inner_text() == f"{expected['report']['uplift']:+.2f} 个百分点"
+    assert await zh.page.get_by_test_id("nav-campaigns").inner_text() == "营销活动"
+    await zh.screenshot("campaign-report-zh")
 
 
 async def test_starting_and_pausing_a_campaign_in_the_console_changes_its_status(console, api):
     campaign = await create(
         api, campaign_input("Birthday treat", "BIRTHDAY", triggerDays=3), start=False
     )
+    # Two more beside it, for the list's sake.
+    await create(api, campaign_input("Win-back", "INACTIVE_DAYS", triggerDays=90), start=False)
+    await create(api, campaign_input("Tea lovers", "DAYS_AFTER_PURCHASE", triggerDays=7))
     tab = await console()
     await tab.sign_in(api.key)
     await tab.open("/console/#/campaigns")

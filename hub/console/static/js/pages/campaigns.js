@@ -113,7 +113,7 @@ function pValue(value) {
 
 function armsTable(arms) {
   const rows = arms.map((a) => [
-    h("span", null, a.name, a.holdout ? h("span", { class: "chip", testid: "arm-holdout" }, t("campaigns.holdout")) : null),
+    h("span", null, a.name, a.holdout ? " " : null, a.holdout ? h("span", { class: "chip", testid: "arm-holdout" }, t("campaigns.holdout")) : null),
     cell("arm-weight", a.weight, integer(a.weight)),
     cell("arm-members", a.members, integer(a.members)),
     cell("arm-reached", a.reached, integer(a.reached)),
