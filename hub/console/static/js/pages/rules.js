@@ -63,7 +63,7 @@ function promotionsTable(promotions, reload) {
     const status = promotionStatus(p);
     return [
       h("span", { testid: "promotion-name" }, p.name),
-      h("span", { testid: "promotion-value", "data-kind": p.kind, "data-value": p.value }, `${label("promotionKind", p.kind)} ${promotionValue(p)}`),
+      h("span", { testid: "promotion-value", "data-kind": p.kind, "data-value": p.value }, p.kind === "MULTIPLIER" ? `${label("promotionKind", p.kind)} ${promotionValue(p)}` : promotionValue(p)),
       conditions(p),
       h("span", { class: "small" }, dateTime(p.startsAt), " – ", p.endsAt ? dateTime(p.endsAt) : t("rules.open")),
       h("span", { testid: "promotion-stackable", "data-value": String(p.stackable) }, p.stackable ? t("yes") : t("no")),
