@@ -3,12 +3,13 @@ served by uvicorn on a free port (the same live server as the trust-boundary tes
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright
 
 from tests.graphql_client import GraphQLClient
 from tests.security.conftest import live_client, live_http, live_url  # noqa: F401
@@ -49,6 +50,18 @@ class Console:
         await self.page.get_by_test_id("api-key").fill(key)
         await self.page.get_by_test_id("sign-in").click()
         await self.page.get_by_test_id("nav-dashboard").wait_for()
+
+    async def screenshot(self, name: str, part: Locator | None = None) -> None:
+        """Save the whole page (or one part of it) as ``name``.png in the folder named by
+        MEMBERHUB_CONSOLE_SCREENSHOTS (docs/console/ for the docs); nothing when unset."""
+        folder = os.environ.get("MEMBERHUB_CONSOLE_SCREENSHOTS")
+        if not folder:
+            return
+        path = str(Path(folder) / f"{name}.png")
+        if part is None:
+            await self.page.screenshot(path=path, full_page=True)
+        else:
+            await part.screenshot(path=path)
 
 
 @pytest.fixture

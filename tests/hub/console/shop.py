@@ -31,10 +31,17 @@ async def member_with_phone(admin: GraphQLClient, number: str) -> dict[str, Any]
 
 
 async def buy(
-    till: GraphQLClient, member_id: str, receipt: str, amount: str, *, store: str = "S001"
+    till: GraphQLClient,
+    member_id: str,
+    receipt: str,
+    amount: str,
+    *,
+    store: str = "S001",
+    minutes_ago: int = 60,
 ) -> dict[str, Any]:
-    """Record a purchase an hour ago; answers the payload, which must have no user errors."""
-    at = datetime.now(UTC) - timedelta(hours=1)
+    """Record a purchase an hour (or ``minutes_ago``) ago; answers the payload, which must
+    have no user errors."""
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
     payload = (
         await till.data(
             RECORD,

@@ -4,9 +4,11 @@ import { h, replace } from "./dom.js";
 import { lang, setLang, t } from "./i18n.js";
 import { report } from "./notices.js";
 import * as benefits from "./pages/benefits.js";
+import * as campaigns from "./pages/campaigns.js";
 import * as dashboard from "./pages/dashboard.js";
 import * as members from "./pages/members.js";
 import * as reviews from "./pages/reviews.js";
+import * as rules from "./pages/rules.js";
 import * as segments from "./pages/segments.js";
 
 const PAGES = {
@@ -15,6 +17,8 @@ const PAGES = {
   reviews: { page: reviews, nav: "nav-reviews", title: "nav.reviews" },
   segments: { page: segments, nav: "nav-segments", title: "nav.segments" },
   benefits: { page: benefits, nav: "nav-benefits", title: "nav.benefits" },
+  rules: { page: rules, nav: "nav-rules", title: "nav.rules" },
+  campaigns: { page: campaigns, nav: "nav-campaigns", title: "nav.campaigns" },
 };
 
 const root = document.getElementById("app");

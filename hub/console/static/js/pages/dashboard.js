@@ -20,7 +20,7 @@ const MAX_BUCKETS = 24;
 
 const state = { from: null, to: null, store: "" };
 
-function iso(date) {
+export function iso(date) {
   return date.toISOString().slice(0, 10);
 }
 
@@ -28,12 +28,12 @@ function parse(text) {
   return new Date(`${text}T00:00:00Z`);
 }
 
-function addDays(date, days) {
+export function addDays(date, days) {
   return new Date(date.getTime() + days * 86_400_000);
 }
 
 /** Today in the programme's time zone (the hub names it in the page), where it books purchases. */
-function today() {
+export function today() {
   const zone = document.querySelector('meta[name="memberhub-time-zone"]')?.content || undefined;
   const parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
   return parse(parts);

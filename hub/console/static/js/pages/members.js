@@ -1,10 +1,11 @@
 // Member 360: find a member by an identity or ID, see everything the key may read, and
-// act: adjust points, tag, void a coupon, unmerge.
+// act: adjust points, tag, void a coupon, unmerge; the campaigns that touched the member.
 import { query, request } from "../api.js";
 import { dateTime, day, h, idempotencyKey, integer, memberName, money, replace } from "../dom.js";
 import { label, t } from "../i18n.js";
 import { notify, report, reportAll } from "../notices.js";
 import { couponsSection, COUPON_FIELDS } from "./member_coupons.js";
+import { touchesSection, TOUCH_FIELDS } from "./member_touches.js";
 import { fact, mutate, section, table } from "./widgets.js";
 
 const MEMBER_FIELDS = `
@@ -28,12 +29,14 @@ fragment Member360 on Member {
   segments { id name kind }
   rfm { recencyDays frequency monetary r f m segment computedAt }
   ...MemberCoupons
+  ...MemberTouches
   merges { id reason actor createdAt undoneAt merged { id profile { name } identities { type value } } evidence { type namespace value } }
 }`;
 
 const BY_ID = `query ConsoleMember($id: ID!) { member(id: $id) { ...Member360 } tags { id name source } }
 ${MEMBER_FIELDS}
-${COUPON_FIELDS}`;
+${COUPON_FIELDS}
+${TOUCH_FIELDS}`;
 
 const FIND = `query ConsoleFindMember($identity: IdentityInput!) { member(identity: $identity) { id } }`;
 
@@ -309,6 +312,7 @@ function memberCard(m, allTags, reload) {
     section(t("members.history"), table([t("col.when"), t("col.kind"), "", t("col.points"), t("col.balance"), t("col.reference")], history)),
     section(t("members.purchases"), table([t("col.when"), t("col.store"), t("col.receipt"), t("col.channel"), t("col.amount"), t("col.points"), t("col.status")], purchases)),
     couponsSection(m, reload),
+    touchesSection(m),
     mergesSection(m, reload),
   );
 }
