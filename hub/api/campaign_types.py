@@ -146,7 +146,9 @@ class CampaignTouchObject:
     reached_at: datetime | None
     channel: MessageChannel | None
     outcome: str = strawberry.field(
-        description="SENT, DELIVERED, FAILED, SKIPPED_NO_CONSENT, SKIPPED_QUIET_HOURS, HOLDOUT."
+        description="SENT, DELIVERED, FAILED, SKIPPED_NO_CONSENT, SKIPPED_QUIET_HOURS, HOLDOUT;"
+        " PENDING while a message waits to be sent, DONE for an arm that sends no message"
+        " (its coupon or points given)."
     )
 
     @strawberry.field
