@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from hub.api.pagination import check_page_size, decode_cursor, forward_page
 from hub.api.purchase_types import (
     FraudReviewConnection,
     FraudReviewEdge,
@@ -48,13 +48,14 @@ class FraudQuery:
             first=size,
             after=after_id,
         )
-        edges = [
-            FraudReviewEdge(node=review_object(r), cursor=encode_cursor("FraudReview", r.id))
-            for r in found
-        ]
-        return FraudReviewConnection(
-            edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=has_next, after=after),
+        return forward_page(
+            FraudReviewConnection,
+            FraudReviewEdge,
+            "FraudReview",
+            found,
+            review_object,
+            has_next=has_next,
+            after=after,
         )
 
 

@@ -8,18 +8,10 @@ from datetime import datetime
 import strawberry
 
 from hub.api.member_types import MemberObject, member_object
-from hub.api.node import Node, node_loader
-from hub.api.pagination import (
-    Connection,
-    Edge,
-    PageInfo,
-    check_page_size,
-    decode_cursor,
-    encode_cursor,
-)
+from hub.api.node import Node, node_loader, node_object
+from hub.api.pagination import Connection, Edge, check_page_size, decode_cursor, forward_page
 from hub.http.permissions import ForbiddenError, requires
 from hub.http.principal import Scope
-from hub.ids import encode_id
 from identity import reviews
 
 IdentityReviewStatus = strawberry.enum(reviews.ReviewStatus, name="IdentityReviewStatus")
@@ -51,18 +43,7 @@ class IdentityReviewObject(Node):
 
 
 def identity_review_object(record: reviews.IdentityReview) -> IdentityReviewObject:
-    return IdentityReviewObject(
-        id=strawberry.ID(encode_id("IdentityReview", record.id)),
-        record=record,
-        status=record.status,
-        reason=record.reason,
-        channel=record.channel,
-        actor=record.actor,
-        occurrences=record.occurrences,
-        created_at=record.created_at,
-        last_seen_at=record.last_seen_at,
-        resolved_at=record.resolved_at,
-    )
+    return node_object(IdentityReviewObject, "IdentityReview", record, record=record)
 
 
 async def identity_review(
@@ -112,15 +93,12 @@ class IdentityReviewQuery:
             first=size,
             after=after_id,
         )
-        edges = [
-            IdentityReviewEdge(
-                node=identity_review_object(r), cursor=encode_cursor("IdentityReview", r.id)
-            )
-            for r in found
-        ]
-        return IdentityReviewConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
+        return forward_page(
+            IdentityReviewConnection,
+            IdentityReviewEdge,
+            "IdentityReview",
+            found,
+            identity_review_object,
+            has_next=has_next,
+            after=after,
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from hub.api.enums import Channel, CouponStatus, LifecycleStage
-from hub.api.node import Node, node_loader
+from hub.api.node import Node, node_loader, node_object
 from hub.api.pagination import Connection, Edge
 from hub.api.points_types import PointsAccount, member_points
 from hub.http.permissions import ForbiddenError, allowed
@@ -257,14 +257,7 @@ class MergeObject(Node):
 
 
 def merge_object(record: MergeRecord) -> MergeObject:
-    return MergeObject(
-        id=strawberry.ID(encode_id("Merge", record.id)),
-        record=record,
-        reason=record.reason,
-        actor=record.actor,
-        created_at=record.created_at,
-        undone_at=record.undone_at,
-    )
+    return node_object(MergeObject, "Merge", record, record=record)
 
 
 MemberEdge = Edge[MemberObject]

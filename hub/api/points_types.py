@@ -14,7 +14,7 @@ import strawberry
 from graphql import GraphQLError
 
 from hub.api.enums import Channel
-from hub.api.node import Node, node_loader
+from hub.api.node import Node, node_loader, node_object
 from hub.api.pagination import (
     Connection,
     Edge,
@@ -25,7 +25,6 @@ from hub.api.pagination import (
 )
 from hub.http.permissions import ForbiddenError, allowed
 from hub.http.principal import Scope
-from hub.ids import encode_id
 from hub.loading.loaders import Loaded, load_then
 from identity import model as identity_model
 from ledger import checks
@@ -79,20 +78,13 @@ class LedgerEntryObject(Node):
 
 
 def ledger_entry_object(entry: Entry) -> LedgerEntryObject:
-    return LedgerEntryObject(
-        id=strawberry.ID(encode_id("LedgerEntry", entry.id)),
+    return node_object(
+        LedgerEntryObject,
+        "LedgerEntry",
+        entry,
         entry=entry,
-        kind=entry.kind,
-        bucket=entry.bucket,
-        amount=entry.amount,
-        balance_after=entry.balance_after,
         channel=identity_model.Channel(entry.channel.value),
         store_id=strawberry.ID(entry.store_id) if entry.store_id is not None else None,
-        reference=entry.reference,
-        reason=entry.reason,
-        created_at=entry.created_at,
-        available_at=entry.available_at,
-        expires_at=entry.expires_at,
     )
 
 
