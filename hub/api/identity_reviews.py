@@ -1,5 +1,6 @@
 """Identity review cases through the API: what ``identify`` answered CONFLICT about, for
-operators (admin) only."""
+operators (admin) only (the queue of cases is ``identityReviews``, in
+``hub.api.review_queues``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import strawberry
 
 from hub.api.member_types import MemberObject, member_object
 from hub.api.node import Node, node_loader, node_object
-from hub.api.pagination import Connection, Edge, check_page_size, decode_cursor, forward_page
-from hub.http.permissions import ForbiddenError, requires
-from hub.http.principal import Scope
+from hub.api.pagination import Connection, Edge
+from hub.http.permissions import ForbiddenError
 from identity import reviews
 
 IdentityReviewStatus = strawberry.enum(reviews.ReviewStatus, name="IdentityReviewStatus")
@@ -71,34 +71,3 @@ IdentityReviewEdge = Edge[IdentityReviewObject]
 @strawberry.type
 class IdentityReviewConnection(Connection[IdentityReviewObject]):
     """A page of IdentityReview edges."""
-
-
-@strawberry.type
-class IdentityReviewQuery:
-    @strawberry.field(description="Identity review cases by status, oldest first.")
-    @requires(Scope.ADMIN)
-    async def identity_reviews(
-        self,
-        info: strawberry.Info,
-        status: IdentityReviewStatus | None = reviews.ReviewStatus.OPEN,
-        first: int | None = 50,
-        after: str | None = None,
-    ) -> IdentityReviewConnection:
-        size = 50 if first is None else first
-        check_page_size(size)
-        after_id = decode_cursor(after, "IdentityReview") if after else None
-        found, has_next = await reviews.list_reviews(
-            info.context.execute,
-            status=reviews.ReviewStatus(status.value) if status else None,
-            first=size,
-            after=after_id,
-        )
-        return forward_page(
-            IdentityReviewConnection,
-            IdentityReviewEdge,
-            "IdentityReview",
-            found,
-            identity_review_object,
-            has_next=has_next,
-            after=after,
-        )
