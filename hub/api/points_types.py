@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -23,6 +23,7 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from hub.api.purchase_types import FraudReviewObject, review_object
 from hub.http.permissions import ForbiddenError, allowed
 from hub.http.principal import Scope
 from hub.loading.loaders import Loaded, load_then
@@ -31,9 +32,6 @@ from ledger import checks
 from ledger.model import Bucket, EntryKind
 from ledger.model import LedgerEntry as Entry
 from ledger.queries import HistoryQuery, expiring_within
-
-if TYPE_CHECKING:
-    from hub.api.purchase_types import FraudReviewObject
 
 LedgerEntryKind = strawberry.enum(EntryKind, name="LedgerEntryKind")
 PointsBucket = strawberry.enum(
@@ -179,11 +177,7 @@ class FraudDecision:
     review_id: strawberry.Private[int | None] = None
 
     @strawberry.field(description="The review case of held points (operators only).")
-    async def review(
-        self, info: strawberry.Info
-    ) -> Annotated[FraudReviewObject, strawberry.lazy("hub.api.purchase_types")] | None:
-        from hub.api.purchase_types import review_object
-
+    async def review(self, info: strawberry.Info) -> FraudReviewObject | None:
         if self.review_id is None or not info.context.principal.is_admin:
             return None
         found = await info.context.loaders.fraud_review.load(self.review_id)
