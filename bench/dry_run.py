@@ -111,7 +111,7 @@ async def run(members: int, purchases: int, reuse: bool) -> None:
         until = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=ZONE)
         async with sessions.begin() as session:
             segment = int(await session.scalar(text("SELECT id FROM segments")))
-            current = await today_rules(session, settings)
+            current = await today_rules(session, settings, since=since)
         added = promotions(since - timedelta(days=30), segment)
         cases = [
             ("base rate 10 -> 12", RuleSet(12, current.tiers, current.promotions), False),
