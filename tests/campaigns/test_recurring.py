@@ -171,11 +171,14 @@ async def test_days_after_purchase_fires_per_purchase_spaced_by_the_cap(
         await occurrence_of(run_in_transaction, member, 1),
     ]
     # Points once per touch: 10 per refill, 5 once.
-    assert await count_rows(
-        "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE member_id = :m"
-        " AND kind = 'BONUS'",
-        m=member,
-    ) == 2 * 10 + 5
+    assert (
+        await count_rows(
+            "SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE member_id = :m"
+            " AND kind = 'BONUS'",
+            m=member,
+        )
+        == 2 * 10 + 5
+    )
 
 
 async def occurrence_of(run_in_transaction, member: int, n: int) -> str:  # type: ignore[no-untyped-def]
