@@ -58,14 +58,15 @@ def _assign_statement(campaign: Campaign) -> str:
     return (
         f"WITH candidates AS MATERIALIZED ({FRAGMENTS[campaign.trigger]}),"
         # What this campaign did to the candidates before: the newest occurrence it assigned
-        # them, and whether it reached them (or assigned them, on an arm that acts or holds
-        # out at assignment, or has a message still waiting) within the cap. Read whole
-        # before the INSERT starts: a scan of campaign_touches inside the insert would walk
-        # the rows it is adding (invisible, but there), quadratically.
+        # them, and whether it reached them within the cap, or assigned them within the cap
+        # on an arm that acts (or holds out) at assignment or with a message still waiting
+        # (it is about to reach them). Read whole before the INSERT starts: a scan of
+        # campaign_touches inside the insert would walk the rows it is adding (invisible,
+        # but there), quadratically.
         " before AS MATERIALIZED (SELECT t.member_id, max(t.occurred_at) AS at,"
         "  bool_or(:cap > 0 AND (t.reached_at > CAST(:now AS timestamptz)"
-        "   - make_interval(days => :cap) OR t.next_attempt_at IS NOT NULL"
-        "   OR (t.arm_position = ANY(CAST(:at_assignment AS int[]))"
+        "   - make_interval(days => :cap) OR ((t.next_attempt_at IS NOT NULL"
+        "    OR t.arm_position = ANY(CAST(:at_assignment AS int[])))"
         "    AND t.assigned_at > CAST(:now AS timestamptz) - make_interval(days => :cap))))"
         "   AS capped"
         "  FROM campaign_touches t WHERE t.campaign_id = :campaign"

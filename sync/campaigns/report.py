@@ -24,33 +24,39 @@ from sync.campaigns.triggers import COUNTED
 _REPORT = text(
     "WITH touches AS (SELECT t.member_id, t.arm_position, t.assigned_at, t.reached_at,"
     "  t.coupon_id, t.points_awarded FROM campaign_touches t WHERE t.campaign_id = :id),"
-    # The arm is the same at every occurrence (a hash of campaign and member); min() only
-    # picks it out of the group.
-    " members AS (SELECT t.member_id, min(t.arm_position) AS arm_position,"
-    "  bool_or(t.reached_at IS NOT NULL) AS reached, sum(t.points_awarded) AS points"
-    "  FROM touches t GROUP BY t.member_id),"
+    # Each converting purchase once, however many of the member's windows it falls in.
     " converting AS (SELECT DISTINCT p.id, p.member_id, p.amount - p.refunded_amount AS net"
     "  FROM touches t JOIN purchases p ON p.member_id = t.member_id"
     f"  AND p.status IN {COUNTED} AND p.occurred_at > t.assigned_at"
     "  AND p.occurred_at <= t.assigned_at + make_interval(days => :window)),"
-    " bought AS (SELECT c.member_id, sum(c.net) AS revenue FROM converting c"
-    "  GROUP BY c.member_id),"
+    # Touches and conversions grouped together per member, then per arm: no join of a
+    # member-sized set with another, whose plan a stale row estimate could turn quadratic.
+    # The arm is the same at every occurrence (a hash of campaign and member); min() only
+    # picks it out of the group.
+    " facts AS (SELECT t.member_id, t.arm_position, t.reached_at IS NOT NULL AS reached,"
+    "  t.points_awarded AS points, CAST(NULL AS numeric) AS net FROM touches t"
+    "  UNION ALL SELECT c.member_id, NULL, false, 0, c.net FROM converting c),"
+    " members AS (SELECT f.member_id, min(f.arm_position) AS arm_position,"
+    "  bool_or(f.reached) AS reached, sum(f.points) AS points, sum(f.net) AS revenue"
+    "  FROM facts f GROUP BY f.member_id),"
+    " arms AS MATERIALIZED (SELECT m.arm_position, count(*) AS members,"
+    "  count(*) FILTER (WHERE m.reached) AS reached,"
+    "  count(*) FILTER (WHERE m.revenue IS NOT NULL) AS converted,"
+    "  coalesce(sum(m.revenue), 0) AS revenue, sum(m.points) AS points"
+    "  FROM members m GROUP BY m.arm_position),"
     " redeemed AS (SELECT t.arm_position, count(*) AS coupons FROM touches t"
     "  JOIN coupons k ON k.id = t.coupon_id WHERE k.status = 'REDEEMED'"
     "  GROUP BY t.arm_position)"
     " SELECT a.position, a.name, a.weight,"
     "  (a.coupon_template_id IS NULL AND a.award_points IS NULL"
     "   AND a.message_channel IS NULL) AS holdout,"
-    "  count(m.member_id) AS members, count(m.member_id) FILTER (WHERE m.reached) AS reached,"
-    "  count(b.member_id) AS converted, coalesce(sum(b.revenue), 0) AS revenue,"
-    "  coalesce(min(r.coupons), 0) AS coupons_redeemed,"
-    "  coalesce(sum(m.points), 0) AS points_awarded"
+    "  coalesce(s.members, 0) AS members, coalesce(s.reached, 0) AS reached,"
+    "  coalesce(s.converted, 0) AS converted, coalesce(s.revenue, 0) AS revenue,"
+    "  coalesce(r.coupons, 0) AS coupons_redeemed, coalesce(s.points, 0) AS points_awarded"
     " FROM campaign_arms a"
-    " LEFT JOIN members m ON m.arm_position = a.position"
-    " LEFT JOIN bought b ON b.member_id = m.member_id"
+    " LEFT JOIN arms s ON s.arm_position = a.position"
     " LEFT JOIN redeemed r ON r.arm_position = a.position"
-    " WHERE a.campaign_id = :id GROUP BY a.position, a.name, a.weight, a.coupon_template_id,"
-    "  a.award_points, a.message_channel ORDER BY a.position"
+    " WHERE a.campaign_id = :id ORDER BY a.position"
 )
 
 
