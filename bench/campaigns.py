@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from bench.harness import fresh_database
+from bench.harness import fresh_database, timed
 from hub.db.engine import create_engine, create_session_factory
 from ledger.model import LedgerConfig
 from sync.campaigns.assignment import evaluate_campaigns
@@ -49,15 +49,6 @@ def arms() -> tuple[ArmSpec, ...]:
         ArmSpec("partner", 45, message=Message(MessageChannel.WEBHOOK, "WH-1")),
         ArmSpec("holdout", 10),
     )
-
-
-async def timed(sessions, label: str, work) -> float:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    async with sessions.begin() as session:
-        outcome = await work(session)
-    elapsed = time.perf_counter() - started
-    print(f"{label:44} {elapsed:8.1f} s   {outcome}")
-    return elapsed
 
 
 async def run(members: int) -> None:

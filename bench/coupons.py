@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from bench.harness import fresh_database
+from bench.harness import fresh_database, timed
 from hub.db.engine import create_engine, create_session_factory
 from ledger.benefits.issuing import issue_coupons
 from ledger.benefits.lifecycle import expire_coupons
@@ -54,15 +54,6 @@ TEMPLATE = TemplateSpec(
     per_member_limit=1,
     points_price=None,
 )
-
-
-async def timed(sessions, label: str, work) -> float:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    async with sessions.begin() as session:
-        outcome = await work(session)
-    elapsed = time.perf_counter() - started
-    print(f"{label:40} {elapsed:8.1f} s   {outcome}")
-    return elapsed
 
 
 async def run(members: int) -> None:

@@ -272,3 +272,13 @@ def run(coro: object) -> object:
 
 
 PYTHON = sys.executable
+
+
+async def timed(sessions, label: str, work, width: int = 44) -> float:  # type: ignore[no-untyped-def]
+    """Run ``work(session)`` in one transaction; print and answer its seconds."""
+    started = time.perf_counter()
+    async with sessions.begin() as session:
+        outcome = await work(session)
+    elapsed = time.perf_counter() - started
+    print(f"{label:{width}} {elapsed:8.1f} s   {outcome}")
+    return elapsed

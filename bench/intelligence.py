@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from bench.harness import fresh_database
+from bench.harness import fresh_database, timed
 from hub.db.engine import create_engine, create_session_factory
 from hub.settings import Settings
 from hub.wiring import intelligence_programme
@@ -68,15 +68,6 @@ SEGMENT_RULE = {
         {"not": {"condition": {"field": "LIFECYCLE", "op": "EQ", "values": ["CHURNED"]}}},
     ]
 }
-
-
-async def timed(sessions, label: str, work) -> float:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    async with sessions.begin() as session:
-        outcome = await work(session)
-    elapsed = time.perf_counter() - started
-    print(f"{label:45} {elapsed:8.1f} s   {outcome}")
-    return elapsed
 
 
 async def run(members: int, purchases: int) -> None:

@@ -87,6 +87,10 @@ class EventHooks:
         if many is not None:
             self._batch_forms[handler] = many
 
+    def subscriptions(self) -> int:
+        """How many handlers are subscribed, over every event type."""
+        return sum(len(handlers) for handlers in self._handlers.values())
+
     def _handlers_of(self, event: DomainEvent) -> list[Handler]:
         return [h for cls in type(event).__mro__ for h in self._handlers.get(cls, ())]
 
@@ -110,5 +114,7 @@ class EventHooks:
                 await handler(session, event)
 
 
-#: The process-wide registry; the app, the worker and the CLI wire it up at start.
+#: The process-wide registry. Importing a module subscribes nothing: the handlers are
+#: subscribed at start-up, by ``hub.wiring.install_domain_hooks`` alone (called by the app,
+#: the worker and the CLI); publishers import this object and publish to it.
 hooks = EventHooks()

@@ -18,7 +18,7 @@ from sync.campaigns.consent import DEFAULT_CONSENT, subscribe_campaigns
 from sync.campaigns.delivery import CampaignConfig
 from sync.campaigns.quiet_hours import parse_quiet_hours
 from sync.intelligence.refresh import Programme, subscribe_intelligence
-from sync.intelligence.rules import TierRanks
+from sync.intelligence.rule_sql import TierRanks
 from sync.intelligence.scores import IntelligenceConfig
 from sync.outbox import subscribe_outbox
 from sync.purchases.fraud import PurchaseFraudConfig, register_purchase_fraud_checks

@@ -93,7 +93,7 @@ async def move_points_on_merge(
             requests.append(_entry(merged_id, EntryKind.MERGE_OUT, bucket, -balance, reference))
             requests.append(_entry(survivor_id, EntryKind.MERGE_IN, bucket, balance, reference))
     if requests:
-        await _post(session, requests, now, config)
+        await post_merge_entries(session, requests, now, config)
     return MergeMove(available=balances.available, pending=balances.pending)
 
 
@@ -199,7 +199,7 @@ async def return_points_on_unmerge(
     if unreturned > 0:
         requests.extend(_shortfall(survivor_id, restored_id, unreturned, merge_id))
     if requests:
-        await _post(session, requests, now, config)
+        await post_merge_entries(session, requests, now, config)
     return result
 
 
@@ -234,150 +234,6 @@ async def load_shortfalls(execute: Execute, merge_ids: Sequence[int]) -> list[in
 _SHORTFALLS = text(
     "SELECT merge_id, unreturned FROM points_merge_moves"
     " WHERE merge_id = ANY(CAST(:ids AS bigint[])) AND direction = 'UNMERGE'"
-)
-
-
-async def transfer_earnings(
-    *,
-    session: AsyncSession,
-    from_id: int,
-    to_id: int,
-    references: Sequence[str],
-    reason: str,
-    now: datetime,
-    config: LedgerConfig,
-) -> int:
-    """Move what ``from_id`` earned for ``references`` (purchases that turn out to be
-    ``to_id``'s) to ``to_id``, as earnings, so that lifetime totals and later refunds follow
-    the purchase: the unspent rest of each lot is clawed back from ``from_id`` and earned by
-    ``to_id`` with its expiry or settlement time; what was spent or settled of it is clawed
-    back from AVAILABLE (a debt, if ``from_id`` lacks it) and earned by ``to_id`` as
-    available points. Points a refund already clawed back stay taken. Answers the points
-    ``from_id`` had spent or settled.
-    """
-    if not references:
-        return 0
-    await lock_members(session, [from_id, to_id])
-    rows = (
-        await session.execute(
-            _EARNINGS_TO_MOVE, {"member": from_id, "references": list(references)}
-        )
-    ).all()
-    requests: list[EntryRequest] = []
-    settled = 0
-    for row in rows:
-        bucket = Bucket(row.bucket)
-        remaining = row.remaining or 0
-        common = {"channel": Channel.ADMIN, "reference": row.reference, "reason": reason}
-        if remaining:
-            requests.append(
-                EntryRequest(
-                    member_id=from_id,
-                    kind=EntryKind.CLAWBACK,
-                    bucket=bucket,
-                    amount=-remaining,
-                    consumes_lot=row.id,
-                    **common,
-                )
-            )
-            requests.append(
-                EntryRequest(
-                    member_id=to_id,
-                    kind=EntryKind.EARN,
-                    bucket=bucket,
-                    amount=remaining,
-                    expires_at=row.expires_at,
-                    available_at=row.available_at,
-                    **common,
-                )
-            )
-        spent = row.amount - remaining - row.clawed
-        if spent > 0:
-            requests.append(
-                EntryRequest(
-                    member_id=from_id,
-                    kind=EntryKind.CLAWBACK,
-                    bucket=Bucket.AVAILABLE,
-                    amount=-spent,
-                    **common,
-                )
-            )
-            requests.append(
-                EntryRequest(
-                    member_id=to_id,
-                    kind=EntryKind.EARN,
-                    bucket=Bucket.AVAILABLE,
-                    amount=spent,
-                    **common,
-                )
-            )
-            settled += spent
-    if requests:
-        await _post(session, requests, now, config)
-    return settled
-
-
-#: Each earning lot of the references, with what is left of it and what clawbacks took.
-_EARNINGS_TO_MOVE = text(
-    "SELECT e.id, e.bucket, e.amount, e.reference, l.remaining, l.expires_at, l.available_at,"
-    " coalesce((SELECT -sum(c.amount) FROM ledger_entries c WHERE c.member_id = e.member_id"
-    "  AND c.kind = 'CLAWBACK' AND c.consumes_lot = e.id), 0) AS clawed"
-    " FROM ledger_entries e LEFT JOIN points_lots l"
-    "  ON l.member_id = e.member_id AND l.entry_id = e.id"
-    " WHERE e.member_id = :member AND e.kind = 'EARN' AND e.amount > 0"
-    " AND e.bucket IN ('PENDING', 'AVAILABLE') AND e.reference = ANY(CAST(:references AS text[]))"
-    " ORDER BY e.seq"
-)
-
-
-async def transfer_clawbacks(
-    *,
-    session: AsyncSession,
-    from_id: int,
-    to_id: int,
-    references: Sequence[str],
-    reason: str,
-    now: datetime,
-    config: LedgerConfig,
-) -> int:
-    """Move the clawbacks ``from_id`` bears for ``references`` to ``to_id``: each is undone
-    on ``from_id`` (a positive CLAWBACK naming it) and posted again on ``to_id``, where it
-    may leave a debt. Answers the points moved; a clawback moved before is not moved again.
-    """
-    if not references:
-        return 0
-    await lock_members(session, [from_id, to_id])
-    rows = (
-        await session.execute(
-            _CLAWBACKS_TO_MOVE, {"member": from_id, "references": list(references)}
-        )
-    ).all()
-    requests: list[EntryRequest] = []
-    for row in rows:
-        common = {
-            "kind": EntryKind.CLAWBACK,
-            "bucket": Bucket.AVAILABLE,
-            "channel": Channel(row.channel),
-            "store_id": row.store_id,
-            "reference": row.reference,
-            "reason": reason,
-        }
-        requests.append(
-            EntryRequest(member_id=from_id, amount=-row.amount, reverses_id=row.id, **common)
-        )
-        requests.append(EntryRequest(member_id=to_id, amount=row.amount, **common))
-    if requests:
-        await _post(session, requests, now, config)
-    return -sum(row.amount for row in rows)
-
-
-_CLAWBACKS_TO_MOVE = text(
-    "SELECT e.id, e.amount, e.channel, e.store_id, e.reference FROM ledger_entries e"
-    " WHERE e.member_id = :member AND e.kind = 'CLAWBACK' AND e.amount < 0"
-    " AND e.bucket = 'AVAILABLE' AND e.reference = ANY(CAST(:references AS text[]))"
-    " AND NOT EXISTS (SELECT 1 FROM ledger_entries r"
-    "  WHERE r.member_id = e.member_id AND r.reverses_id = e.id)"
-    " ORDER BY e.seq"
 )
 
 
@@ -421,9 +277,10 @@ def _entry(
     )
 
 
-async def _post(
+async def post_merge_entries(
     session: AsyncSession, requests: list[EntryRequest], now: datetime, config: LedgerConfig
 ) -> None:
+    """Post entries that move points between members (either of them may be merged)."""
     await post_entries(
         session=session,
         requests=requests,

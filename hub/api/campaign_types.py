@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.api.intelligence_types import SegmentObject, segment_object
 from hub.api.node import Node, node_loader
+from hub.http.permissions import allowed
+from hub.http.principal import Scope
 from hub.ids import InvalidGlobalId, decode_int_id, encode_id
 from identity.records import MemberRecord
 from sync.campaigns import model
 from sync.campaigns.report import campaign_report
 from sync.campaigns.store import load_campaigns
-
-if TYPE_CHECKING:
-    from hub.api.intelligence_types import SegmentObject
 
 CampaignTrigger = strawberry.enum(model.Trigger, name="CampaignTrigger")
 CampaignStatus = strawberry.enum(model.Status, name="CampaignStatus")
@@ -68,11 +67,7 @@ class CampaignObject(Node):
     conversion_window_days: int
 
     @strawberry.field
-    async def audience(
-        self, info: strawberry.Info
-    ) -> Annotated[SegmentObject, strawberry.lazy("hub.api.intelligence_types")] | None:
-        from hub.api.intelligence_types import segment_object
-
+    async def audience(self, info: strawberry.Info) -> SegmentObject | None:
         if self.campaign.audience_segment_id is None:
             return None
         found = await info.context.loaders.segment.load(self.campaign.audience_segment_id)
@@ -122,9 +117,6 @@ def campaign_object(campaign: model.Campaign) -> CampaignObject:
 
 @node_loader("Campaign")
 async def load_campaign_node(info: strawberry.Info, global_id: str) -> CampaignObject | None:
-    from hub.http.permissions import allowed
-    from hub.http.principal import Scope
-
     if not allowed(info.context.principal, Scope.ADMIN):
         return None
     try:

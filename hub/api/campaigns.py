@@ -17,6 +17,7 @@ from hub.api.campaign_types import (
     MessageChannel,
     campaign_object,
 )
+from hub.api.member_types import member_object
 from hub.api.members import MemberPayload
 from hub.errors import UserError, to_user_error
 from hub.http.permissions import requires
@@ -231,8 +232,6 @@ class CampaignMutation:
         channel: MessageChannel,
         granted: bool,
     ) -> MemberPayload:
-        from hub.api.member_types import member_object
-
         context = info.context
         try:
             key = _key(member_id, "Member", ("memberId",))

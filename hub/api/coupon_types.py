@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -23,6 +22,7 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from hub.api.purchase_types import PurchaseObject, purchase_object
 from hub.http.permissions import ForbiddenError, require_scope
 from hub.http.principal import Scope
 from hub.ids import encode_id
@@ -31,9 +31,6 @@ from identity.records import MemberRecord
 from ledger.benefits import model
 from ledger.benefits.queries import WalletQuery
 from ledger.benefits.rules import Quote
-
-if TYPE_CHECKING:
-    from hub.api.purchase_types import PurchaseObject
 
 CouponKind = strawberry.enum(model.CouponKind, name="CouponKind")
 
@@ -156,11 +153,7 @@ class CouponObject(Node):
         return member_object(await info.context.loaders.member.load(self.coupon.member_id))
 
     @strawberry.field(description="The purchase it was used on.")
-    async def redeemed_purchase(
-        self, info: strawberry.Info
-    ) -> Annotated[PurchaseObject, strawberry.lazy("hub.api.purchase_types")] | None:
-        from hub.api.purchase_types import purchase_object
-
+    async def redeemed_purchase(self, info: strawberry.Info) -> PurchaseObject | None:
         if self.coupon.redeemed_purchase_id is None:
             return None
         found = await info.context.loaders.purchase.load(self.coupon.redeemed_purchase_id)

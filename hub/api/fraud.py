@@ -1,16 +1,13 @@
-"""Fraud reviews: the queue of held points and an operator's decision on each."""
+"""Fraud reviews: an operator's decision on a case of held points (the queue of cases is
+``fraudReviews``, in ``hub.api.review_queues``)."""
 
 from __future__ import annotations
 
 import strawberry
 
-from hub.api.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from hub.api.purchase_types import (
-    FraudReviewConnection,
-    FraudReviewEdge,
     FraudReviewObject,
     ReviewDecision,
-    ReviewStatus,
     review_object,
 )
 from hub.errors import UserError, to_user_error
@@ -26,36 +23,6 @@ from ledger.errors import LedgerError
 class ReviewPayload:
     review: FraudReviewObject | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class FraudQuery:
-    @strawberry.field(description="Review cases by status, oldest first.")
-    @requires(Scope.ADMIN)
-    async def fraud_reviews(
-        self,
-        info: strawberry.Info,
-        status: ReviewStatus | None = reviews.ReviewStatus.OPEN,
-        first: int | None = 50,
-        after: str | None = None,
-    ) -> FraudReviewConnection:
-        size = 50 if first is None else first
-        check_page_size(size)
-        after_id = decode_cursor(after, "FraudReview") if after else None
-        found, has_next = await reviews.list_reviews(
-            info.context.execute,
-            status=reviews.ReviewStatus(status.value) if status else None,
-            first=size,
-            after=after_id,
-        )
-        edges = [
-            FraudReviewEdge(node=review_object(r), cursor=encode_cursor("FraudReview", r.id))
-            for r in found
-        ]
-        return FraudReviewConnection(
-            edges=edges,
-            page_info=PageInfo.of([e.cursor for e in edges], has_next=has_next, after=after),
-        )
 
 
 @strawberry.type

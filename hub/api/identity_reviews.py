@@ -1,5 +1,6 @@
 """Identity review cases through the API: what ``identify`` answered CONFLICT about, for
-operators (admin) only."""
+operators (admin) only (the queue of cases is ``identityReviews``, in
+``hub.api.review_queues``)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,9 @@ from datetime import datetime
 import strawberry
 
 from hub.api.member_types import MemberObject, member_object
-from hub.api.node import Node, node_loader
-from hub.api.pagination import (
-    Connection,
-    Edge,
-    PageInfo,
-    check_page_size,
-    decode_cursor,
-    encode_cursor,
-)
-from hub.http.permissions import ForbiddenError, requires
-from hub.http.principal import Scope
-from hub.ids import encode_id
+from hub.api.node import Node, node_loader, node_object
+from hub.api.pagination import Connection, Edge
+from hub.http.permissions import ForbiddenError
 from identity import reviews
 
 IdentityReviewStatus = strawberry.enum(reviews.ReviewStatus, name="IdentityReviewStatus")
@@ -51,18 +43,7 @@ class IdentityReviewObject(Node):
 
 
 def identity_review_object(record: reviews.IdentityReview) -> IdentityReviewObject:
-    return IdentityReviewObject(
-        id=strawberry.ID(encode_id("IdentityReview", record.id)),
-        record=record,
-        status=record.status,
-        reason=record.reason,
-        channel=record.channel,
-        actor=record.actor,
-        occurrences=record.occurrences,
-        created_at=record.created_at,
-        last_seen_at=record.last_seen_at,
-        resolved_at=record.resolved_at,
-    )
+    return node_object(IdentityReviewObject, "IdentityReview", record, record=record)
 
 
 async def identity_review(
@@ -90,37 +71,3 @@ IdentityReviewEdge = Edge[IdentityReviewObject]
 @strawberry.type
 class IdentityReviewConnection(Connection[IdentityReviewObject]):
     """A page of IdentityReview edges."""
-
-
-@strawberry.type
-class IdentityReviewQuery:
-    @strawberry.field(description="Identity review cases by status, oldest first.")
-    @requires(Scope.ADMIN)
-    async def identity_reviews(
-        self,
-        info: strawberry.Info,
-        status: IdentityReviewStatus | None = reviews.ReviewStatus.OPEN,
-        first: int | None = 50,
-        after: str | None = None,
-    ) -> IdentityReviewConnection:
-        size = 50 if first is None else first
-        check_page_size(size)
-        after_id = decode_cursor(after, "IdentityReview") if after else None
-        found, has_next = await reviews.list_reviews(
-            info.context.execute,
-            status=reviews.ReviewStatus(status.value) if status else None,
-            first=size,
-            after=after_id,
-        )
-        edges = [
-            IdentityReviewEdge(
-                node=identity_review_object(r), cursor=encode_cursor("IdentityReview", r.id)
-            )
-            for r in found
-        ]
-        return IdentityReviewConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )

@@ -12,10 +12,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.api.campaign_types import (
+    CampaignTouchObject,
+    ConsentObject,
+    member_campaign_touches,
+    member_consents,
+)
 from hub.api.enums import Channel, CouponStatus, LifecycleStage
-from hub.api.node import Node, node_loader
+from hub.api.intelligence_types import MemberTag, Rfm, SegmentObject, rfm_object
+from hub.api.member_intelligence_fields import member_lifecycle, member_segments, member_tags
+from hub.api.member_purchase_fields import member_purchases, member_stats, member_tier
+from hub.api.node import Node, node_loader, node_object
 from hub.api.pagination import Connection, Edge
 from hub.api.points_types import PointsAccount, member_points
+from hub.api.purchase_types import MemberStats, MemberTier, PurchaseConnection
 from hub.http.permissions import ForbiddenError, allowed
 from hub.http.principal import Principal, Scope
 from hub.ids import encode_id
@@ -25,10 +35,7 @@ from identity.records import IdentityRecord, MemberRecord, MergeRecord
 from identity.resolve import Outcome
 
 if TYPE_CHECKING:
-    from hub.api.campaign_types import CampaignTouchObject, ConsentObject
     from hub.api.coupon_types import CouponConnection
-    from hub.api.intelligence_types import MemberTag, Rfm, SegmentObject
-    from hub.api.purchase_types import MemberStats, MemberTier, PurchaseConnection
 
 IdentityType = strawberry.enum(model.IdentityType, name="IdentityType")
 MemberStatus = strawberry.enum(model.MemberStatus, name="MemberStatus")
@@ -126,58 +133,34 @@ class MemberObject(Node):
         return [merge_object(r) for r in records]
 
     @strawberry.field
-    def tier(
-        self, info: strawberry.Info
-    ) -> Loaded[Annotated[MemberTier, strawberry.lazy("hub.api.purchase_types")]]:
-        from hub.api.member_purchase_fields import member_tier
-
+    def tier(self, info: strawberry.Info) -> Loaded[MemberTier]:
         return member_tier(info, self.record)
 
     @strawberry.field
-    async def stats(
-        self, info: strawberry.Info
-    ) -> Annotated[MemberStats, strawberry.lazy("hub.api.purchase_types")]:
-        from hub.api.member_purchase_fields import member_stats
-
+    async def stats(self, info: strawberry.Info) -> MemberStats:
         return await member_stats(info, self.record)
 
     @strawberry.field(description="As of the last refresh; none before the first purchase.")
-    async def rfm(
-        self, info: strawberry.Info
-    ) -> Annotated[Rfm, strawberry.lazy("hub.api.intelligence_types")] | None:
-        from hub.api.intelligence_types import rfm_object
-
+    async def rfm(self, info: strawberry.Info) -> Rfm | None:
         found = await info.context.loaders.rfm.load(self.record.id)
         return None if found is None else rfm_object(found)
 
     @strawberry.field
     async def lifecycle(self, info: strawberry.Info) -> LifecycleStage:
-        from hub.api.member_intelligence_fields import member_lifecycle
-
         return await member_lifecycle(info, self.record)
 
     @strawberry.field
-    async def tags(
-        self, info: strawberry.Info
-    ) -> list[Annotated[MemberTag, strawberry.lazy("hub.api.intelligence_types")]]:
-        from hub.api.member_intelligence_fields import member_tags
-
+    async def tags(self, info: strawberry.Info) -> list[MemberTag]:
         return await member_tags(info, self.record)
 
     @strawberry.field
-    async def segments(
-        self, info: strawberry.Info
-    ) -> list[Annotated[SegmentObject, strawberry.lazy("hub.api.intelligence_types")]]:
-        from hub.api.member_intelligence_fields import member_segments
-
+    async def segments(self, info: strawberry.Info) -> list[SegmentObject]:
         return await member_segments(info, self.record)
 
     @strawberry.field(description="Newest first.")
     async def purchases(
         self, info: strawberry.Info, first: int | None = 20, after: str | None = None
-    ) -> Annotated[PurchaseConnection, strawberry.lazy("hub.api.purchase_types")]:
-        from hub.api.member_purchase_fields import member_purchases
-
+    ) -> PurchaseConnection:
         return await member_purchases(info, self.record, 20 if first is None else first, after)
 
     @strawberry.field(description="The member's coupons, newest first.")
@@ -195,19 +178,11 @@ class MemberObject(Node):
         )
 
     @strawberry.field
-    async def consents(
-        self, info: strawberry.Info
-    ) -> list[Annotated[ConsentObject, strawberry.lazy("hub.api.campaign_types")]]:
-        from hub.api.campaign_types import member_consents
-
+    async def consents(self, info: strawberry.Info) -> list[ConsentObject]:
         return await member_consents(info, self.record)
 
     @strawberry.field
-    async def campaign_touches(
-        self, info: strawberry.Info
-    ) -> list[Annotated[CampaignTouchObject, strawberry.lazy("hub.api.campaign_types")]]:
-        from hub.api.campaign_types import member_campaign_touches
-
+    async def campaign_touches(self, info: strawberry.Info) -> list[CampaignTouchObject]:
         return await member_campaign_touches(info, self.record)
 
 
@@ -257,14 +232,7 @@ class MergeObject(Node):
 
 
 def merge_object(record: MergeRecord) -> MergeObject:
-    return MergeObject(
-        id=strawberry.ID(encode_id("Merge", record.id)),
-        record=record,
-        reason=record.reason,
-        actor=record.actor,
-        created_at=record.created_at,
-        undone_at=record.undone_at,
-    )
+    return node_object(MergeObject, "Merge", record, record=record)
 
 
 MemberEdge = Edge[MemberObject]

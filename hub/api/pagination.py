@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -52,6 +53,27 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
+
+
+C = TypeVar("C")
+R = TypeVar("R")
+
+
+def forward_page(
+    connection: Callable[..., C],
+    edge: Callable[..., Any],
+    kind: str,
+    records: Iterable[R],
+    node: Callable[[R], Any],
+    *,
+    has_next: bool,
+    after: str | None,
+) -> C:
+    """The ``connection`` of a forward page of ``records`` (rows with an ``id``), each an
+    ``edge`` of its ``node`` with a cursor of ``kind``."""
+    edges = [edge(node=node(r), cursor=encode_cursor(kind, r.id)) for r in records]
+    cursors = [e.cursor for e in edges]
+    return connection(edges=edges, page_info=PageInfo.of(cursors, has_next=has_next, after=after))
 
 
 def encode_cursor(kind: str, key: int) -> str:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 
 from hub.api.enums import Channel
-from hub.api.node import Node, node_loader
+from hub.api.node import Node, node_loader, node_object
 from hub.api.pagination import (
     Connection,
     Edge,
@@ -23,18 +23,15 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from hub.api.purchase_types import FraudReviewObject, review_object
 from hub.http.permissions import ForbiddenError, allowed
 from hub.http.principal import Scope
-from hub.ids import encode_id
 from hub.loading.loaders import Loaded, load_then
 from identity import model as identity_model
 from ledger import checks
 from ledger.model import Bucket, EntryKind
 from ledger.model import LedgerEntry as Entry
 from ledger.queries import HistoryQuery, expiring_within
-
-if TYPE_CHECKING:
-    from hub.api.purchase_types import FraudReviewObject
 
 LedgerEntryKind = strawberry.enum(EntryKind, name="LedgerEntryKind")
 PointsBucket = strawberry.enum(
@@ -79,20 +76,13 @@ class LedgerEntryObject(Node):
 
 
 def ledger_entry_object(entry: Entry) -> LedgerEntryObject:
-    return LedgerEntryObject(
-        id=strawberry.ID(encode_id("LedgerEntry", entry.id)),
+    return node_object(
+        LedgerEntryObject,
+        "LedgerEntry",
+        entry,
         entry=entry,
-        kind=entry.kind,
-        bucket=entry.bucket,
-        amount=entry.amount,
-        balance_after=entry.balance_after,
         channel=identity_model.Channel(entry.channel.value),
         store_id=strawberry.ID(entry.store_id) if entry.store_id is not None else None,
-        reference=entry.reference,
-        reason=entry.reason,
-        created_at=entry.created_at,
-        available_at=entry.available_at,
-        expires_at=entry.expires_at,
     )
 
 
@@ -187,11 +177,7 @@ class FraudDecision:
     review_id: strawberry.Private[int | None] = None
 
     @strawberry.field(description="The review case of held points (operators only).")
-    async def review(
-        self, info: strawberry.Info
-    ) -> Annotated[FraudReviewObject, strawberry.lazy("hub.api.purchase_types")] | None:
-        from hub.api.purchase_types import review_object
-
+    async def review(self, info: strawberry.Info) -> FraudReviewObject | None:
         if self.review_id is None or not info.context.principal.is_admin:
             return None
         found = await info.context.loaders.fraud_review.load(self.review_id)

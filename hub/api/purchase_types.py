@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from hub.api.enums import Channel
 from hub.api.intelligence_types import CountByKey
-from hub.api.member_types import Channel
 from hub.api.node import Node, node_loader
 from hub.api.pagination import Connection, Edge
 from hub.http.permissions import ForbiddenError, allowed

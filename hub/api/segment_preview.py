@@ -13,7 +13,8 @@ from hub.http.permissions import requires
 from hub.http.principal import Scope
 from hub.wiring import intelligence_programme
 from identity.records import member_from_row
-from sync.intelligence.rules import RuleError, compile_rule, parse_rule
+from sync.intelligence.rule_sql import compile_rule
+from sync.intelligence.rules import RuleError, parse_rule
 
 #: Members answered with the count by default: enough to recognise the audience.
 SAMPLE_SIZE = 10

@@ -14,15 +14,15 @@ from hub.api.behaviour_events import BehaviourEventMutation
 from hub.api.campaigns import CampaignMutation, CampaignQuery
 from hub.api.coupons import CouponMutation, CouponQuery
 from hub.api.dry_run import DryRunQuery
-from hub.api.fraud import FraudMutation, FraudQuery
+from hub.api.fraud import FraudMutation
 from hub.api.funnel import FunnelQuery
-from hub.api.identity_reviews import IdentityReviewQuery
 from hub.api.member_login import MemberTokenMutation
 from hub.api.members import MemberMutation, MemberQuery
 from hub.api.node import NodeQuery
 from hub.api.points import PointsMutation
 from hub.api.promotions import PromotionMutation, PromotionQuery
 from hub.api.purchases import PurchaseMutation, PurchaseQuery
+from hub.api.review_queues import ReviewQueueQuery
 from hub.api.segment_preview import SegmentPreviewQuery
 from hub.api.segments import SegmentMutation, SegmentQuery
 from hub.api.webhook_deliveries import WebhookDeliveryMutation, WebhookDeliveryQuery
@@ -32,8 +32,7 @@ QUERIES: tuple[type, ...] = (
     NodeQuery,
     MemberQuery,
     PurchaseQuery,
-    FraudQuery,
-    IdentityReviewQuery,
+    ReviewQueueQuery,
     SegmentQuery,
     SegmentPreviewQuery,
     WebhookQuery,

@@ -9,6 +9,7 @@ start): any worker's ``/metrics`` answers for all of them.
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -53,37 +54,27 @@ class Metrics:
         )
         # Read from the database and Redis when scraped: the same for every process, so the
         # most recent sample of any process is the answer.
-        self.outbox_backlog = Gauge(
-            "memberhub_outbox_backlog",
-            "Outbox events not yet dispatched.",
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
+        shared = partial(Gauge, registry=self.registry, multiprocess_mode="mostrecent")
+        self.outbox_backlog = shared(
+            "memberhub_outbox_backlog", "Outbox events not yet dispatched."
         )
-        self.outbox_oldest_seconds = Gauge(
+        self.outbox_oldest_seconds = shared(
             "memberhub_outbox_oldest_seconds",
             "Age of the oldest outbox event not yet dispatched (0 when none).",
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
         )
-        self.webhook_deliveries = Gauge(
+        self.webhook_deliveries = shared(
             "memberhub_webhook_deliveries",
             "Webhook deliveries by status: PENDING all, DELIVERED and FAILED of the last day.",
             ["status"],
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
         )
-        self.jobs_queued = Gauge(
+        self.jobs_queued = shared(
             "memberhub_jobs_queued",
             "Background job messages enqueued or running, by queue.",
             ["queue"],
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
         )
-        self.jobs_failed = Gauge(
+        self.jobs_failed = shared(
             "memberhub_jobs_failed",
             "Job messages that failed for good, kept for `memberhub jobs retry`.",
-            registry=self.registry,
-            multiprocess_mode="mostrecent",
         )
         # Per process: summed over the live workers.
         self.db_pool_connections = Gauge(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 
@@ -22,6 +22,7 @@ from identity.records import (
 )
 
 Execute = Callable[..., Awaitable[Any]]
+R = TypeVar("R")
 
 _MEMBERS = text("SELECT * FROM members WHERE id = ANY(CAST(:ids AS bigint[]))")
 _IDENTITIES_OF = text(
@@ -35,39 +36,45 @@ _MERGES_INTO = text(
 
 
 async def members_by_id(execute: Execute, ids: Sequence[int]) -> list[MemberRecord | None]:
-    rows = await execute(_MEMBERS, {"ids": list(ids)})
-    found = {row.id: member_from_row(row) for row in rows}
-    return [found.get(i) for i in ids]
+    return await _one_each(execute, _MEMBERS, ids, member_from_row)
 
 
 async def identities_by_member(
     execute: Execute, member_ids: Sequence[int]
 ) -> list[list[IdentityRecord]]:
-    rows = await execute(_IDENTITIES_OF, {"ids": list(member_ids)})
-    grouped: dict[int, list[IdentityRecord]] = defaultdict(list)
-    for row in rows:
-        grouped[row.member_id].append(identity_from_row(row))
-    return [grouped.get(i, []) for i in member_ids]
+    return await _all_of_each(execute, _IDENTITIES_OF, member_ids, "member_id", identity_from_row)
 
 
 async def identities_by_id(execute: Execute, ids: Sequence[int]) -> list[IdentityRecord | None]:
-    rows = await execute(_IDENTITIES, {"ids": list(ids)})
-    found = {row.id: identity_from_row(row) for row in rows}
-    return [found.get(i) for i in ids]
+    return await _one_each(execute, _IDENTITIES, ids, identity_from_row)
 
 
 async def merges_by_id(execute: Execute, ids: Sequence[int]) -> list[MergeRecord | None]:
-    rows = await execute(_MERGES, {"ids": list(ids)})
-    found = {row.id: merge_from_row(row) for row in rows}
-    return [found.get(i) for i in ids]
+    return await _one_each(execute, _MERGES, ids, merge_from_row)
 
 
 async def merges_by_survivor(
     execute: Execute, survivor_ids: Sequence[int]
 ) -> list[list[MergeRecord]]:
     """Merges into each member, newest first."""
-    rows = await execute(_MERGES_INTO, {"ids": list(survivor_ids)})
-    grouped: dict[int, list[MergeRecord]] = defaultdict(list)
+    return await _all_of_each(execute, _MERGES_INTO, survivor_ids, "survivor_id", merge_from_row)
+
+
+async def _one_each(
+    execute: Execute, statement: Any, ids: Sequence[int], record: Callable[[Any], R]
+) -> list[R | None]:
+    """The record of each id's row (by ``id``), None for an id without one."""
+    rows = await execute(statement, {"ids": list(ids)})
+    found = {row.id: record(row) for row in rows}
+    return [found.get(i) for i in ids]
+
+
+async def _all_of_each(
+    execute: Execute, statement: Any, ids: Sequence[int], key: str, record: Callable[[Any], R]
+) -> list[list[R]]:
+    """The records of the rows whose ``key`` column is each id, in the statement's order."""
+    rows = await execute(statement, {"ids": list(ids)})
+    grouped: dict[int, list[R]] = defaultdict(list)
     for row in rows:
-        grouped[row.survivor_id].append(merge_from_row(row))
-    return [grouped.get(i, []) for i in survivor_ids]
+        grouped[getattr(row, key)].append(record(row))
+    return [grouped.get(i, []) for i in ids]

@@ -20,7 +20,6 @@ Bad rows are written to the rejects CSV with the reason; the summary counts ever
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,29 +39,27 @@ from identity.resolve import Outcome, identify
 from ledger.model import LedgerConfig
 from sync.importer.member_rows import COLUMNS, MemberRow, identity_columns, parse_row
 from sync.importer.member_writes import create_new_members, post_opening_balances
-from sync.importer.staging import CHUNK, RowError, copy_records, read_chunks
+from sync.importer.staging import (
+    CHUNK,
+    Reject,
+    Summary,
+    copy_records,
+    counted,
+    parse_chunk,
+    read_chunks,
+    rejects_file,
+)
 
 
 @dataclass
-class ImportSummary:
-    rows_read: int = 0
-    created: int = 0
-    matched: int = 0
-    linked: int = 0
-    merged: int = 0
-    rejected: int = 0
-    balances_posted: int = 0
-
-    def lines(self) -> list[str]:
-        return [
-            f"rows read: {self.rows_read}",
-            f"members created: {self.created}",
-            f"members matched: {self.matched}",
-            f"identities linked to known members: {self.linked}",
-            f"members merged: {self.merged}",
-            f"rejected: {self.rejected}",
-            f"opening balances posted: {self.balances_posted}",
-        ]
+class ImportSummary(Summary):
+    rows_read: int = counted("rows read")
+    created: int = counted("members created")
+    matched: int = counted("members matched")
+    linked: int = counted("identities linked to known members")
+    merged: int = counted("members merged")
+    rejected: int = counted("rejected")
+    balances_posted: int = counted("opening balances posted")
 
 
 async def import_members(
@@ -77,24 +74,16 @@ async def import_members(
     chunk_size: int = CHUNK,
 ) -> ImportSummary:
     summary = ImportSummary()
-    with rejects.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["line", *COLUMNS, "reason"])
-
-        def reject(row_no: int, raw: dict[str, str], reason: str) -> None:
-            summary.rejected += 1
-            writer.writerow([row_no, *(raw.get(c, "") for c in COLUMNS), reason])
-
+    with rejects_file(rejects, COLUMNS, summary) as reject:
         async with engine.connect() as conn:
             await _staging(conn)
             for chunk in read_chunks(path, chunk_size):
                 summary.rows_read += len(chunk)
-                rows = []
-                for row_no, raw in chunk:
-                    try:
-                        rows.append(parse_row(row_no, raw, config=identity_config, now=now))
-                    except RowError as error:
-                        reject(row_no, raw, str(error))
+                rows = parse_chunk(
+                    chunk,
+                    lambda row_no, raw: parse_row(row_no, raw, config=identity_config, now=now),
+                    reject,
+                )
                 async with conn.begin():
                     await _apply(conn, rows, summary, reject, identity_config, ledger_config, now)
                 if progress is not None:
@@ -130,7 +119,7 @@ async def _apply(
     conn: AsyncConnection,
     rows: list[MemberRow],
     summary: ImportSummary,
-    reject: Callable[[int, dict[str, str], str], None],
+    reject: Reject,
     identity_config: IdentityConfig,
     ledger_config: LedgerConfig,
     now: datetime,

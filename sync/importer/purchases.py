@@ -14,7 +14,6 @@ the anti-fraud rules, which are for live earning.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -36,10 +35,14 @@ from ledger.rule_store import current_rules
 from sync.importer.staging import (
     CHUNK,
     RowError,
+    Summary,
     check_row_shape,
     column,
     copy_records,
+    counted,
+    parse_chunk,
     read_chunks,
+    rejects_file,
 )
 from sync.purchases.pricing import PricedPurchase, priced_purchase, store_breakdowns
 from sync.purchases.requests import Item, PurchaseRequest, content_hash
@@ -61,23 +64,13 @@ COLUMNS = (
 
 
 @dataclass
-class PurchaseImportSummary:
-    rows_read: int = 0
-    inserted: int = 0
-    already_there: int = 0
-    without_member: int = 0
-    rejected: int = 0
-    points_awarded: int = 0
-
-    def lines(self) -> list[str]:
-        return [
-            f"rows read: {self.rows_read}",
-            f"purchases inserted: {self.inserted}",
-            f"already imported (skipped): {self.already_there}",
-            f"without a known member: {self.without_member}",
-            f"rejected: {self.rejected}",
-            f"points awarded: {self.points_awarded}",
-        ]
+class PurchaseImportSummary(Summary):
+    rows_read: int = counted("rows read")
+    inserted: int = counted("purchases inserted")
+    already_there: int = counted("already imported (skipped)")
+    without_member: int = counted("without a known member")
+    rejected: int = counted("rejected")
+    points_awarded: int = counted("points awarded")
 
 
 @dataclass
@@ -152,19 +145,15 @@ async def import_purchases(
     chunk_size: int = CHUNK,
 ) -> PurchaseImportSummary:
     summary = PurchaseImportSummary()
-    with rejects.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["line", *COLUMNS, "reason"])
+    with rejects_file(rejects, COLUMNS, summary) as reject:
         async with engine.connect() as conn:
             for chunk in read_chunks(path, chunk_size):
                 summary.rows_read += len(chunk)
-                parsed = []
-                for row_no, raw in chunk:
-                    try:
-                        parsed.append(parse_purchase(row_no, raw, config=identity_config))
-                    except RowError as error:
-                        summary.rejected += 1
-                        writer.writerow([row_no, *(raw.get(c, "") for c in COLUMNS), error])
+                parsed = parse_chunk(
+                    chunk,
+                    lambda row_no, raw: parse_purchase(row_no, raw, config=identity_config),
+                    reject,
+                )
                 async with conn.begin():
                     await _apply(conn, parsed, summary, ledger_config, earning, award_points, now)
                 if progress is not None:

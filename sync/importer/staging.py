@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +16,21 @@ T = TypeVar("T")
 
 #: Rows per chunk: each chunk is one transaction, and all the memory an import holds.
 CHUNK = 2_000
+
+
+def counted(label: str) -> Any:
+    """A count of an import's summary (a dataclass field), reported as ``label: n``."""
+    return dataclasses.field(default=0, metadata={"label": label})
+
+
+class Summary:
+    """What an import did, as counts; a dataclass whose fields are each ``counted``."""
+
+    def lines(self) -> list[str]:
+        return [
+            f"{f.metadata['label']}: {getattr(self, f.name)}"
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        ]
 
 
 class RowError(ValueError):
@@ -56,6 +73,39 @@ def read_chunks(path: Path, size: int) -> Iterator[list[tuple[int, dict[str, str
                 chunk = []
         if chunk:
             yield chunk
+
+
+Reject = Callable[[int, dict[str, str], str], None]
+
+
+@contextmanager
+def rejects_file(path: Path, columns: Sequence[str], summary: Any) -> Iterator[Reject]:
+    """The rejects CSV at ``path``: each rejected row (line, its columns, the reason) is
+    written to it and counted in ``summary.rejected``."""
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["line", *columns, "reason"])
+
+        def reject(row_no: int, raw: dict[str, str], reason: str) -> None:
+            summary.rejected += 1
+            writer.writerow([row_no, *(raw.get(c, "") for c in columns), reason])
+
+        yield reject
+
+
+def parse_chunk(
+    chunk: list[tuple[int, dict[str, str]]],
+    parse: Callable[[int, dict[str, str]], T],
+    reject: Reject,
+) -> list[T]:
+    """The chunk's rows that ``parse`` reads; each it refuses (a RowError) is rejected."""
+    parsed = []
+    for row_no, raw in chunk:
+        try:
+            parsed.append(parse(row_no, raw))
+        except RowError as error:
+            reject(row_no, raw, str(error))
+    return parsed
 
 
 async def copy_records(

@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sync.intelligence.builtin_tags import builtin_targets
-from sync.intelligence.rules import TierRanks, compile_rule, parse_rule
+from sync.intelligence.rule_sql import TierRanks, compile_rule
+from sync.intelligence.rules import parse_rule
 
 #: PostgreSQL's SQLSTATE of a statement cancelled by ``statement_timeout``.
 QUERY_CANCELED = "57014"

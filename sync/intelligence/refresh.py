@@ -22,7 +22,7 @@ from sync.intelligence.memberships import (
     refresh_rule_tag,
     refresh_segment,
 )
-from sync.intelligence.rules import TierRanks
+from sync.intelligence.rule_sql import TierRanks
 from sync.intelligence.scores import IntelligenceConfig, refresh_lifecycle, refresh_rfm
 
 

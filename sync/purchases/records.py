@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sync.rows import record_from
+
 
 @dataclass(frozen=True)
 class PurchaseRecord:
@@ -43,35 +45,13 @@ class PurchaseItemRecord:
 
 
 def purchase_from_row(row: Any) -> PurchaseRecord:
-    return PurchaseRecord(
-        id=row.id,
-        member_id=row.member_id,
-        store_id=row.store_id,
-        receipt_no=row.receipt_no,
-        channel=row.channel,
-        operator_id=row.operator_id,
-        amount=row.amount,
-        refunded_amount=row.refunded_amount,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        points_earned=row.points_earned,
-        status=row.status,
-        has_promotion=row.has_promotion,
+    return record_from(
+        PurchaseRecord,
+        row,
         content_hash=bytes(row.content_hash),
-        rule_version=row.rule_version,
-        tier_code=row.tier_code,
-        business_day=row.business_day,
-        review_id=row.review_id,
         reasons=tuple(row.fraud_reasons or ()),
     )
 
 
 def item_from_row(row: Any) -> PurchaseItemRecord:
-    return PurchaseItemRecord(
-        purchase_id=row.purchase_id,
-        line_no=row.line_no,
-        sku=row.sku,
-        category=row.category,
-        quantity=row.quantity,
-        unit_price=row.unit_price,
-    )
+    return record_from(PurchaseItemRecord, row)

@@ -24,11 +24,8 @@ sends the run one by one, where it is refused alone.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from types import SimpleNamespace
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,12 +40,11 @@ from ledger.checks import ACCEPTED
 from ledger.entries import Account
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
-from ledger.multirow import MultiRowInsert
-from ledger.posting import PostingResult, lock_members
+from ledger.posting import lock_members
 from sync.purchases.buyers import known_buyers, note_buyer_identities, resolve_buyers
 from sync.purchases.coupons import claim_purchase_coupons, coupons_of_replay
+from sync.purchases.fresh import FreshPurchase, insert_purchases
 from sync.purchases.pricing import (
-    PricedPurchase,
     ToPrice,
     load_pricing,
     price_purchases,
@@ -56,15 +52,13 @@ from sync.purchases.pricing import (
     with_coupons,
 )
 from sync.purchases.queries import purchases_by_receipts
-from sync.purchases.records import PurchaseRecord, purchase_from_row
+from sync.purchases.records import PurchaseRecord
 from sync.purchases.requests import (
     IngestConfig,
     InvalidPurchase,
     PurchaseError,
     PurchaseOutcome,
     PurchaseRequest,
-    ReceiptRecordedConcurrently,
-    content_hash,
     validate_purchase,
 )
 from sync.purchases.rows import (
@@ -74,11 +68,9 @@ from sync.purchases.rows import (
     item_rows,
     recorded_event,
     replay,
-    settled,
-    tier_code_of,
 )
 from sync.stores import ensure_stores
-from sync.tiers import TierProgramme, tiers_at, upgrade_after_purchases
+from sync.tiers import tiers_at, upgrade_after_purchases
 
 #: What a purchase of a run is answered: its outcome, or why it was refused.
 Answer = PurchaseOutcome | PurchaseError | IdentityError
@@ -186,24 +178,6 @@ async def record_purchase_run(
     return answers
 
 
-@dataclass
-class _Fresh:
-    """A new purchase of the run, as it is priced and judged."""
-
-    request: PurchaseRequest
-    buyer: int | None
-    day: date
-    city: str | None = None
-    tier_code: str | None = None
-    earning: PricedPurchase | None = None
-    posted: PostingResult | None = None
-
-    @property
-    def points(self) -> int:
-        assert self.earning is not None
-        return self.earning.points
-
-
 async def _record_fresh(
     session: AsyncSession,
     cleaned: dict[int, PurchaseRequest],
@@ -218,7 +192,9 @@ async def _record_fresh(
     """Store the run's new purchases, those of busy buyers aside when ``skip_busy``; the
     checks see them in input order. ``alone``: the run is one purchase."""
     fresh = {
-        n: _Fresh(cleaned[n], buyer, business_day(cleaned[n].occurred_at, config.ledger.zone))
+        n: FreshPurchase(
+            cleaned[n], buyer, business_day(cleaned[n].occurred_at, config.ledger.zone)
+        )
         for n, buyer in buyers.items()
     }
     stores = await ensure_stores(session, {f.request.store_id for f in fresh.values()}, now=now)
@@ -261,7 +237,7 @@ async def _record_fresh(
         f.earning = with_coupons(earning, multipliers) if multipliers else earning
     if bought:
         await _post_points(session, bought, accounts, now=now, config=config)
-    records = await _insert_purchases(
+    records = await insert_purchases(
         session, list(fresh.values()), now=now, programme=pricing.programme
     )
     items = [
@@ -324,7 +300,7 @@ async def _replayed(
 
 async def _post_points(
     session: AsyncSession,
-    bought: list[_Fresh],
+    bought: list[FreshPurchase],
     accounts: Mapping[int, Account],
     *,
     now: datetime,
@@ -349,88 +325,3 @@ async def _post_points(
     for f, result in zip(bought, results, strict=True):
         if f.points > 0:
             f.posted = result
-
-
-_PURCHASES = MultiRowInsert(
-    "purchases",
-    {
-        "member_id": "bigint",
-        "store_id": "text",
-        "receipt_no": "text",
-        "channel": "text",
-        "operator_id": "text",
-        "amount": "numeric",
-        "occurred_at": "timestamptz",
-        "recorded_at": "timestamptz",
-        "status": "text",
-        "has_promotion": "boolean",
-        "content_hash": "bytea",
-        "rule_version": "text",
-        "tier_code": "text",
-        "business_day": "date",
-        "points_earned": "int",
-        "review_id": "bigint",
-        "fraud_reasons": "text[]",
-    },
-    lists={"fraud_reasons"},
-    # Receipts in key order, so two runs sharing receipts cannot deadlock on them.
-    suffix="ORDER BY store_id, receipt_no ON CONFLICT (store_id, receipt_no) DO NOTHING"
-    " RETURNING store_id, receipt_no, id",
-)
-CENT = Decimal("0.01")
-
-
-def _purchase_values(f: _Fresh, now: datetime, programme: TierProgramme) -> dict[str, Any]:
-    request, earning = f.request, f.earning
-    assert earning is not None
-    decision = f.posted.decision if f.posted is not None else ACCEPTED
-    points, status = settled(decision, f.points if f.buyer is not None else 0)
-    return {
-        "member_id": f.buyer,
-        "store_id": request.store_id,
-        "receipt_no": request.receipt_no,
-        "channel": request.channel.value,
-        "operator_id": request.operator_id,
-        "amount": request.amount,
-        "occurred_at": request.occurred_at,
-        "recorded_at": now,
-        "status": status,
-        "has_promotion": earning.has_promotion,
-        "content_hash": content_hash(request, f.buyer),
-        "rule_version": earning.rule_version,
-        "tier_code": tier_code_of(programme, f.tier_code, f.buyer),
-        "business_day": f.day,
-        "points_earned": points,
-        "review_id": f.posted.review_id if f.posted is not None else None,
-        "fraud_reasons": decision.reasons,
-    }
-
-
-async def _insert_purchases(
-    session: AsyncSession, fresh: list[_Fresh], *, now: datetime, programme: TierProgramme
-) -> list[PurchaseRecord]:
-    """The purchases stored with their final points and status, in ``fresh``'s order."""
-    values = [_purchase_values(f, now, programme) for f in fresh]
-    ids = {
-        (row.store_id, row.receipt_no): row.id for row in await _PURCHASES.execute(session, values)
-    }
-    if len(ids) < len(fresh):
-        taken = next(
-            f.request for f in fresh if (f.request.store_id, f.request.receipt_no) not in ids
-        )
-        raise ReceiptRecordedConcurrently(f"{taken.store_id}/{taken.receipt_no}")
-    return [_stored(v, ids[(v["store_id"], v["receipt_no"])]) for v in values]
-
-
-def _stored(values: dict[str, Any], purchase_id: int) -> PurchaseRecord:
-    """The purchase as reading its row back answers it: only the ids come back from the
-    INSERT, and the columns keep amounts to the cent and times in UTC."""
-    row = {
-        **values,
-        "id": purchase_id,
-        "amount": values["amount"].quantize(CENT),
-        "refunded_amount": Decimal("0.00"),
-        "occurred_at": values["occurred_at"].astimezone(UTC),
-        "recorded_at": values["recorded_at"].astimezone(UTC),
-    }
-    return purchase_from_row(SimpleNamespace(**row))

@@ -5,9 +5,9 @@ refunds of the restored member's purchases.
 - A till that named the buyer by the merged member's card while the merge stood recorded
   the purchase on the survivor. If every identity it was named by (``purchase_buyer_
   identities``) goes back with the unmerge, the purchase, its items and refunds go back too,
-  and its points (``ledger.merges.transfer_earnings``).
+  and its points (``ledger.purchase_transfers.transfer_earnings``).
 - A refund recorded while the merge stood clawed back from the survivor, then holding the
-  purchase; the clawback follows the purchase (``ledger.merges.transfer_clawbacks``).
+  purchase; the clawback follows the purchase (``ledger.purchase_transfers.transfer_clawbacks``).
 
 Runs after ``sync.purchases.subscriptions`` has returned the purchases the merge moved.
 """
@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bus.hooks import EventHooks
 from identity.events import MembersUnmerged
-from ledger.merges import transfer_clawbacks, transfer_earnings
 from ledger.model import LedgerConfig
+from ledger.purchase_transfers import transfer_clawbacks, transfer_earnings
 
 #: Purchases the holder got while the merge stood, named only by identities that go back.
 _RETURN_PURCHASES = text(

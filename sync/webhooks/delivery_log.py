@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sync.errors import WebhookNotFound
 from sync.model import TEST_EVENT_TYPE
+from sync.rows import record_from
 from sync.tables import outbox_events, webhook_deliveries, webhooks
 
 #: The most deliveries one request may list.
@@ -60,20 +61,7 @@ _COLUMNS = (
 
 
 def _delivery(row: Row) -> Delivery:
-    return Delivery(
-        id=row.id,
-        webhook_id=row.webhook_id,
-        event_id=row.event_id,
-        event_type=row.event_type,
-        status=row.status,
-        attempts=row.attempts,
-        created_at=row.created_at,
-        last_attempt_at=row.last_attempt_at,
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        next_attempt_at=row.next_attempt_at,
-        delivered_at=row.delivered_at,
-    )
+    return record_from(Delivery, row)
 
 
 def rows_to_deliveries(rows: Iterable[Row]) -> list[Delivery]:

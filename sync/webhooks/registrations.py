@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sync.errors import InvalidWebhook, WebhookNotFound
 from sync.model import subscribable_event_types
+from sync.rows import record_from
 from sync.tables import webhooks
 from sync.webhooks.egress import EgressPolicy, RefusedDestination, check_url
 from sync.webhooks.envelope import new_secret
@@ -42,15 +43,7 @@ _COLUMNS = (
 
 
 def _webhook(row: Row) -> Webhook:
-    return Webhook(
-        id=row.id,
-        client_id=row.client_id,
-        url=row.url,
-        events=tuple(row.events),
-        active=row.active,
-        created_at=row.created_at,
-        disabled_at=row.disabled_at,
-    )
+    return record_from(Webhook, row, events=tuple(row.events))
 
 
 def validate_url(url: str, egress: EgressPolicy) -> str:

@@ -19,7 +19,9 @@ mutation Record($input: PurchaseInput!) {
 
 DASHBOARD = """
 query D($from: Date!, $to: Date!) {
-  dashboard(from: $from, to: $to) { members revenue activeMembers }
+  dashboard(from: $from, to: $to) {
+    members revenue activeMembers couponsIssued couponsRedeemed promotionPoints
+  }
 }
 """
 

@@ -11,6 +11,16 @@ from zoneinfo import ZoneInfo
 from tests.hub.console.conftest import needs_chromium
 from tests.hub.console.shop import DASHBOARD, POINTS, buy, member_with_phone
 
+DEFINE_PROMOTION = """
+mutation P($input: PromotionInput!) { definePromotion(input: $input) { userErrors { code } } }
+"""
+DOUBLE_POINTS = {
+    "name": "double points",
+    "kind": "MULTIPLIER",
+    "value": "2",
+    "startsAt": "2020-01-01T00:00:00+08:00",
+}
+
 pytestmark = needs_chromium
 
 ADJUST = """
@@ -70,6 +80,8 @@ async def test_the_dashboards_period_ends_on_the_programmes_today_not_the_browse
 
 async def test_the_dashboard_shows_the_apis_members_and_revenue(console, api, live_client):
     till = await live_client("pos", store="S001")
+    promotion = await api.data(DEFINE_PROMOTION, input=DOUBLE_POINTS)
+    assert promotion["definePromotion"]["userErrors"] == []
     for n, amount in enumerate(["128.50", "300.00", "71.25"]):
         member = await member_with_phone(api, f"1380013800{n}")
         await buy(till, member["id"], f"R-{n}", amount)
@@ -89,6 +101,15 @@ async def test_the_dashboard_shows_the_apis_members_and_revenue(console, api, li
     assert await revenue.get_attribute("data-value") == figures["revenue"]
     assert "499.75" in await revenue.inner_text()
     assert "3" in await members.inner_text()
+    # Doubled base points: 12 + 30 + 7 from the promotion.
+    assert figures["promotionPoints"] == 49
+    for testid, field in (
+        ("kpi-coupons-issued", "couponsIssued"),
+        ("kpi-coupons-redeemed", "couponsRedeemed"),
+        ("kpi-promotion-points", "promotionPoints"),
+    ):
+        shown = tab.page.get_by_test_id(testid)
+        assert await shown.get_attribute("data-value") == str(figures[field])
     # The chart's sub-periods cover the period: their revenue adds up to the period's.
     shown = [Decimal(await bar.get_attribute("data-revenue")) for bar in await bars.all()]
     assert len(shown) >= 2 and sum(shown) == Decimal("499.75")

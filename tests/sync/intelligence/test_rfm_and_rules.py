@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from sync.intelligence.memberships import refresh_segment
-from sync.intelligence.rules import RuleError, TierRanks, compile_rule, parse_rule
+from sync.intelligence.rule_sql import TierRanks, compile_rule
+from sync.intelligence.rules import RuleError, parse_rule
 from sync.intelligence.scores import IntelligenceConfig, refresh_lifecycle, refresh_rfm
 from tests.conftest import START
 from tests.factories import insert_member, insert_purchase

@@ -11,6 +11,7 @@ query ConsoleDashboard($from: Date!, $to: Date!, $store: ID) {
   dashboard(from: $from, to: $to, storeId: $store) {
     from to members newMembers activeMembers repurchaseRate averageOrderValue revenue
     pointsIssued pointsRedeemed pointsExpired pointsOutstanding
+    couponsIssued couponsRedeemed promotionPoints
     tiers { key count } rfm { key count } lifecycle { key count } channels { key count }
   }
 }`;
@@ -180,12 +181,19 @@ export async function render(main, _arg, current) {
         kpi("kpi-points-outstanding", t("dash.pointsOutstanding"), integer(d.pointsOutstanding), d.pointsOutstanding),
       ),
       h(
+        "div",
+        { class: "kpis" },
+        kpi("kpi-coupons-issued", t("dash.couponsIssued"), integer(d.couponsIssued), d.couponsIssued),
+        kpi("kpi-coupons-redeemed", t("dash.couponsRedeemed"), integer(d.couponsRedeemed), d.couponsRedeemed),
+        kpi("kpi-promotion-points", t("dash.promotionPoints"), integer(d.promotionPoints), d.promotionPoints),
+      ),
+      h(
         "section",
         { class: "card" },
         h("h3", null, t("dash.chart")),
         revenueChart(
           points,
-          { revenue: t("dash.chart.revenue"), active: t("dash.chart.active") },
+          { revenue: t("dash.revenue"), active: t("dash.activeMembers") },
           { revenue: (n) => money(n).replace(/\.00$/, ""), active: integer },
           { "data-testid": "chart-revenue" },
         ),
