@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -93,7 +93,7 @@ async def run(members: int) -> None:
         await timed(sessions, "BIRTHDAY 3 days out (campaigns, assigned)", evaluate)
 
         def next_year(session):  # type: ignore[no-untyped-def]
-            later = now.replace(year=now.year + 1)
+            later = now + timedelta(days=365)
             return evaluate_campaigns(session, now=later, zone="Asia/Shanghai", ledger=ledger)
 
         # The same birthdays a year on: a new occurrence each, assigned again.
