@@ -6,7 +6,8 @@ Loads a scratch database with members (birthdays spread over the year) and a pur
 for every tenth, starts a ONCE campaign over every active member with two message arms
 and a holdout, and times in one transaction each: the evaluation (the INSERT … SELECT that
 assigns every member by hash), a rerun (which must assign nobody), a BIRTHDAY campaign's
-evaluation (three days out), and the campaign's report over all its touches.
+evaluation (three days out) and again a year later (the next occurrence: the same members
+again), and the campaign's report over all its touches.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -90,6 +91,13 @@ async def run(members: int) -> None:
             )
             await start_campaign(session=session, campaign_id=birthday.id, now=now)
         await timed(sessions, "BIRTHDAY 3 days out (campaigns, assigned)", evaluate)
+
+        def next_year(session):  # type: ignore[no-untyped-def]
+            later = now + timedelta(days=365)
+            return evaluate_campaigns(session, now=later, zone="Asia/Shanghai", ledger=ledger)
+
+        # The same birthdays a year on: a new occurrence each, assigned again.
+        await timed(sessions, "BIRTHDAY a year later (campaigns, assigned)", next_year)
 
         async def report(session) -> str:  # type: ignore[no-untyped-def]
             found = await campaign_report(session.execute, once.id, 14)

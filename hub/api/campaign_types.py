@@ -142,6 +142,13 @@ class CampaignTouchObject:
         " PENDING while a message waits to be sent, DONE for an arm that sends no message"
         " (its coupon or points given)."
     )
+    occurrence: str = strawberry.field(
+        description="What the campaign's trigger fired for; a member is touched once per"
+        " occurrence: once (ONCE), the birthday's year (BIRTHDAY), purchase:<id> (the last"
+        " purchase before the lapse for INACTIVE_DAYS, the purchase for DAYS_AFTER_PURCHASE),"
+        " the expiry day (POINTS_EXPIRING), upgrade:<time> (TIER_UPGRADED), entered:<time>"
+        " (SEGMENT_ENTERED); legacy for touches from before occurrences were kept."
+    )
 
     @strawberry.field
     async def campaign(self, info: strawberry.Info) -> CampaignObject:
@@ -176,6 +183,7 @@ async def member_campaign_touches(
             reached_at=t.reached_at,
             channel=model.MessageChannel(t.channel) if t.channel else None,
             outcome=t.outcome,
+            occurrence=t.occurrence,
         )
         for t in found
     ]

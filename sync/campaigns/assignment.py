@@ -1,12 +1,18 @@
 """Evaluating running campaigns: assign the members a trigger selects to arms, then act.
 
 One INSERT … SELECT per campaign assigns every member the trigger selects, in the audience,
-not capped, to an arm chosen by a hash of (campaign, member): random across members, the
-same on every run, so a rerun assigns nobody differently. ``campaign_touches`` is unique per
-(campaign, member) and the INSERT skips conflicts, so a member is assigned once, and only
-the rows this run inserted get their coupon and points, in the same transaction: a job
-killed before it commits did nothing, and a rerun does it all once. Messages wait in the
-touch rows (``next_attempt_at``) for ``delivery``, which sends them one by one.
+not held back by the campaign's frequency cap, to an arm chosen by a hash of (campaign,
+member): random across members, the same on every run and at every occurrence, so a rerun
+assigns nobody differently. A trigger fires per occurrence (this year's birthday, this
+lapse, this purchase; see ``triggers``): ``campaign_touches`` is unique per (campaign,
+member, occurrence) and the INSERT skips conflicts, so a member is assigned once per
+occurrence, and only the rows this run inserted get their coupon and points, in the same
+transaction: a job killed before it commits did nothing, and a rerun does it all once.
+Messages wait in the touch rows (``next_attempt_at``) for ``delivery``, which sends them one
+by one.
+
+The cap is the contract's: a member is reached by this campaign at most once in
+``frequency_cap_days``. Other campaigns do not count (there is no programme-wide cap).
 """
 
 from __future__ import annotations
@@ -50,28 +56,47 @@ def _assign_statement(campaign: Campaign) -> str:
         else ""
     )
     return (
-        f"WITH candidates AS ({FRAGMENTS[campaign.trigger]}),"
-        # Read whole before the INSERT starts: a scan of campaign_touches inside the insert
-        # would walk the rows it is adding (invisible, but there), quadratically.
-        " capped AS MATERIALIZED (SELECT DISTINCT t.member_id FROM campaign_touches t"
-        "  WHERE t.reached_at > CAST(:now AS timestamptz) - make_interval(days => :cap)),"
+        f"WITH candidates AS MATERIALIZED ({FRAGMENTS[campaign.trigger]}),"
+        # What this campaign did to the candidates before: the newest occurrence it assigned
+        # them, and whether it reached them within the cap, or assigned them within the cap
+        # on an arm that acts (or holds out) at assignment or with a message still waiting
+        # (it is about to reach them). Read whole before the INSERT starts: a scan of
+        # campaign_touches inside the insert would walk the rows it is adding (invisible,
+        # but there), quadratically.
+        " before AS MATERIALIZED (SELECT t.member_id, max(t.occurred_at) AS at,"
+        "  bool_or(:cap > 0 AND (t.reached_at > CAST(:now AS timestamptz)"
+        "   - make_interval(days => :cap) OR ((t.next_attempt_at IS NOT NULL"
+        "    OR t.arm_position = ANY(CAST(:at_assignment AS int[])))"
+        "    AND t.assigned_at > CAST(:now AS timestamptz) - make_interval(days => :cap))))"
+        "   AS capped"
+        "  FROM campaign_touches t WHERE t.campaign_id = :campaign"
+        "  AND t.member_id IN (SELECT member_id FROM candidates) GROUP BY t.member_id),"
+        # One occurrence per member and run, the newest: the cap spaces a member's touches,
+        # and an occurrence passed over for a newer one (a stale purchase, an older upgrade)
+        # is never assigned later, so a backlog cannot build up behind the cap.
+        " fresh AS (SELECT DISTINCT ON (c.member_id) c.member_id, c.occurrence, c.at"
+        f"  FROM candidates c{audience} JOIN members m ON m.id = c.member_id"
+        "  LEFT JOIN before b ON b.member_id = c.member_id"
+        "  WHERE m.status = 'ACTIVE' AND NOT coalesce(b.capped, false)"
+        "  AND (b.at IS NULL OR c.at IS NULL OR c.at > b.at)"
+        "  ORDER BY c.member_id, c.at DESC NULLS LAST, c.occurrence DESC),"
         " arms AS (SELECT * FROM unnest(CAST(:positions AS int[]), CAST(:lows AS int[]),"
         "  CAST(:highs AS int[]), CAST(:outcomes AS text[])) AS a(position, low, high, outcome)),"
-        " chosen AS (SELECT c.member_id,"
+        # The arm is a hash of (campaign, member) only: a member is in the same arm at every
+        # occurrence, so the report can count members per arm.
+        " chosen AS (SELECT f.member_id, f.occurrence, f.at,"
         "  mod(mod(hashtextextended(CAST(CAST(:campaign AS bigint) AS text) || ':'"
-        "  || CAST(c.member_id AS text), 0), CAST(:total AS bigint)) + :total, :total) AS slot"
-        f"  FROM candidates c{audience} JOIN members m ON m.id = c.member_id"
-        "  WHERE m.status = 'ACTIVE'"
-        "  AND NOT EXISTS (SELECT 1 FROM capped WHERE capped.member_id = c.member_id))"
-        " INSERT INTO campaign_touches (campaign_id, member_id, arm_position, assigned_at,"
-        "  outcome, reached_at, next_attempt_at)"
-        " SELECT CAST(:campaign AS bigint), chosen.member_id, arms.position,"
-        "  CAST(:now AS timestamptz), arms.outcome,"
+        "  || CAST(f.member_id AS text), 0), CAST(:total AS bigint)) + :total, :total) AS slot"
+        "  FROM fresh f)"
+        " INSERT INTO campaign_touches (campaign_id, member_id, occurrence, occurred_at,"
+        "  arm_position, assigned_at, outcome, reached_at, next_attempt_at)"
+        " SELECT CAST(:campaign AS bigint), chosen.member_id, chosen.occurrence, chosen.at,"
+        "  arms.position, CAST(:now AS timestamptz), arms.outcome,"
         "  CASE WHEN arms.outcome = 'DONE' THEN CAST(:now AS timestamptz) END,"
         "  CASE WHEN arms.outcome = 'PENDING' THEN CAST(:now AS timestamptz) END"
         " FROM chosen JOIN arms ON chosen.slot >= arms.low AND chosen.slot < arms.high"
-        " ON CONFLICT (campaign_id, member_id) DO NOTHING"
-        " RETURNING member_id, arm_position"
+        " ON CONFLICT (campaign_id, member_id, occurrence) DO NOTHING"
+        " RETURNING id, member_id, arm_position"
     )
 
 
@@ -104,6 +129,13 @@ async def assign_campaign(
         "highs": highs,
         "outcomes": [_first_outcome(a).value for a in arms],
         "total": total,
+        # Arms whose touch acts (or holds out) when it is assigned: the cap counts from the
+        # assignment there, from the message reaching the member on the others.
+        "at_assignment": [
+            n
+            for n, a in enumerate(arms)
+            if a.holdout or a.coupon_template_id is not None or a.award_points is not None
+        ],
         "now": now,
         "cap": campaign.frequency_cap_days,
         "zone": zone,
@@ -114,28 +146,25 @@ async def assign_campaign(
     if campaign.audience_segment_id is not None:
         parameters["segment"] = campaign.audience_segment_id
     rows = (await session.execute(text(_assign_statement(campaign)), parameters)).all()
-    by_arm: dict[int, list[int]] = {}
+    # Touch ID by member, per arm: the rows this run inserted, the only ones to act on (a
+    # member's earlier occurrences have had their coupon and points).
+    by_arm: dict[int, dict[int, int]] = {}
     for row in rows:
-        by_arm.setdefault(row.arm_position, []).append(row.member_id)
-    for position, member_ids in sorted(by_arm.items()):
+        by_arm.setdefault(row.arm_position, {})[row.member_id] = row.id
+    for position, touches in sorted(by_arm.items()):
         arm = arms[position]
         if arm.coupon_template_id is not None:
-            await _issue_coupons(
-                session, campaign, position, arm.coupon_template_id, member_ids, now
-            )
+            await _issue_coupons(session, campaign, arm.coupon_template_id, touches, now)
         if arm.award_points is not None:
-            await _award_points(
-                session, campaign, position, arm.award_points, member_ids, now, ledger
-            )
+            await _award_points(session, campaign, arm.award_points, touches, now, ledger)
     return len(rows)
 
 
 async def _issue_coupons(
     session: AsyncSession,
     campaign: Campaign,
-    position: int,
     template_id: int,
-    member_ids: list[int],
+    touches: dict[int, int],
     now: datetime,
 ) -> None:
     template = await lock_template(session, template_id)
@@ -144,7 +173,7 @@ async def _issue_coupons(
     await issue_locked(
         session,
         template,
-        member_ids=sorted(member_ids),
+        member_ids=sorted(touches),
         segment_id=None,
         source=CouponSource.CAMPAIGN,
         reason=f"campaign {campaign.id}",
@@ -154,15 +183,12 @@ async def _issue_coupons(
     await session.execute(
         text(
             "UPDATE campaign_touches t SET coupon_id = k.id FROM coupons k"
-            " WHERE t.campaign_id = :campaign AND t.arm_position = :position"
-            " AND t.member_id = ANY(CAST(:members AS bigint[]))"
+            " WHERE t.id = ANY(CAST(:touches AS bigint[]))"
             " AND k.member_id = t.member_id AND k.template_id = :template"
             " AND k.source = 'CAMPAIGN' AND k.reason = :reason AND k.issued_at = :now"
         ),
         {
-            "campaign": campaign.id,
-            "position": position,
-            "members": member_ids,
+            "touches": list(touches.values()),
             "template": template_id,
             "reason": f"campaign {campaign.id}",
             "now": now,
@@ -173,9 +199,8 @@ async def _issue_coupons(
 async def _award_points(
     session: AsyncSession,
     campaign: Campaign,
-    position: int,
     points: int,
-    member_ids: list[int],
+    touches: dict[int, int],
     now: datetime,
     ledger: LedgerConfig,
 ) -> None:
@@ -189,7 +214,7 @@ async def _award_points(
             reference=f"campaign:{campaign.id}",
             reason=f"campaign {campaign.name}"[:200],
         )
-        for m in sorted(member_ids)
+        for m in sorted(touches)
     ]
     results = await post_batch(
         session=session,
@@ -205,13 +230,15 @@ async def _award_points(
             )
             for r in requests
         ]
-    awarded = [r.member_id for r, result in zip(requests, results, strict=True) if result.entries]
+    awarded = [
+        touches[r.member_id] for r, result in zip(requests, results, strict=True) if result.entries
+    ]
     await session.execute(
         text(
             "UPDATE campaign_touches SET points_awarded = :points"
-            " WHERE campaign_id = :campaign AND member_id = ANY(CAST(:members AS bigint[]))"
+            " WHERE id = ANY(CAST(:touches AS bigint[]))"
         ),
-        {"points": points, "campaign": campaign.id, "members": awarded},
+        {"points": points, "touches": awarded},
     )
 
 

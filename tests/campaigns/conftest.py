@@ -126,8 +126,9 @@ def buy(run_in_transaction):  # type: ignore[no-untyped-def]
                 text(
                     "INSERT INTO purchases (member_id, store_id, receipt_no, channel, amount,"
                     " occurred_at, recorded_at, status, content_hash, rule_version, business_day)"
-                    " SELECT m, 'S001', 'R-' || n || '-' || m, 'POS', a, t, t, 'COMPLETED',"
-                    "  '\\x00', 'test', CAST(t AS date)"
+                    # Receipt numbers unique across calls: a test may buy more than once.
+                    " SELECT m, 'S001', 'R-' || n || '-' || m || '-' || gen_random_uuid(), 'POS',"
+                    "  a, t, t, 'COMPLETED', '\\x00', 'test', CAST(t AS date)"
                     " FROM unnest(CAST(:members AS bigint[]), CAST(:amounts AS numeric[]),"
                     "  CAST(:times AS timestamptz[])) WITH ORDINALITY AS x(m, a, t, n)"
                 ),
