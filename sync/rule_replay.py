@@ -95,16 +95,20 @@ def _covers(rule: PromotionRule, bind: Binder) -> str:
 def covered_lines_sql(
     columns: Sequence[PromotionColumns], bind: Binder, *, since: str, until: str
 ) -> str:
-    """Per purchase in [since, until): the amount of the lines each promotion covers, NULL when
-    it covers none (a covered line of amount 0 still makes the promotion apply)."""
+    """Per purchase in [since, until) with a line any promotion covers: the amount of the
+    lines each promotion covers, NULL when it covers none (a covered line of amount 0 still
+    makes the promotion apply). Purchases without such a line have no row, which the
+    caller's LEFT JOIN reads as NULL alike; so only the covered lines are grouped and
+    joined, not every line of the period."""
+    covers = [(c, _covers(c.rule, bind)) for c in line_promotions(columns)]
     sums = ", ".join(
-        f"sum(i.quantity * i.unit_price) FILTER (WHERE {_covers(c.rule, bind)}) AS {c.covered}"
-        for c in line_promotions(columns)
+        f"sum(i.quantity * i.unit_price) FILTER (WHERE {test}) AS {c.covered}" for c, test in covers
     )
     return (
         f"SELECT i.purchase_id, {sums} FROM purchase_items i"
         " JOIN purchases p ON p.id = i.purchase_id"
-        f" WHERE p.occurred_at >= {since} AND p.occurred_at < {until} GROUP BY i.purchase_id"
+        f" WHERE p.occurred_at >= {since} AND p.occurred_at < {until}"
+        f" AND ({' OR '.join(test for _, test in covers)}) GROUP BY i.purchase_id"
     )
 
 
