@@ -4,7 +4,8 @@
 
 Loads ``bench.intelligence``'s data with every purchase in the last year (set-based SQL),
 adds birthdays, a tier history for a fifth of the members and a segment of a tenth, then
-times ``dryRunRuleChange``'s statement in a READ ONLY transaction for: a new base rate;
+times ``dryRunRuleChange``'s statements (``MEMBERHUB_DRY_RUN_PARALLEL`` parts of the
+members at once, 2 by default) in a READ ONLY transaction for: a new base rate;
 seven promotions added (member day, birthday, a category, the second purchase, a tier's
 bonus on the app, a segment's bonus, a store's weekend); and all of it with a new tier
 ladder (tiers then follow each member's spend).
@@ -88,10 +89,10 @@ LADDER = (
 
 async def run(members: int, purchases: int, reuse: bool) -> None:
     url = database_url(DATABASE) if reuse else await fresh_database(DATABASE)
-    engine = create_engine(url, pool_size=1, max_overflow=0)
+    settings = Settings()
+    engine = create_engine(url, pool_size=settings.dry_run_parallel, max_overflow=0)
     sessions = create_session_factory(engine)
     now = datetime.now(UTC)
-    settings = Settings()
     try:
         if not reuse:
             started = time.perf_counter()
@@ -124,6 +125,7 @@ async def run(members: int, purchases: int, reuse: bool) -> None:
                     text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 )
                 clock = time.perf_counter()
+                helpers = [sessions() for _ in range(settings.dry_run_parallel - 1)]
                 found = await dry_run(
                     session,
                     current,
@@ -132,7 +134,10 @@ async def run(members: int, purchases: int, reuse: bool) -> None:
                     until=until,
                     zone="Asia/Shanghai",
                     window_months=settings.tier_window_months,
+                    helpers=helpers,
                 )
+                for helper in helpers:
+                    await helper.close()
             print(
                 f"{label:36} {time.perf_counter() - clock:7.1f} s   {found.purchases:,} purchases,"
                 f" {found.members:,} members, delta {found.points_delta:,}"

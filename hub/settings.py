@@ -157,6 +157,13 @@ class Settings(BaseSettings):
         le=1000,
         description="What one point is worth in yuan, for liabilities (a rule change's dry run).",
     )
+    dry_run_parallel: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Connections a rule change's dry run splits the members over, run at once "
+        "on one snapshot (the database server's cores share the replay).",
+    )
     earn_settlement_days: int = Field(
         default=1, ge=0, description="Purchase points settle this many business days later."
     )

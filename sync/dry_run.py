@@ -14,8 +14,11 @@ tier groups each purchase's delta by today's tier at the purchase.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +51,8 @@ from sync.tiers import COUNTED
 #: Memory a sort or hash of the replay may take before it spills to disk: a year of a
 #: large programme's purchases is sorted by member once and grouped by member once.
 WORK_MEM = "128MB"
+
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 #: Most promotions one replay prices (today's and the proposal's together).
 MAX_PROMOTIONS = 100
@@ -89,8 +94,17 @@ def replay_sql(
     until: datetime,
     zone: str,
     window_months: int,
+    part: tuple[int, int] = (0, 1),
 ) -> tuple[str, dict[str, Any]]:
-    """The one statement of a dry run over the purchases of [since, until)."""
+    """The one statement of a dry run over the purchases of [since, until); of the members
+    whose ID is ``part[0]`` modulo ``part[1]`` (the whole of them by default)."""
+    index, count = part
+    if not 0 <= index < count:
+        raise ValueError(f"no part {index} of {count}")
+
+    def of_part(alias: str) -> str:
+        return f" AND {alias}.member_id % {count:d} = {index:d}" if count > 1 else ""
+
     bind = Binder()
     proposed = proposal.rules
     columns = promotion_columns([now, proposed])
@@ -104,7 +118,7 @@ def replay_sql(
     window = f"make_interval(months => {bind(window_months, 'int')})"
     counted = (
         f"p.member_id IS NOT NULL AND p.status IN {COUNTED}"
-        f" AND p.occurred_at >= {p_scan} AND p.occurred_at < {p_until}"
+        f" AND p.occurred_at >= {p_scan} AND p.occurred_at < {p_until}{of_part('p')}"
     )
     extra: list[str] = []
     if needs_purchase_number(columns):
@@ -158,7 +172,8 @@ def replay_sql(
         joins.append(
             "LEFT JOIN (SELECT p.member_id, count(*) AS earlier FROM purchases p"
             f" WHERE p.member_id IS NOT NULL AND p.status IN {COUNTED}"
-            f" AND p.occurred_at < {p_scan} GROUP BY p.member_id) e ON e.member_id = s.member_id"
+            f" AND p.occurred_at < {p_scan}{of_part('p')} GROUP BY p.member_id) e"
+            " ON e.member_id = s.member_id"
         )
     if ladder:
         facts.append(
@@ -176,7 +191,9 @@ def replay_sql(
     covered = "".join(f", c.{c.covered}" for c in lined)
     source = f"SELECT b.*{covered}{matches} FROM bought b"
     if lined:
-        covering = covered_lines_sql(columns, bind, since=p_since, until=p_until)
+        covering = covered_lines_sql(
+            columns, bind, since=p_since, until=p_until, members=of_part("p")
+        )
         source += f" LEFT JOIN ({covering}) c ON c.purchase_id = b.id"
     now_side = Side("n_", now, "tier_now")
     proposed_side = Side("q_", proposed, "tier_proposed")
@@ -191,7 +208,7 @@ def replay_sql(
             "SELECT p.member_id, sum(p.amount - p.refunded_amount) AS spend FROM purchases p"
             f" WHERE p.member_id IS NOT NULL AND p.status IN {COUNTED}"
             f" AND p.occurred_at >= {bind(add_months(until, -window_months), 'timestamptz')}"
-            f" AND p.occurred_at < {p_until} GROUP BY p.member_id"
+            f" AND p.occurred_at < {p_until}{of_part('p')} GROUP BY p.member_id"
         )
         ladder_tier = tier_by_spend_sql(proposed.tiers, "coalesce(x.spend, 0)", bind)
         standing = (
@@ -240,29 +257,71 @@ async def dry_run(
     until: datetime,
     zone: str,
     window_months: int,
+    helpers: Sequence[AsyncSession] = (),
     clock: Callable[[], float] = time.perf_counter,
 ) -> DryRunResult:
-    """Replay [since, until) under both rule sets. The caller runs it in a READ ONLY
-    transaction: it writes nothing."""
+    """Replay [since, until) under both rule sets. The caller runs it in a REPEATABLE READ
+    READ ONLY transaction: it writes nothing.
+
+    With ``helpers`` (sessions outside any transaction) the members are split into as many
+    parts more, each replayed at once on its own connection, so the server's cores share
+    the work; every part reads the caller's snapshot (exported by the caller's transaction,
+    adopted by the helpers' before they read anything), so together they answer what one
+    statement would."""
     started = clock()
-    sql, params = replay_sql(
-        now, proposal, since=since, until=until, zone=zone, window_months=window_months
-    )
-    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-    # The replay reads a whole period: sorting a sequential scan by member is several times
-    # faster than walking an index by member, whose heap reads land all over the table,
-    # which the planner's estimates prefer.
-    await session.execute(text("SET LOCAL enable_indexscan = off"))
-    row = (await session.execute(text(sql), params)).one()
-    moves: Sequence[Any] = _pairs(row.moves)
-    by_tier: Sequence[Any] = _pairs(row.by_tier)
+    count = 1 + len(helpers)
+
+    def statement(index: int) -> tuple[str, dict[str, Any]]:
+        return replay_sql(
+            now,
+            proposal,
+            since=since,
+            until=until,
+            zone=zone,
+            window_months=window_months,
+            part=(index, count),
+        )
+
+    async def replay(on: AsyncSession, index: int) -> Any:
+        await on.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+        # The replay reads a whole period: sorting a sequential scan by member is several
+        # times faster than walking an index by member, whose heap reads land all over the
+        # table, which the planner's estimates prefer.
+        await on.execute(text("SET LOCAL enable_indexscan = off"))
+        sql, params = statement(index)
+        return (await on.execute(text(sql), params)).one()
+
+    async def helped(on: AsyncSession, index: int, snapshot: str) -> Any:
+        async with on.begin():
+            await on.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            await on.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            return await replay(on, index)
+
+    if helpers:
+        snapshot = str(await session.scalar(text("SELECT pg_export_snapshot()")))
+        # An identifier PostgreSQL made (hex and dashes); SET takes no bound parameter.
+        if not SNAPSHOT_ID.fullmatch(snapshot):
+            raise ValueError(f"unexpected snapshot identifier {snapshot!r}")
+        rows = await asyncio.gather(
+            replay(session, 0),
+            *(helped(h, n, snapshot) for n, h in enumerate(helpers, start=1)),
+        )
+    else:
+        rows = [await replay(session, 0)]
+    moves: Counter[tuple[str, str]] = Counter()
+    by_tier: Counter[str] = Counter()
+    for row in rows:
+        for a, b, n in _pairs(row.moves):
+            moves[(str(a), str(b))] += int(n)
+        for k, d in _pairs(row.by_tier):
+            by_tier[str(k)] += int(d)
     return DryRunResult(
-        purchases=int(row.purchases),
-        members=int(row.members),
-        points_now=int(row.points_now),
-        points_proposed=int(row.points_proposed),
-        members_affected=int(row.affected),
-        tier_moves=[(str(a), str(b), int(n)) for a, b, n in moves],
-        delta_by_tier=[(str(k), int(d)) for k, d in by_tier],
+        purchases=sum(int(row.purchases) for row in rows),
+        members=sum(int(row.members) for row in rows),
+        points_now=sum(int(row.points_now) for row in rows),
+        points_proposed=sum(int(row.points_proposed) for row in rows),
+        members_affected=sum(int(row.affected) for row in rows),
+        tier_moves=[(a, b, n) for (a, b), n in sorted(moves.items())],
+        delta_by_tier=sorted(by_tier.items()),
         duration_ms=round((clock() - started) * 1000),
     )

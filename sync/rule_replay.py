@@ -93,13 +93,14 @@ def _covers(rule: PromotionRule, bind: Binder) -> str:
 
 
 def covered_lines_sql(
-    columns: Sequence[PromotionColumns], bind: Binder, *, since: str, until: str
+    columns: Sequence[PromotionColumns], bind: Binder, *, since: str, until: str, members: str = ""
 ) -> str:
     """Per purchase in [since, until) with a line any promotion covers: the amount of the
     lines each promotion covers, NULL when it covers none (a covered line of amount 0 still
     makes the promotion apply). Purchases without such a line have no row, which the
     caller's LEFT JOIN reads as NULL alike; so only the covered lines are grouped and
-    joined, not every line of the period."""
+    joined, not every line of the period. ``members``: a further condition on the purchase
+    ``p`` (its buyer's part of a dry run split by member)."""
     covers = [(c, _covers(c.rule, bind)) for c in line_promotions(columns)]
     sums = ", ".join(
         f"sum(i.quantity * i.unit_price) FILTER (WHERE {test}) AS {c.covered}" for c, test in covers
@@ -107,7 +108,7 @@ def covered_lines_sql(
     return (
         f"SELECT i.purchase_id, {sums} FROM purchase_items i"
         " JOIN purchases p ON p.id = i.purchase_id"
-        f" WHERE p.occurred_at >= {since} AND p.occurred_at < {until}"
+        f" WHERE p.occurred_at >= {since} AND p.occurred_at < {until}{members}"
         f" AND ({' OR '.join(test for _, test in covers)}) GROUP BY i.purchase_id"
     )
 

@@ -134,13 +134,19 @@ class DryRunQuery:
                     ),
                     promotions=tuple(p for p in now.promotions if p.id not in removed) + added,
                 )
-                found = await dry_run(
-                    session,
-                    now,
-                    Proposal(rules=proposed, new_ladder=change.tiers is not None),
-                    since=since,
-                    until=until,
-                    zone=settings.time_zone,
-                    window_months=settings.tier_window_months,
-                )
+                helpers = [context.open_session() for _ in range(settings.dry_run_parallel - 1)]
+                try:
+                    found = await dry_run(
+                        session,
+                        now,
+                        Proposal(rules=proposed, new_ladder=change.tiers is not None),
+                        since=since,
+                        until=until,
+                        zone=settings.time_zone,
+                        window_months=settings.tier_window_months,
+                        helpers=helpers,
+                    )
+                finally:
+                    for helper in helpers:
+                        await helper.close()
         return report(from_, to, found, settings.point_value_yuan)

@@ -231,6 +231,16 @@ async def ledger_state(run_in_transaction) -> tuple:  # type: ignore[no-untyped-
     return tuple(result.one())
 
 
+@pytest.fixture
+def settings(settings, request):  # type: ignore[no-untyped-def]
+    """The suite's settings, with the dry run split over ``request.param`` connections when a
+    test names it."""
+    parts = getattr(request, "param", None)
+    return settings if parts is None else settings.model_copy(update={"dry_run_parallel": parts})
+
+
+# One connection, and the members split three ways: the parts' sums are the whole's.
+@pytest.mark.parametrize("settings", [1, 3], indirect=True, ids=["one part", "three parts"])
 @pytest.mark.parametrize("new_ladder", [True, False])
 async def test_the_dry_run_equals_price_purchase_over_the_purchases_read_back(
     live_client, shop, settings, session_factory, run_in_transaction, new_ladder
