@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from bench.harness import fresh_database, timed
 from hub.db.engine import create_engine, create_session_factory
+from hub.wiring import build_event_bus
 from ledger.model import LedgerConfig
 from sync.campaigns.assignment import evaluate_campaigns
 from sync.campaigns.model import ArmSpec, CampaignSpec, Message, MessageChannel, Trigger
@@ -54,7 +55,7 @@ def arms() -> tuple[ArmSpec, ...]:
 async def run(members: int) -> None:
     url = await fresh_database(DATABASE)
     engine = create_engine(url, pool_size=1, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     ledger = LedgerConfig()
     try:

@@ -32,7 +32,7 @@ from hub.clients import create_client
 from hub.db.engine import create_engine, create_session_factory
 from hub.http.principal import ClientKind
 from hub.settings import Settings
-from hub.wiring import intelligence_programme
+from hub.wiring import build_event_bus, intelligence_programme
 from sync.intelligence.scores import refresh_rfm
 
 DATABASE = "memberhub_bench_cdnow"
@@ -83,7 +83,7 @@ def purchases(source: Path) -> list[dict]:
 async def admin_key(url: str) -> str:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
-        async with create_session_factory(engine).begin() as session:
+        async with create_session_factory(engine, build_event_bus()).begin() as session:
             _, key = await create_client(session, name="shop", kind=ClientKind.ADMIN)
         return key
     finally:
@@ -114,7 +114,7 @@ async def refresh(url: str) -> tuple[int, int]:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     programme = intelligence_programme(Settings())
     try:
-        async with create_session_factory(engine).begin() as session:
+        async with create_session_factory(engine, build_event_bus()).begin() as session:
             scored = await refresh_rfm(session, now=datetime.now(UTC), config=programme.config)
             members = await session.scalar(text("SELECT count(*) FROM members"))
         return int(members or 0), scored if isinstance(scored, int) else 0

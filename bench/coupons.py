@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from bench.harness import fresh_database, timed
 from hub.db.engine import create_engine, create_session_factory
+from hub.wiring import build_event_bus
 from ledger.benefits.issuing import issue_coupons
 from ledger.benefits.lifecycle import expire_coupons
 from ledger.benefits.model import CouponKind, TemplateSpec
@@ -59,7 +60,7 @@ TEMPLATE = TemplateSpec(
 async def run(members: int) -> None:
     url = await fresh_database(DATABASE)
     engine = create_engine(url, pool_size=1, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     try:
         started = time.perf_counter()

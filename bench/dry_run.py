@@ -27,6 +27,7 @@ from bench.intelligence import LOAD
 from hub.db.engine import create_engine, create_session_factory
 from hub.settings import Settings
 from hub.today_rules import today_rules
+from hub.wiring import build_event_bus
 from ledger.promotion_rules import PromotionKind, PromotionRule, RuleSet, TierRule
 from sync.dry_run import Proposal, dry_run
 
@@ -91,7 +92,7 @@ async def run(members: int, purchases: int, reuse: bool) -> None:
     url = database_url(DATABASE) if reuse else await fresh_database(DATABASE)
     settings = Settings()
     engine = create_engine(url, pool_size=settings.dry_run_parallel, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     try:
         if not reuse:

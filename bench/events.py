@@ -30,6 +30,7 @@ from hub.clients import create_client
 from hub.db.engine import create_engine, create_session_factory
 from hub.http.principal import ClientKind
 from hub.ids import encode_id
+from hub.wiring import build_event_bus
 from sync.behaviour.ingest import EventColumns, record_events
 
 DATABASE = "memberhub_bench_events"
@@ -43,7 +44,7 @@ CATEGORIES = ("奶粉", "纸尿裤", "玩具", "辅食", "洗护")
 
 async def prepare(url: str, members: int) -> tuple[str, list[int]]:
     engine = create_engine(url, pool_size=2, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     try:
         async with sessions.begin() as session:
@@ -129,7 +130,7 @@ def columns(events: list[dict[str, Any]], prefix: str) -> EventColumns:
 
 async def send_statement(url: str, batches: list[EventColumns], senders: int) -> float:
     engine = create_engine(url, pool_size=senders, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     queue: asyncio.Queue[EventColumns] = asyncio.Queue()
     for b in batches:
         queue.put_nowait(b)

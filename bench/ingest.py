@@ -1,15 +1,14 @@
 """POS ingest benchmark: ``recordPurchases`` against plain multi-row INSERTs, by buyer shape.
 
     python -m bench.ingest [--members 10000] [--history 24] [--batches 20] [--batch-size 100]
-                           [--senders 4] [--workers 1] [--shapes id,phone,card,mix,new]
+                           [--senders 4] [--workers 1] [--shapes id,phone,card,mix,new,coupon]
 
 A batch names its buyers the way a channel does, one shape at a time: by the hub's member
 IDs (``id``), by the phone numbers of known members (``phone``), by their member cards
 (``card``), 90% known phones and 10% first-time buyers (``mix``), or first-time buyers only
-(``new``, each enrolled with its sign-up bonus); ``coupon`` names them by member ID as
-``id`` does, each purchase redeeming one of its buyer's coupons (10 yuan off, issued to
-every member beforehand), so its ratio to ``id`` is what coupons cost at the till. Each
-shape's purchases/s is reported beside the others and the floor's, with the ratios.
+(``new``, each enrolled with its sign-up bonus); ``coupon`` by member ID, each purchase
+redeeming one of its buyer's coupons (10 yuan off), so its ratio to ``id`` is what coupons
+cost at the till. Each shape's purchases/s is reported beside the others and the floor's.
 
 The hub (``memberhub serve``, a child process) gets batches of purchases from a till, every
 anti-fraud rule on, each purchase priced, stored with its items and its points posted
@@ -47,6 +46,7 @@ from hub.clients import create_client
 from hub.db.engine import create_engine, create_session_factory
 from hub.http.principal import ClientKind
 from hub.ids import encode_id
+from hub.wiring import build_event_bus
 from ledger.benefits.issuing import issue_coupons
 from ledger.benefits.model import CouponKind, TemplateSpec
 from ledger.benefits.templates import define_template
@@ -63,7 +63,7 @@ RECORD_BATCH = (
 
 async def prepare(url: str, members: int, history: int = 24) -> tuple[str, list[int]]:
     engine = create_engine(url, pool_size=2, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     try:
         async with sessions.begin() as session:
@@ -153,7 +153,7 @@ async def issue_coupons_to_all(url: str, now: datetime) -> None:
     """One 10-yuan-off coupon to every member, as a win-back campaign would issue them."""
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
-        async with create_session_factory(engine).begin() as session:
+        async with create_session_factory(engine, build_event_bus()).begin() as session:
             template = await define_template(session=session, spec=COUPON, actor="bench", now=now)
             await issue_coupons(
                 session=session,

@@ -23,7 +23,7 @@ from sqlalchemy import text
 from bench.harness import fresh_database, timed
 from hub.db.engine import create_engine, create_session_factory
 from hub.settings import Settings
-from hub.wiring import intelligence_programme
+from hub.wiring import build_event_bus, intelligence_programme
 from sync.intelligence.builtin_tags import ensure_builtins
 from sync.intelligence.dashboard import build_dashboard
 from sync.intelligence.memberships import refresh_builtin_tag, refresh_segment
@@ -73,7 +73,7 @@ SEGMENT_RULE = {
 async def run(members: int, purchases: int) -> None:
     url = await fresh_database(DATABASE)
     engine = create_engine(url, pool_size=1, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     programme = intelligence_programme(Settings())
     try:

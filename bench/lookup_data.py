@@ -10,6 +10,7 @@ from sqlalchemy import text
 from hub.clients import create_client
 from hub.db.engine import create_engine, create_session_factory
 from hub.http.principal import ClientKind
+from hub.wiring import build_event_bus
 from ledger.adjustment import adjust_points
 from ledger.model import LedgerConfig
 
@@ -23,7 +24,7 @@ def phone(index: int) -> str:
 async def load_members(url: str, count: int, *, connections: int = 8) -> str:
     """``count`` members with a verified phone each and some points; answers an admin key."""
     engine = create_engine(url, pool_size=connections, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     try:
         async with sessions.begin() as session:

@@ -35,6 +35,7 @@ from hub.clients import create_client
 from hub.db.engine import create_engine, create_session_factory
 from hub.http.principal import ClientKind
 from hub.ids import encode_id
+from hub.wiring import build_event_bus
 
 QUERY = "{ me { id tier { code } points { available pending } } }"
 ISSUE = (
@@ -48,7 +49,7 @@ DATABASE = "memberhub_bench_member_reads"
 async def frontend_and_members(url: str, tokens: int) -> tuple[str, list[int]]:
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
-        async with create_session_factory(engine).begin() as session:
+        async with create_session_factory(engine, build_event_bus()).begin() as session:
             _, key = await create_client(session, name="mini-program", kind=ClientKind.FRONTEND)
             ids = await session.scalars(
                 text("SELECT id FROM members ORDER BY random() LIMIT :n"), {"n": tokens}

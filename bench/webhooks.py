@@ -26,6 +26,7 @@ from bench.harness import PYTHON, REDIS_URL, free_port, fresh_database, server
 from hub.clients import create_client
 from hub.db.engine import create_engine, create_session_factory
 from hub.http.principal import ClientKind
+from hub.wiring import build_event_bus
 
 DATABASE = "memberhub_bench_webhooks"
 RECEIVER = """
@@ -48,7 +49,7 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", a
 
 async def prepare(url: str, receiver: str, events: int) -> None:
     engine = create_engine(url, pool_size=1, max_overflow=0)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, build_event_bus())
     now = datetime.now(UTC)
     try:
         async with sessions.begin() as session:

@@ -114,7 +114,29 @@ class EventHooks:
                 await handler(session, event)
 
 
-#: The process-wide registry. Importing a module subscribes nothing: the handlers are
-#: subscribed at start-up, by ``hub.wiring.install_domain_hooks`` alone (called by the app,
-#: the worker and the CLI); publishers import this object and publish to it.
-hooks = EventHooks()
+#: Where a session carries the bus its events go to (``AsyncSession.info``).
+BUS = "memberhub.bus"
+
+
+def session_info(bus: EventHooks) -> dict[str, Any]:
+    """The ``info`` of sessions that publish to ``bus``."""
+    return {BUS: bus}
+
+
+def bus_of(session: AsyncSession) -> EventHooks:
+    """The bus ``session`` was made with. There is no process-wide bus: ``hub.wiring``
+    builds one at start-up and the session factories hand it to every unit of work."""
+    bus = session.info.get(BUS)
+    if bus is None:
+        raise RuntimeError("a session made without the event bus (see hub.wiring) published")
+    return bus
+
+
+async def publish(session: AsyncSession, event: DomainEvent) -> None:
+    """Run the handlers of ``event`` in ``session``'s transaction."""
+    await bus_of(session).publish(session, event)
+
+
+async def publish_many(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
+    """``EventHooks.publish_many`` on ``session``'s bus."""
+    await bus_of(session).publish_many(session, events)

@@ -8,6 +8,7 @@ from redis import Redis
 from hub.clock import Clock, SystemClock
 from hub.db.engine import create_engine, create_session_factory
 from hub.settings import Settings
+from hub.wiring import build_event_bus
 from sync.jobs.actors import declare_actors
 from sync.jobs.broker import create_broker
 from sync.jobs.runtime import JobRuntime
@@ -23,11 +24,12 @@ def build_background(
     database_url = settings.database_url
     threads = threads or settings.worker_threads
     broker = create_broker(settings.redis_url, namespace=settings.redis_namespace)
+    bus = build_event_bus(settings, clock)
     runtime = JobRuntime(
         # One connection per worker thread, plus the dispatcher's and some slack.
         engine_factory=lambda: create_engine(database_url, pool_size=threads + 2, max_overflow=4),
         now=(clock or SystemClock()).now,
-        sessions_for=create_session_factory,
+        sessions_for=lambda engine: create_session_factory(engine, bus),
         egress=settings.webhook_egress,
     )
     actors = declare_actors(broker, runtime)

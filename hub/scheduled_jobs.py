@@ -109,7 +109,7 @@ evaluate_campaigns_job = _job(
 async def _deliver(session: AsyncSession, now: datetime, config: JobConfig) -> Any:
     # One transaction per message (see sync.campaigns.delivery), on sessions of their own;
     # the job's own transaction only holds the job's lock meanwhile.
-    factory = async_sessionmaker(session.bind, expire_on_commit=False)
+    factory = async_sessionmaker(session.bind, expire_on_commit=False, info=session.info)
     return await deliver_due_messages(factory, now=now, config=config.campaigns)
 
 

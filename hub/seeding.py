@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.db.engine import create_session_factory
 from hub.settings import Settings
-from hub.wiring import ingest_config, install_domain_hooks, intelligence_programme
+from hub.wiring import build_event_bus, ingest_config, intelligence_programme
 from identity.tables import members
 from ledger.verify import verify_ledger
 from sync.demo import DemoClock, Progress, no_progress, seed_demo
@@ -22,19 +22,15 @@ async def seed_hub(
 ) -> list[str]:
     """Seed, then verify the ledger; answers the summary lines to print."""
     # The ledger dates what it posts for identity events by the step being written.
-    install_domain_hooks(settings, DemoClock())
-    sessions = create_session_factory(engine)
-    try:
-        summary = await seed_demo(
-            sessions,
-            members=count,
-            ingest_config=ingest_config(settings),
-            intelligence=intelligence_programme(settings),
-            random_seed=random_seed,
-            progress=progress,
-        )
-    finally:
-        install_domain_hooks(settings)
+    sessions = create_session_factory(engine, build_event_bus(settings, DemoClock()))
+    summary = await seed_demo(
+        sessions,
+        members=count,
+        ingest_config=ingest_config(settings),
+        intelligence=intelligence_programme(settings),
+        random_seed=random_seed,
+        progress=progress,
+    )
     progress("ledger verification", 0, 1)
     async with sessions() as session, session.begin():
         await session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))

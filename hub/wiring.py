@@ -1,11 +1,14 @@
-"""How the domain packages are joined at start: event subscriptions and cross-package hooks.
+"""How the domain packages are joined at start: the event bus and cross-package hooks.
 
-Called by the app factory, the worker and the CLI; safe to call more than once.
+``build_event_bus`` is called once by the app factory, the worker and each CLI command:
+it builds the bus, subscribes every package's handlers to it, and the session factory
+made with it (``hub.db.engine.create_session_factory``) hands it to every unit of work,
+so no package imports a bus and importing a module subscribes nothing.
 """
 
 from __future__ import annotations
 
-from bus.hooks import hooks
+from bus.hooks import EventHooks
 from hub.clock import Clock
 from hub.scheduled_jobs import JobConfig, register_jobs
 from hub.settings import Settings, built_per_settings
@@ -136,10 +139,12 @@ def campaign_config(settings: Settings) -> CampaignConfig:
     )
 
 
-def install_domain_hooks(settings: Settings | None = None, clock: Clock | None = None) -> None:
-    """``clock`` dates what the ledger posts from identity's events (the database's
-    transaction time when None)."""
+def build_event_bus(settings: Settings | None = None, clock: Clock | None = None) -> EventHooks:
+    """The event bus with every package's handlers, and the fraud rules and jobs
+    registered. ``clock`` dates what the ledger posts from identity's events (the
+    database's transaction time when None)."""
     settings = settings or Settings()
+    hooks = EventHooks()
     subscribe_ledger(hooks, ledger_config(settings), clock=clock.now if clock else None)
     # The purchase rules first: a purchase's reasons list them in this order.
     register_purchase_fraud_checks(purchase_fraud_config(settings))
@@ -158,3 +163,4 @@ def install_domain_hooks(settings: Settings | None = None, clock: Clock | None =
             campaigns=campaign_config(settings),
         )
     )
+    return hooks

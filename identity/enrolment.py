@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, publish_many
 from identity.errors import ConcurrentIdentityChange
 from identity.events import MemberCreated
 from identity.link import linked_event
@@ -101,5 +101,5 @@ async def enrol_newcomers(
     for member_id, newcomer in zip(ids, newcomers, strict=True):
         events.append(MemberCreated(member_id=member_id, channel=newcomer.channel.value))
         events.extend(by_member.get(member_id, ()))
-    await hooks.publish_many(session, events)
+    await publish_many(session, events)
     return [members[m] for m in ids]

@@ -8,7 +8,7 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish
 from identity.errors import InvalidIdentity, MemberNotFound
 from identity.events import MemberErased
 from identity.lookup import identities_of, lock_identities, lock_members, survivor_id
@@ -86,7 +86,7 @@ async def erase_member(
         )
     ).one()
     if member.status is not MemberStatus.ERASED:
-        await hooks.publish(
+        await publish(
             session, MemberErased(member_id=target_id, reason=reason.strip(), actor=actor)
         )
     return member_from_row(row)

@@ -1,4 +1,4 @@
-"""Events identity publishes through ``bus.hooks.hooks``, inside the changing transaction.
+"""Events identity publishes on the event bus (``bus.hooks``), inside the changing transaction.
 
 Subscribers (the ledger, purchases, tags, the outbox) react in the same transaction, so a
 merge moves points and purchases atomically with the identities.

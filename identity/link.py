@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish
 from identity.errors import (
     ConcurrentIdentityChange,
     IdentityConflict,
@@ -95,7 +95,7 @@ async def insert_identity(
     if row is None:
         raise ConcurrentIdentityChange(f"{claim.key.type} was linked concurrently")
     record = identity_from_row(row)
-    await hooks.publish(session, linked_event(record, channel=channel, config=config))
+    await publish(session, linked_event(record, channel=channel, config=config))
     return record
 
 
@@ -127,7 +127,7 @@ async def mark_seen(
             .returning(member_identities)
         )
         for row in rows:
-            await hooks.publish(
+            await publish(
                 session, linked_event(identity_from_row(row), channel=channel, config=config)
             )
 
@@ -216,7 +216,7 @@ async def unlink_identity(
     if existing is None or existing.member_id != member.id:
         raise MemberNotFound("the member does not hold this identity", field=("identity",))
     await session.execute(delete(member_identities).where(member_identities.c.id == existing.id))
-    await hooks.publish(
+    await publish(
         session,
         IdentityUnlinked(
             member_id=member.id,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish
 from identity.errors import InvalidIdentity, MemberNotActive, MemberNotFound
 from identity.events import MemberCreated
 from identity.lookup import lock_members, survivor_id
@@ -78,7 +78,7 @@ async def create_member(
         )
     ).one()
     member = member_from_row(row)
-    await hooks.publish(
+    await publish(
         session, MemberCreated(member_id=member.id, channel=channel.value, referrer_id=referrer_id)
     )
     return member

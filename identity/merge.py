@@ -3,7 +3,7 @@
 A merge moves everything member-owned to the survivor in the merge transaction. The
 identity package moves identities and fills profile gaps; every other package that owns
 member data (ledger, purchases, tags) subscribes to MembersMerged / MembersUnmerged on
-``bus.hooks.hooks`` and moves its own rows in the same transaction.
+the event bus (``bus.hooks``) and moves its own rows in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish
 from identity.errors import IdentityConflict, InvalidIdentity, MemberNotActive, MemberNotFound
 from identity.events import MembersMerged, MembersUnmerged
 from identity.link import new_violations
@@ -75,7 +75,7 @@ async def merge_into(
         )
     ).one()
     merge = merge_from_row(row)
-    await hooks.publish(
+    await publish(
         session,
         MembersMerged(
             member_id=survivor.id,
@@ -188,7 +188,7 @@ async def unmerge(
             .returning(member_merges)
         )
     ).one()
-    await hooks.publish(
+    await publish(
         session,
         MembersUnmerged(
             member_id=holder.id,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish_many
 from ledger.checks import CheckRegistry, FraudOutcome, Posting, checks
 from ledger.entries import (
     Account,
@@ -122,7 +122,7 @@ async def post_batch(
         await insert_lots(session, lots)
     await save_balances(session, entries)
     await save_accounts(session, (accounts[m] for m in member_ids))
-    await hooks.publish_many(session, [entry_event(e) for e in entries])
+    await publish_many(session, [entry_event(e) for e in entries])
     by_operation: dict[int, list[LedgerEntry]] = {}
     for owner, entry in zip(owners, entries, strict=True):
         by_operation.setdefault(owner, []).append(entry)

@@ -1,4 +1,4 @@
-"""Events the ledger publishes through ``bus.hooks.hooks`` (the outbox records them)."""
+"""Events the ledger publishes on the event bus (``bus.hooks``); the outbox records them."""
 
 from __future__ import annotations
 

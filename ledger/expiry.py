@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish_many
 from ledger.checks import ACCEPTED
 from ledger.entries import (
     compose_entry,
@@ -107,7 +107,7 @@ async def _post_due(
             await insert_lots(session, opened)
         await save_balances(session, entries)
         await save_accounts(session, (accounts[m] for m in batch if m in accounts))
-        await hooks.publish_many(session, [entry_event(e) for e in entries])
+        await publish_many(session, [entry_event(e) for e in entries])
         handled += len(rows)
 
 

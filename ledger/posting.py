@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish
 from ledger.checks import ACCEPTED, CheckRegistry, Decision, FraudOutcome, Posting, checks
 from ledger.entries import (
     Account,
@@ -315,7 +315,7 @@ async def _append(
             "last_amount": entry.amount,
         },
     )
-    await hooks.publish(session, entry_event(entry))
+    await publish(session, entry_event(entry))
     return entry
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, publish_many
 
 THRESHOLDS = (30, 15, 7, 3)
 
@@ -52,7 +52,7 @@ async def send_expiry_reminders(
         {"now": now, "thresholds": list(thresholds)},
     )
     due = rows.all()
-    await hooks.publish_many(
+    await publish_many(
         session,
         [
             PointsExpiring(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, publish, publish_many
 from ledger.errors import LedgerError
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, LedgerConfig, LedgerEntry
 
@@ -142,7 +142,7 @@ async def open_reviews(
     # Entry IDs are unique, so a case's first one names it among the returned rows.
     by_first_entry = {row.first_entry: row.id for row in rows}
     review_ids = [int(by_first_entry[c.entries[0].id]) for c in cases]
-    await hooks.publish_many(
+    await publish_many(
         session,
         [
             FraudHeld(
@@ -207,7 +207,7 @@ async def decide_review(
             {"status": status.value, "now": now, "actor": actor, "note": note, "id": review_id},
         )
     ).one()
-    await hooks.publish(
+    await publish(
         session,
         FraudDecided(
             member_id=row.member_id, review_id=review_id, status=status.value, decided_by=actor

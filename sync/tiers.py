@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, publish_many
 from ledger.model import add_months
 from ledger.promotion_rules import TierRule
 from ledger.rule_store import stored_ladders
@@ -194,7 +194,7 @@ async def upgrade_after_purchases(
                 "now": now,
             },
         )
-        await hooks.publish_many(session, opened)
+        await publish_many(session, opened)
     return {**replaced, **{e.member_id: e.current for e in opened if e.member_id is not None}}
 
 

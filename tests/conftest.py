@@ -32,6 +32,7 @@ from hub.http.app import create_app
 from hub.http.principal import ClientKind
 from hub.log import configure_logging
 from hub.settings import Settings
+from hub.wiring import build_event_bus
 from tests.graphql_client import GraphQLClient
 
 EMBEDDED_DIR = Path(tempfile.gettempdir()) / "memberhub-test-services"
@@ -215,8 +216,12 @@ async def http(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-unty
 
 
 @pytest.fixture
-def session_factory(engine: AsyncEngine) -> Callable[[], AsyncSession]:
-    return create_session_factory(engine)
+def session_factory(
+    engine: AsyncEngine, settings: Settings, clock: SettableClock
+) -> Callable[[], AsyncSession]:
+    """Sessions on the test database whose events go to a bus wired as the hub wires it,
+    the ledger dating what it posts by the test clock."""
+    return create_session_factory(engine, build_event_bus(settings, clock))
 
 
 @pytest.fixture

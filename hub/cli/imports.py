@@ -16,11 +16,14 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bus.hooks import EventHooks
 from hub.cli.services import cli_settings, start_services, with_engine
 from hub.settings import Settings
 
-#: ``start(engine, settings, progress, now)``: the import to run, once services are up.
-Importer = Callable[[AsyncEngine, Settings, Callable[[int], None], datetime], Awaitable[Any]]
+#: ``start(engine, settings, bus, progress, now)``: the import to run, once services are up.
+Importer = Callable[
+    [AsyncEngine, Settings, EventHooks, Callable[[int], None], datetime], Awaitable[Any]
+]
 
 FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 REJECTS = click.option(
@@ -39,7 +42,7 @@ def default_rejects(file: Path) -> Path:
 
 def _run_import(start: Importer, rejects: Path) -> None:
     """Start the services, run ``start`` with a row counter on a terminal, print the summary."""
-    from hub.wiring import install_domain_hooks
+    from hub.wiring import build_event_bus
 
     settings, services = start_services(cli_settings(), redis=False)
     on_terminal = sys.stderr.isatty()
@@ -49,9 +52,9 @@ def _run_import(start: Importer, rejects: Path) -> None:
             click.echo(f"\r{rows:,} rows", nl=False, err=True)
 
     try:
-        install_domain_hooks(settings)
+        bus = build_event_bus(settings)
         summary = with_engine(
-            settings, lambda engine: start(engine, settings, progress, datetime.now(UTC))
+            settings, lambda engine: start(engine, settings, bus, progress, datetime.now(UTC))
         )
     finally:
         services.stop()
@@ -80,12 +83,13 @@ def import_members_command(file: Path, rejects: Path | None) -> None:
 
     rejects = rejects or default_rejects(file)
     _run_import(
-        lambda engine, settings, progress, now: import_members(
+        lambda engine, settings, bus, progress, now: import_members(
             engine,
             file,
             rejects=rejects,
             identity_config=identity_config(settings),
             ledger_config=ledger_config(settings),
+            bus=bus,
             now=now,
             progress=progress,
         ),
@@ -110,7 +114,7 @@ def import_purchases_command(file: Path, award_points: bool, rejects: Path | Non
 
     rejects = rejects or default_rejects(file)
     _run_import(
-        lambda engine, settings, progress, now: import_purchases(
+        lambda engine, settings, bus, progress, now: import_purchases(
             engine,
             file,
             rejects=rejects,
@@ -118,6 +122,7 @@ def import_purchases_command(file: Path, award_points: bool, rejects: Path | Non
             ledger_config=ledger_config(settings),
             earning=ingest_config(settings).earning,
             award_points=award_points,
+            bus=bus,
             now=now,
             progress=progress,
         ),

@@ -51,14 +51,14 @@ def jobs_run(name: str | None, run_all: bool) -> None:
     scheduler has run yet (the scheduler then skips those periods)."""
     from hub.clock import SystemClock
     from hub.db.engine import create_engine, create_session_factory
-    from hub.wiring import install_domain_hooks
+    from hub.wiring import build_event_bus
     from sync.jobs.schedule import UnknownJob, run_due_jobs, run_job
     from sync.jobs.schedule import jobs as registry
 
     if run_all == (name is not None):
         raise click.UsageError("name one job, or give --all")
     with services_for(redis=run_all) as settings:
-        install_domain_hooks(settings)
+        bus = build_event_bus(settings)
         if name is not None:
             try:
                 job = registry.get(name)
@@ -69,7 +69,7 @@ def jobs_run(name: str | None, run_all: bool) -> None:
         async def run() -> list[str]:
             assert settings.database_url is not None
             engine = create_engine(settings.database_url, pool_size=2, max_overflow=2)
-            sessions = create_session_factory(engine)
+            sessions = create_session_factory(engine, bus)
             now = SystemClock().now()
             try:
                 if name is not None:

@@ -144,12 +144,10 @@ def migrate_command() -> None:
 def worker(threads: int | None) -> None:
     """Run the dramatiq workers, the scheduler and the outbox dispatcher until SIGINT/SIGTERM."""
     from hub.background import build_background
-    from hub.wiring import install_domain_hooks
     from sync.jobs.worker import run_until_signalled
 
     settings, services = _start_services(_settings(), redis=True, run_migrations=False)
     try:
-        install_domain_hooks(settings)
         run_until_signalled(build_background(settings, threads=threads))
     finally:
         services.stop()

@@ -77,7 +77,10 @@ def with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]])
 
 def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def run(engine: AsyncEngine) -> T:
-        async with create_session_factory(engine)() as session, session.begin():
+        from hub.wiring import build_event_bus
+
+        sessions = create_session_factory(engine, build_event_bus(settings))
+        async with sessions() as session, session.begin():
             return await work(session)
 
     return with_engine(settings, run)

@@ -6,6 +6,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from bus.hooks import EventHooks, session_info
 from hub.db.driver_session import DriverSession
 from hub.db.driver_sql import Row
 
@@ -34,5 +35,14 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10) -> A
     )
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=DriverSession, expire_on_commit=False, autoflush=False)
+def create_session_factory(
+    engine: AsyncEngine, bus: EventHooks
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine`` whose events go to ``bus`` (built by ``hub.wiring``)."""
+    return async_sessionmaker(
+        engine,
+        class_=DriverSession,
+        expire_on_commit=False,
+        autoflush=False,
+        info=session_info(bus),
+    )

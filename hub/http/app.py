@@ -35,7 +35,7 @@ from hub.http.metrics import Metrics, multiprocess
 from hub.http.metrics_sources import refresh_metrics
 from hub.http.receipts import ReceiptEndpoints
 from hub.settings import Settings
-from hub.wiring import campaign_config, install_domain_hooks
+from hub.wiring import build_event_bus, campaign_config
 from identity.lookup import active_member_id
 
 
@@ -104,8 +104,7 @@ def create_app(
         if settings.redis_url is None:
             raise ValueError("create_app needs a Redis URL (the CLI starts an embedded one)")
         redis = Redis.from_url(settings.redis_url)
-    install_domain_hooks(settings, clock)
-    session_factory = create_session_factory(engine)
+    session_factory = create_session_factory(engine, build_event_bus(settings, clock))
     reads = ReadPool(engine.url.render_as_string(hide_password=False), size=settings.db_pool_size)
     state = HubState(
         settings=settings,

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, publish
 from sync.campaigns.channels import (
     Recipient,
     SendFailed,
@@ -195,7 +195,7 @@ async def _deliver_one(
     )
     data = filled_data([(k, v) for k, v in row.message_data], recipient)
     if channel == MessageChannel.WEBHOOK.value:
-        await hooks.publish(
+        await publish(
             session,
             CampaignMessage(
                 member_id=row.member_id,

@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from bus.hooks import EventHooks, session_info
 from identity.errors import IdentityError
 from identity.model import (
     IdentityConfig,
@@ -69,6 +70,7 @@ async def import_members(
     rejects: Path,
     identity_config: IdentityConfig,
     ledger_config: LedgerConfig,
+    bus: EventHooks,
     now: datetime,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK,
@@ -85,7 +87,9 @@ async def import_members(
                     reject,
                 )
                 async with conn.begin():
-                    await _apply(conn, rows, summary, reject, identity_config, ledger_config, now)
+                    await _apply(
+                        conn, rows, summary, reject, identity_config, ledger_config, bus, now
+                    )
                 if progress is not None:
                     progress(summary.rows_read)
             # The connection goes back to the pool: leave no staging tables behind.
@@ -122,6 +126,7 @@ async def _apply(
     reject: Reject,
     identity_config: IdentityConfig,
     ledger_config: LedgerConfig,
+    bus: EventHooks,
     now: datetime,
 ) -> None:
     if not rows:
@@ -196,7 +201,9 @@ async def _apply(
     summary.matched += int(
         await conn.scalar(text("SELECT count(*) FROM import_rows WHERE status = 'MATCHED'"))
     )
-    session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")
+    session = AsyncSession(
+        bind=conn, join_transaction_mode="create_savepoint", info=session_info(bus)
+    )
     one_by_one = (
         (
             await conn.execute(

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from bus.hooks import EventHooks, session_info
 from identity.errors import IdentityError
 from identity.model import Channel, IdentityConfig, IdentityType, RawIdentity, normalise
 from ledger.earning import EarningRules
@@ -140,6 +141,7 @@ async def import_purchases(
     ledger_config: LedgerConfig,
     earning: EarningRules,
     award_points: bool,
+    bus: EventHooks,
     now: datetime,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = CHUNK,
@@ -155,7 +157,9 @@ async def import_purchases(
                     reject,
                 )
                 async with conn.begin():
-                    await _apply(conn, parsed, summary, ledger_config, earning, award_points, now)
+                    await _apply(
+                        conn, parsed, summary, ledger_config, earning, award_points, bus, now
+                    )
                 if progress is not None:
                     progress(summary.rows_read)
             async with conn.begin():
@@ -232,6 +236,7 @@ async def _apply(
     ledger_config: LedgerConfig,
     earning: EarningRules,
     award_points: bool,
+    bus: EventHooks,
     now: datetime,
 ) -> None:
     if not rows:
@@ -357,7 +362,9 @@ async def _apply(
         if p.member_id is not None and p.points_earned > 0
     ]
     if awards:
-        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")
+        session = AsyncSession(
+            bind=conn, join_transaction_mode="create_savepoint", info=session_info(bus)
+        )
         # The points' causes, as a purchase at the till keeps them (``pointsBreakdown``).
         await store_breakdowns(
             session,

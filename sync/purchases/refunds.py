@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import DomainEvent, hooks
+from bus.hooks import DomainEvent, publish
 from ledger.benefits.till import return_coupons
 from ledger.model import Bucket, EntryKind, EntryRequest, LedgerConfig
 from ledger.model import Channel as LedgerChannel
@@ -184,7 +184,7 @@ async def refund_purchase(
     if refunded_total == purchase.amount:
         # The whole purchase came back: so do its coupons still within their validity.
         await return_coupons(session, purchase.id, now=now, actor="refund")
-    await hooks.publish(
+    await publish(
         session,
         PurchaseRefunded(
             member_id=purchase.member_id,

@@ -29,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import hooks
+from bus.hooks import publish_many
 from identity.errors import IdentityError
 from identity.errors import MemberNotFound as UnknownMember
 from identity.lookup import active_member_ids
@@ -274,7 +274,7 @@ async def _record_fresh(
     }
     if completed:
         await upgrade_after_purchases(session, completed, now=now, programme=pricing.programme)
-    await hooks.publish_many(session, [recorded_event(r) for r in records])
+    await publish_many(session, [recorded_event(r) for r in records])
     return {
         n: PurchaseOutcome(
             record,

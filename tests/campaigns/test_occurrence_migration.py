@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from hub.db.engine import create_engine, create_session_factory
 from hub.db.migrate import migrate
+from hub.wiring import build_event_bus
 from ledger.model import LedgerConfig
 from sync.campaigns.assignment import evaluate_campaigns
 from tests.conftest import create_database, drop_database
@@ -72,7 +73,7 @@ async def test_touches_before_0020_keep_members_from_being_assigned_again(server
             ("Win back", 2, "legacy", AT),
         ]
 
-        sessions = create_session_factory(engine)
+        sessions = create_session_factory(engine, build_event_bus())
 
         async def evaluate(now: datetime) -> list[tuple[str, int, str]]:
             async with sessions() as session, session.begin():

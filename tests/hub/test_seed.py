@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from hub.seeding import hub_is_empty, seed_hub
-from hub.wiring import install_domain_hooks
 
 MEMBERS_PAGE = """
 { members(first: 100) { totalCount edges { node { id status points { available } } } } }
@@ -17,10 +16,7 @@ async def test_seed_writes_a_verified_programme_the_api_reads(
 ):
     assert await hub_is_empty(engine)
 
-    try:
-        lines = await seed_hub(engine, settings, 60, 3)
-    finally:
-        install_domain_hooks(settings, clock)
+    lines = await seed_hub(engine, settings, 60, 3)
 
     counts = dict(line.split(": ", 1) for line in lines[:-1])
     assert counts["members"] == "60"

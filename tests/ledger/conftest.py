@@ -8,22 +8,14 @@ from datetime import datetime
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub.clock import SettableClock
 from hub.settings import Settings
-from hub.wiring import install_domain_hooks, ledger_config
+from hub.wiring import ledger_config
 from ledger.model import Balances, Bucket, Channel, EntryKind, EntryRequest, LedgerConfig
 from ledger.posting import PostingResult, post_entries
 from ledger.queries import balances_of
 from tests.factories import insert_member, insert_members
 
 Run = Callable[[Callable[[AsyncSession], Awaitable[object]]], Awaitable[object]]
-
-
-@pytest.fixture(autouse=True)
-def _hooks(request: pytest.FixtureRequest, clock: SettableClock) -> None:
-    # Pure rule tests ask for no database; the hooks only matter to tests that write.
-    if "database_url" in request.fixturenames:
-        install_domain_hooks(request.getfixturevalue("settings"), clock)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, exc, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bus.hooks import EventHooks
 from hub.db.driver_session import DriverSession
 from hub.db.engine import create_engine, create_session_factory
 from hub.execution.context import sqlstate
@@ -109,7 +110,7 @@ async def test_sessions_in_parallel_keep_to_their_own_transactions(session_facto
 async def test_a_new_transaction_never_runs_on_the_connection_it_gave_back(database_url):
     # One pooled connection: after the first commit, another session takes it over.
     engine = create_engine(database_url, pool_size=1, max_overflow=1)
-    sessions = create_session_factory(engine)
+    sessions = create_session_factory(engine, EventHooks())
     try:
         first = sessions()
         await first.execute(ADD, {"id": "S1", "city": "Shanghai"})

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from hub.api.member_inputs import identity_config
 from hub.ids import decode_int_id
-from hub.wiring import install_domain_hooks, ledger_config
+from hub.wiring import build_event_bus, ledger_config
 from ledger.verify import verify_ledger
 from sync.importer.members import COLUMNS, import_members
 from tests.conftest import START
@@ -91,7 +91,7 @@ async def test_an_import_applies_good_rows_merges_ties_rejects_the_rest_and_reru
     older = await created_member(admin, "POS", phone("13900139000"))
     newer = await created_member(admin, "MINI_PROGRAM", openid("o-existing"))
     file = write(tmp_path / "members.csv", ROWS)
-    install_domain_hooks(settings, clock)
+    bus = build_event_bus(settings, clock)
 
     async def run(rejects: Path):  # type: ignore[no-untyped-def]
         return await import_members(
@@ -100,6 +100,7 @@ async def test_an_import_applies_good_rows_merges_ties_rejects_the_rest_and_reru
             rejects=rejects,
             identity_config=identity_config(settings),
             ledger_config=ledger_config(settings),
+            bus=bus,
             now=START,
             chunk_size=3,
         )

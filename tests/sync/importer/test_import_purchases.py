@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from hub.api.member_inputs import identity_config
-from hub.wiring import ingest_config, install_domain_hooks, ledger_config
+from hub.wiring import build_event_bus, ingest_config, ledger_config
 from ledger.verify import verify_ledger
 from sync.importer.purchases import COLUMNS, import_purchases
 from tests.conftest import START
@@ -68,7 +68,7 @@ async def test_historical_purchases_import_once_with_their_points(
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(ROWS)
-    install_domain_hooks(settings, clock)
+    bus = build_event_bus(settings, clock)
 
     async def run(rejects: Path):  # type: ignore[no-untyped-def]
         return await import_purchases(
@@ -79,6 +79,7 @@ async def test_historical_purchases_import_once_with_their_points(
             ledger_config=ledger_config(settings),
             earning=ingest_config(settings).earning,
             award_points=True,
+            bus=bus,
             now=START,
             chunk_size=2,
         )
@@ -126,7 +127,7 @@ async def test_imported_points_keep_their_causes_as_a_tills_purchase_does(
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(ROWS[:2])
-    install_domain_hooks(settings, clock)
+    bus = build_event_bus(settings, clock)
 
     summary = await import_purchases(
         engine,
@@ -136,6 +137,7 @@ async def test_imported_points_keep_their_causes_as_a_tills_purchase_does(
         ledger_config=ledger_config(settings),
         earning=ingest_config(settings).earning,
         award_points=True,
+        bus=bus,
         now=START,
     )
 
