@@ -20,6 +20,8 @@ from starlette.routing import Route
 from bus.hooks import DomainEvent
 from hub.clock import SettableClock
 from hub.db.engine import create_engine, create_session_factory
+from hub.settings import Settings
+from hub.wiring import build_event_bus
 from sync.jobs.actors import JOBS_QUEUE, WEBHOOKS_QUEUE, Actors, declare_actors
 from sync.jobs.broker import create_broker, dead_letter_store
 from sync.jobs.dead_letters import DeadLetterStore
@@ -151,12 +153,14 @@ async def jobs(
     clock: SettableClock,
     clean_redis: None,
     webhook_allowed_hosts: list[str],
+    settings: Settings,
 ) -> AsyncIterator[Jobs]:
     broker = create_broker(redis_url, namespace=redis_namespace)
+    bus = build_event_bus(settings, clock)
     runtime = JobRuntime(
         engine_factory=lambda: create_engine(database_url, pool_size=4, max_overflow=2),
         now=clock.now,
-        sessions_for=create_session_factory,
+        sessions_for=lambda engine: create_session_factory(engine, bus),
         egress=EgressPolicy.from_entries(webhook_allowed_hosts),
     )
     registry = JobRegistry()

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from click.testing import CliRunner
 
+from bus.hooks import EventHooks
 from hub.cli.memberhub import main
 from hub.db.engine import create_engine, create_session_factory
 from sync.jobs.actors import declare_actors
@@ -57,7 +58,7 @@ async def test_stopping_the_worker_finishes_the_message_in_flight(
     runtime = JobRuntime(
         engine_factory=lambda: create_engine(database_url, pool_size=1, max_overflow=0),
         now=clock.now,
-        sessions_for=create_session_factory,
+        sessions_for=lambda engine: create_session_factory(engine, EventHooks()),
     )
     registry = JobRegistry()
     actors = declare_actors(broker, runtime, registry=registry, job_max_retries=0)
