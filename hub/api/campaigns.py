@@ -6,6 +6,7 @@ evaluation and sending happen in the ``campaigns.evaluate`` / ``campaigns.delive
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import strawberry
@@ -157,6 +158,24 @@ def _campaign_id(id: strawberry.ID) -> int:
     return _key(id, "Campaign", ("id",))
 
 
+#: A service that moves a campaign to another status (``sync.campaigns.store``).
+StatusChange = Callable[..., Awaitable[model.Campaign]]
+
+
+async def _change_status(
+    info: strawberry.Info, id: strawberry.ID, change: StatusChange
+) -> CampaignPayload:
+    context = info.context
+    try:
+        key = _campaign_id(id)
+        campaign = await context.transact(
+            lambda s: change(session=s, campaign_id=key, now=context.now())
+        )
+    except CampaignError as error:
+        return CampaignPayload(user_errors=[to_user_error(error)])
+    return CampaignPayload(campaign=campaign_object(campaign))
+
+
 @strawberry.type
 class CampaignQuery:
     @strawberry.field
@@ -200,28 +219,12 @@ class CampaignMutation:
     @strawberry.mutation
     @requires(Scope.ADMIN)
     async def start_campaign(self, info: strawberry.Info, id: strawberry.ID) -> CampaignPayload:
-        context = info.context
-        try:
-            key = _campaign_id(id)
-            campaign = await context.transact(
-                lambda s: start_campaign(session=s, campaign_id=key, now=context.now())
-            )
-        except CampaignError as error:
-            return CampaignPayload(user_errors=[to_user_error(error)])
-        return CampaignPayload(campaign=campaign_object(campaign))
+        return await _change_status(info, id, start_campaign)
 
     @strawberry.mutation
     @requires(Scope.ADMIN)
     async def pause_campaign(self, info: strawberry.Info, id: strawberry.ID) -> CampaignPayload:
-        context = info.context
-        try:
-            key = _campaign_id(id)
-            campaign = await context.transact(
-                lambda s: pause_campaign(session=s, campaign_id=key, now=context.now())
-            )
-        except CampaignError as error:
-            return CampaignPayload(user_errors=[to_user_error(error)])
-        return CampaignPayload(campaign=campaign_object(campaign))
+        return await _change_status(info, id, pause_campaign)
 
     @strawberry.mutation
     @requires(Scope.MEMBERS_WRITE, self_member="member_id")

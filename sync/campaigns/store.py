@@ -22,6 +22,7 @@ from sync.campaigns.model import (
     Trigger,
     check_spec,
 )
+from sync.rows import record_from
 
 _COLUMNS = (
     "id, name, status, trigger, trigger_days, trigger_category, audience_segment_id,"
@@ -30,19 +31,7 @@ _COLUMNS = (
 
 
 def campaign_from_row(row: Any) -> Campaign:
-    return Campaign(
-        id=row.id,
-        name=row.name,
-        status=Status(row.status),
-        trigger=Trigger(row.trigger),
-        trigger_days=row.trigger_days,
-        trigger_category=row.trigger_category,
-        audience_segment_id=row.audience_segment_id,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        frequency_cap_days=row.frequency_cap_days,
-        conversion_window_days=row.conversion_window_days,
-    )
+    return record_from(Campaign, row, status=Status(row.status), trigger=Trigger(row.trigger))
 
 
 async def create_campaign(
