@@ -151,6 +151,27 @@ async def lock_identities(session: AsyncSession, keys: Iterable[IdentityKey]) ->
         await session.execute(_LOCK_KEYS, {"keys": lock_keys})
 
 
+#: The keys of those given that another transaction holds; every other one is now held.
+_TRY_LOCK_KEYS = text(
+    "SELECT k FROM unnest(CAST(:keys AS bigint[])) AS locks(k)"
+    " WHERE NOT pg_try_advisory_xact_lock(k)"
+)
+
+
+async def try_lock_identities(
+    session: AsyncSession, keys: Iterable[IdentityKey]
+) -> set[IdentityKey]:
+    """Take the locks of ``keys`` that no other transaction holds, without waiting (so in
+    any order); answer the keys left to their holders."""
+    by_lock: dict[int, list[IdentityKey]] = {}
+    for key in set(keys):
+        by_lock.setdefault(key.lock_key, []).append(key)
+    if not by_lock:
+        return set()
+    busy = await session.execute(_TRY_LOCK_KEYS, {"keys": list(by_lock)})
+    return {key for (k,) in busy for key in by_lock[k]}
+
+
 async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> dict[int, MemberRecord]:
     """Row-lock members in id order; a merge, link or erasure of one waits for the other."""
     ids = sorted(set(member_ids))

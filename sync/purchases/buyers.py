@@ -25,7 +25,7 @@ identities it was named by.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import text
@@ -34,7 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.enrolment import Newcomer, enrol_newcomers
 from identity.errors import IdentityConflict, IdentityError, InvalidIdentity, MemberNotFound
 from identity.link import mark_seen
-from identity.lookup import identities_by_keys, lock_identities, lock_members
+from identity.lookup import (
+    identities_by_keys,
+    lock_identities,
+    lock_members,
+    try_lock_identities,
+)
 from identity.model import (
     IdentityClaim,
     IdentityConfig,
@@ -81,8 +86,13 @@ async def resolve_buyers(
     actor: str,
     now: datetime,
     config: IdentityConfig,
+    skip_busy: bool = False,
 ) -> dict[int, Buyer]:
-    """The buyer of each purchase naming identities (see the module's docstring)."""
+    """The buyer of each purchase naming identities (see the module's docstring).
+
+    With ``skip_busy`` the purchases naming an identity another transaction holds, and
+    those sharing an identity or a member with them, are left out of the answer (for the
+    caller's next transaction) instead of waiting here."""
     answers: dict[int, Buyer] = {}
     claims: dict[int, list[IdentityClaim]] = {}
     for n, request in requests.items():
@@ -91,9 +101,19 @@ async def resolve_buyers(
         except InvalidIdentity as error:
             answers[n] = error
     every_key = {c.key for cs in claims.values() for c in cs}
-    await lock_identities(session, every_key)
+    if skip_busy:
+        busy = await try_lock_identities(session, every_key)
+    else:
+        await lock_identities(session, every_key)
+        busy = set()
     held = await identities_by_keys(session.execute, every_key)
-    owners = await lock_members(session, {r.member_id for r in held.values()})
+    if busy:
+        waiting = [n for n, cs in claims.items() if any(c.key in busy for c in cs)]
+        left = _linked(waiting, claims, held)
+        claims = {n: cs for n, cs in claims.items() if n not in left}
+    owners = await lock_members(
+        session, {held[c.key].member_id for cs in claims.values() for c in cs if c.key in held}
+    )
 
     matched: dict[int, int] = {}
     newcomers: dict[frozenset[IdentityClaim], list[int]] = {}
@@ -121,7 +141,12 @@ async def resolve_buyers(
         if len(groups) > 1:
             for group in groups:
                 involved.extend(newcomers.pop(group, []))
-    _close_over(involved, matched, newcomers, claims, held)
+    # What identify does to one may change what another sharing its identities is answered.
+    involved = sorted(_linked(involved, claims, held))
+    matched = {n: member for n, member in matched.items() if n not in involved}
+    for group, ns in list(newcomers.items()):
+        if any(n in involved for n in ns):
+            del newcomers[group]
 
     if matched:
         seen = {held[c.key].id: (held[c.key], c.verified) for n in matched for c in claims[n]}
@@ -145,37 +170,38 @@ async def resolve_buyers(
                     answers[n] = MemberNotFound(
                         "no member holds these identities", field=("identities",)
                     )
-    for n in sorted(involved):
+    for n in involved:
         answers[n] = await _identify(
             session, requests[n], may_enrol=may_enrol, actor=actor, now=now, config=config
         )
     return answers
 
 
-def _close_over(
-    involved: list[int],
-    matched: dict[int, int],
-    newcomers: dict[frozenset[IdentityClaim], list[int]],
+def _linked(
+    seed: Iterable[int],
     claims: Mapping[int, Sequence[IdentityClaim]],
     held: Mapping[IdentityKey, IdentityRecord],
-) -> None:
-    """Move to ``involved`` every purchase sharing an identity or a member with one there
-    (what ``identify`` does to one may change what the other is answered)."""
+) -> set[int]:
+    """``seed`` and every purchase sharing an identity or a member with one of them, and so
+    on."""
+    linked = set(seed)
+    frontier = list(linked)
     keys: set[IdentityKey] = set()
     members: set[int] = set()
-    done = 0
-    while done < len(involved):
-        for n in involved[done:]:
+    while frontier:
+        for n in frontier:
             keys.update(c.key for c in claims[n])
             members.update(held[c.key].member_id for c in claims[n] if c.key in held)
-        done = len(involved)
-        for n, member in list(matched.items()):
-            if member in members or any(c.key in keys for c in claims[n]):
-                del matched[n]
-                involved.append(n)
-        for group in list(newcomers):
-            if any(c.key in keys for c in group):
-                involved.extend(newcomers.pop(group))
+        frontier = [
+            n
+            for n, cs in claims.items()
+            if n not in linked
+            and any(
+                c.key in keys or (c.key in held and held[c.key].member_id in members) for c in cs
+            )
+        ]
+        linked.update(frontier)
+    return linked
 
 
 async def _identify(
@@ -214,14 +240,22 @@ async def _identify(
     return result.member.id
 
 
+#: Keys with a namespace and keys without are joined apart, so that the unique index on
+#: (type, namespace, value) serves both (``IS NOT DISTINCT FROM`` would read every identity).
 _NOTE = text(
     "INSERT INTO purchase_buyer_identities (purchase_id, identity_ids)"
-    " SELECT k.purchase_id, array_agg(DISTINCT i.id ORDER BY i.id) FROM unnest("
-    " CAST(:purchases AS bigint[]), CAST(:types AS text[]), CAST(:namespaces AS text[]),"
-    " CAST(:values AS text[])) AS k(purchase_id, type, namespace, value)"
-    " JOIN member_identities i ON i.type = k.type"
-    "  AND i.namespace IS NOT DISTINCT FROM k.namespace AND i.value = k.value"
-    " GROUP BY k.purchase_id ORDER BY k.purchase_id ON CONFLICT DO NOTHING"
+    " SELECT purchase_id, array_agg(DISTINCT id ORDER BY id) FROM ("
+    " SELECT k.purchase_id, i.id FROM unnest(CAST(:purchases AS bigint[]),"
+    " CAST(:types AS text[]), CAST(:namespaces AS text[]), CAST(:values AS text[]))"
+    " AS k(purchase_id, type, namespace, value)"
+    " JOIN member_identities i ON i.type = k.type AND i.value = k.value"
+    " AND i.namespace = k.namespace"
+    " UNION ALL SELECT k.purchase_id, i.id FROM unnest(CAST(:bare_purchases AS bigint[]),"
+    " CAST(:bare_types AS text[]), CAST(:bare_values AS text[]))"
+    " AS k(purchase_id, type, value)"
+    " JOIN member_identities i ON i.type = k.type AND i.value = k.value"
+    " AND i.namespace IS NULL"
+    ") AS named GROUP BY purchase_id ORDER BY purchase_id ON CONFLICT DO NOTHING"
 )
 
 
@@ -234,12 +268,17 @@ async def note_buyer_identities(
     rows = [(purchase, key) for purchase, raws in notes for key in _keys(raws, config)]
     if not rows:
         return
+    spaced = [(p, k) for p, k in rows if k.namespace is not None]
+    bare = [(p, k) for p, k in rows if k.namespace is None]
     await session.execute(
         _NOTE,
         {
-            "purchases": [p for p, _ in rows],
-            "types": [k.type.value for _, k in rows],
-            "namespaces": [k.namespace for _, k in rows],
-            "values": [k.value for _, k in rows],
+            "purchases": [p for p, _ in spaced],
+            "types": [k.type.value for _, k in spaced],
+            "namespaces": [k.namespace for _, k in spaced],
+            "values": [k.value for _, k in spaced],
+            "bare_purchases": [p for p, _ in bare],
+            "bare_types": [k.type.value for _, k in bare],
+            "bare_values": [k.value for _, k in bare],
         },
     )

@@ -9,10 +9,10 @@ form), one INSERT for the purchases and one for their items, the tier upgrades a
 INSERT for the events. A purchase refused (bad input, unknown member, a receipt claimed
 with other content) writes nothing and leaves the others be.
 
-With ``skip_busy_members`` a run records at once the purchases of the buyers no other
-transaction holds and leaves the others (all of a buyer's, so each buyer's purchases keep
-their order) for the caller's next transaction: concurrent batches sharing a few members
-then queue only for those.
+With ``skip_busy_members`` a run records at once the purchases of the buyers (and the
+identities naming them) no other transaction holds and leaves the others (all of a
+buyer's, so each buyer's purchases keep their order) for the caller's next transaction:
+concurrent batches sharing a few members then queue only for those.
 
 ``plan_runs`` cuts a batch into runs and the purchases that go alone (runs of one): those
 dated at or after ``now`` (an upgrade in the run would price them), and a receipt repeated
@@ -145,6 +145,7 @@ async def record_purchase_run(
             actor=actor,
             now=now,
             config=config.identity,
+            skip_busy=skip_busy_members,
         )
         if len(named) > len(replayed)
         else {}
@@ -159,6 +160,8 @@ async def record_purchase_run(
             answers[n] = UnknownMember(f"no active member {request.member_id}", field=("memberId",))
         elif isinstance(found := resolved.get(n), IdentityError):
             answers[n] = found
+        elif n in named and n not in resolved:
+            continue  # its identities are busy: left for the caller's next transaction
         else:
             fresh[n] = buyer if request.member_id is not None else found
     if fresh:

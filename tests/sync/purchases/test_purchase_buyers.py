@@ -15,9 +15,11 @@ from sqlalchemy import text
 
 from hub.db.engine import create_engine
 from hub.http.app import create_app
+from identity.lookup import lock_identities
+from identity.model import IdentityType, RawIdentity, normalise
 from tests.conftest import START
 from tests.graphql_client import GraphQLClient
-from tests.hub.api.members_graphql import IDENTIFY, created_member, phone
+from tests.hub.api.members_graphql import IDENTIFY, card, created_member, phone
 from tests.hub.api.purchases_graphql import RECORD_BATCH, purchase_input
 from tests.statements import counted_statements
 
@@ -157,3 +159,73 @@ async def test_new_buyers_named_twice_in_a_batch_are_one_member_each(admin, engi
         )
     assert members == 5
     assert per_member == [2] * 5
+
+
+RECORD_OWNED = (
+    "mutation Batch($inputs: [PurchaseInput!]!) { recordPurchases(inputs: $inputs) {"
+    " purchase { receiptNo member { id } } pointsEarned userErrors { code } } }"
+)
+
+
+async def _stored(engine: Any, prefix: str) -> int:
+    async with engine.connect() as conn:
+        return (
+            await conn.execute(
+                text("SELECT count(*) FROM purchases WHERE receipt_no LIKE :p"),
+                {"p": prefix + "%"},
+            )
+        ).scalar_one()
+
+
+async def test_a_phone_another_transaction_holds_does_not_hold_up_the_others(
+    admin, session_factory, engine
+):
+    held = (await created_member(admin, "POS", phone(number(901)), card("HP-901")))["id"]
+    free = (await created_member(admin, "POS", phone(number(902))))["id"]
+    # The held member is named by its card once too: that purchase waits with its phone's.
+    named = [
+        ("HP", phone(number(901))),
+        ("FP", phone(number(902))),
+        ("HP", card("HP-901")),
+        ("FP", phone(number(902))),
+        ("HP", phone(number(901))),
+        ("FP", phone(number(902))),
+    ]
+    batch = [
+        purchase_input(
+            f"{tag}-{n}",
+            f"{30 + 10 * n}.00",
+            at=START - timedelta(hours=4, minutes=-n),
+            identities=[identity],
+        )
+        for n, (tag, identity) in enumerate(named)
+    ]
+    key = normalise(RawIdentity(IdentityType.PHONE, number(901)), region="CN")
+
+    async with session_factory() as other, other.begin():
+        # An identify or a link of the first buyer's phone is under way.
+        await lock_identities(other, [key])
+        sent = asyncio.create_task(admin.data(RECORD_OWNED, inputs=batch))
+        for _ in range(200):
+            if await _stored(engine, "FP-") == 3:
+                break
+            await asyncio.sleep(0.05)
+        free_first = await _stored(engine, "FP-")
+        held_meanwhile = await _stored(engine, "HP-")
+        assert not sent.done()
+
+    answers = (await sent)["recordPurchases"]
+    assert (free_first, held_meanwhile) == (3, 0)
+    assert [(a["purchase"]["receiptNo"], a["pointsEarned"]) for a in answers] == [
+        ("HP-0", 3),
+        ("FP-1", 4),
+        ("HP-2", 5),
+        ("FP-3", 6),
+        ("HP-4", 7),
+        ("FP-5", 8),
+    ]
+    assert all(a["userErrors"] == [] for a in answers)
+    owners = {a["purchase"]["receiptNo"]: a["purchase"]["member"]["id"] for a in answers}
+    assert owners == {
+        f"{tag}-{n}": held if tag == "HP" else free for n, (tag, _) in enumerate(named)
+    }
