@@ -134,7 +134,8 @@ def priced_purchase(rules: RuleSet, facts: PurchaseFacts, version: str) -> Price
     """``price_purchase``'s breakdown with each promotion's line naming its promotion."""
     breakdown = price_purchase(rules, facts)
     # price_purchase lists multiplier promotions in the order they compound, then bonuses.
-    chosen = chosen_promotions(rules, facts) if len(breakdown.lines) > 1 else []
+    promoted = rules.promotions and len(breakdown.lines) > 1
+    chosen = chosen_promotions(rules, facts) if promoted else []
     promotions = iter(
         [p for p in chosen if p.kind is PromotionKind.MULTIPLIER]
         + [p for p in chosen if p.kind is PromotionKind.BONUS_POINTS]
