@@ -57,8 +57,9 @@ async def run_plan(
     plan: QueryPlan, variables: Mapping[str, Any] | None, context: Any
 ) -> ExecutionResult:
     """Execute ``plan`` for ``variables``: bad variables are answered as graphql-core does."""
-    coerced = get_variable_values(
-        plan.schema, plan.operation.variable_definitions or (), dict(variables or {}), 50
+    given = dict(variables or {})
+    coerced = plan.variables.coerce(given) or get_variable_values(
+        plan.schema, plan.operation.variable_definitions or (), given, 50
     )
     if isinstance(coerced, list):
         return ExecutionResult(data=None, errors=coerced)

@@ -62,6 +62,7 @@ from strawberry.types.field import StrawberryField
 
 from hub.execution.direct_resolvers import direct_resolver
 from hub.execution.plan_runner import run_plan
+from hub.execution.variables import VariableCoercion
 
 
 class NotCompiled(Exception):
@@ -268,6 +269,7 @@ class QueryPlan:
         self.serial = operation.operation is OperationType.MUTATION
         self.fragments = compiler.fragments
         self.fields = compiler.fields(root, [operation.selection_set])
+        self.variables = VariableCoercion(schema, operation.variable_definitions or ())
 
     async def execute(self, variables: Mapping[str, Any] | None, context: Any) -> ExecutionResult:
         return await run_plan(self, variables, context)
