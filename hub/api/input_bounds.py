@@ -10,7 +10,7 @@ here are the same as the CHECK constraints of the tables that store them (migrat
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -93,31 +93,34 @@ def _decimal_problem(value: Decimal) -> str | None:
     return None
 
 
-def _problems(value: Any, name: str, path: tuple[str, ...]) -> Iterator[InputProblem]:
+def _collect(value: Any, name: str, path: tuple[str, ...], found: list[InputProblem]) -> None:
+    """Append to ``found`` every problem of ``value`` (named ``name``, at ``path``). A plain
+    recursive walk: a generator per value cost a till's batch of purchases a fortieth of its
+    CPU."""
     if value is None:
         return
     if isinstance(value, str):
         if "\x00" in value:
-            yield InputProblem(path, f"{name} must not contain NUL characters")
+            found.append(InputProblem(path, f"{name} must not contain NUL characters"))
         elif len(value) > max_length(name):
-            yield InputProblem(path, f"{name} takes at most {max_length(name)} characters")
+            found.append(InputProblem(path, f"{name} takes at most {max_length(name)} characters"))
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
         if name in POINTS_FIELDS and abs(value) > MAX_POINTS:
-            yield InputProblem(path, f"{name} must lie between -{MAX_POINTS} and {MAX_POINTS}")
+            found.append(
+                InputProblem(path, f"{name} must lie between -{MAX_POINTS} and {MAX_POINTS}")
+            )
     elif isinstance(value, Decimal):
         problem = _decimal_problem(value)
         if problem is not None:
-            yield InputProblem(path, f"{name} {problem}")
-    elif isinstance(value, list | tuple):
+            found.append(InputProblem(path, f"{name} {problem}"))
+    elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            yield from _problems(item, name, (*path, str(index)))
+            _collect(item, name, (*path, str(index)), found)
     elif has_object_definition(type(value)):
         for python_name, graphql_name in _input_fields(type(value)):
-            yield from _problems(
-                getattr(value, python_name, None), graphql_name, (*path, graphql_name)
-            )
+            _collect(getattr(value, python_name, None), graphql_name, (*path, graphql_name), found)
 
 
 def input_problems(arguments: Mapping[str, Any]) -> list[InputProblem]:
@@ -126,5 +129,5 @@ def input_problems(arguments: Mapping[str, Any]) -> list[InputProblem]:
     found: list[InputProblem] = []
     for python_name, value in arguments.items():
         name = camel(python_name)
-        found.extend(_problems(value, name, (name,)))
+        _collect(value, name, (name,), found)
     return found

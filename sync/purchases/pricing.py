@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -218,16 +219,13 @@ async def store_breakdowns(
     session: AsyncSession, purchases: Sequence[tuple[int, PricedPurchase]]
 ) -> None:
     """Write the breakdowns of any number of purchases in one statement."""
-    rows = [
-        {
-            "purchase_id": purchase_id,
-            "line_no": n,
-            "cause": line.cause,
-            "points": line.points,
-            "promotion_id": line.promotion_id,
-        }
-        for purchase_id, priced in purchases
-        for n, line in enumerate(priced.lines, start=1)
-    ]
-    if rows:
-        await _LINES.execute(session, rows)
+    columns: dict[str, list[Any]] = {name: [] for name in _LINES.columns}
+    for purchase_id, priced in purchases:
+        for n, line in enumerate(priced.lines, start=1):
+            columns["purchase_id"].append(purchase_id)
+            columns["line_no"].append(n)
+            columns["cause"].append(line.cause)
+            columns["points"].append(line.points)
+            columns["promotion_id"].append(line.promotion_id)
+    if columns["purchase_id"]:
+        await session.execute(_LINES.statement, columns)
