@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -167,3 +168,28 @@ async def assert_ledger_verifies(run_in_transaction: Any) -> None:
 
 async def count(run_in_transaction: Any, table: str) -> int:
     return await run_in_transaction(lambda s: s.scalar(text(f"SELECT count(*) FROM {table}")))
+
+
+async def stored_receipts(run_in_transaction: Any, prefix: str) -> int:
+    return await run_in_transaction(
+        lambda s: s.scalar(
+            text("SELECT count(*) FROM purchases WHERE receipt_no LIKE :p"), {"p": prefix + "%"}
+        )
+    )
+
+
+async def stored_while_sent(
+    run_in_transaction: Any, sent: asyncio.Task, *, free: str, held: str, expected: int
+) -> tuple[int, int]:
+    """The receipts stored under the prefixes ``free`` and ``held`` once ``expected`` of
+    ``free`` are (or 10 s have passed), ``sent`` still waiting for the held ones."""
+    for _ in range(200):
+        if await stored_receipts(run_in_transaction, free) == expected:
+            break
+        await asyncio.sleep(0.05)
+    counts = (
+        await stored_receipts(run_in_transaction, free),
+        await stored_receipts(run_in_transaction, held),
+    )
+    assert not sent.done()
+    return counts

@@ -7,8 +7,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from hub.ids import decode_int_id, encode_id
 from ledger import fraud
 from ledger.checks import CheckResult, FraudOutcome, checks
@@ -24,6 +22,7 @@ from tests.hub.api.purchases_graphql import (
     count,
     purchase_input,
     record,
+    stored_while_sent,
 )
 from tests.statements import counted_statements
 
@@ -237,14 +236,6 @@ async def test_concurrent_batches_on_shared_members_keep_the_ledger_exact(
     await assert_ledger_verifies(run_in_transaction)
 
 
-async def _stored_receipts(run_in_transaction: Any, prefix: str) -> int:
-    return await run_in_transaction(
-        lambda s: s.scalar(
-            text("SELECT count(*) FROM purchases WHERE receipt_no LIKE :p"), {"p": prefix + "%"}
-        )
-    )
-
-
 async def test_a_buyer_held_by_another_transaction_does_not_hold_up_the_others(
     admin, session_factory, run_in_transaction
 ):
@@ -265,13 +256,9 @@ async def test_a_buyer_held_by_another_transaction_does_not_hold_up_the_others(
         # Another posting (a refund, a redemption) holds the first buyer's account.
         await lock_members(other, [decode_int_id(held, "Member")])
         sent = asyncio.create_task(admin.data(RECORD_MANY, inputs=batch))
-        for _ in range(200):
-            if await _stored_receipts(run_in_transaction, "FQ-") == 3:
-                break
-            await asyncio.sleep(0.05)
-        free_first = await _stored_receipts(run_in_transaction, "FQ-")
-        held_meanwhile = await _stored_receipts(run_in_transaction, "HQ-")
-        assert not sent.done()
+        free_first, held_meanwhile = await stored_while_sent(
+            run_in_transaction, sent, free="FQ-", held="HQ-", expected=3
+        )
 
     answers = (await sent)["recordPurchases"]
     assert (free_first, held_meanwhile) == (3, 0)

@@ -20,7 +20,7 @@ from identity.model import IdentityType, RawIdentity, normalise
 from tests.conftest import START
 from tests.graphql_client import GraphQLClient
 from tests.hub.api.members_graphql import IDENTIFY, card, created_member, phone
-from tests.hub.api.purchases_graphql import RECORD_BATCH, purchase_input
+from tests.hub.api.purchases_graphql import RECORD_BATCH, purchase_input, stored_while_sent
 from tests.statements import counted_statements
 
 TILLS = 8
@@ -167,18 +167,8 @@ RECORD_OWNED = (
 )
 
 
-async def _stored(engine: Any, prefix: str) -> int:
-    async with engine.connect() as conn:
-        return (
-            await conn.execute(
-                text("SELECT count(*) FROM purchases WHERE receipt_no LIKE :p"),
-                {"p": prefix + "%"},
-            )
-        ).scalar_one()
-
-
 async def test_a_phone_another_transaction_holds_does_not_hold_up_the_others(
-    admin, session_factory, engine
+    admin, session_factory, run_in_transaction
 ):
     held = (await created_member(admin, "POS", phone(number(901)), card("HP-901")))["id"]
     free = (await created_member(admin, "POS", phone(number(902))))["id"]
@@ -206,13 +196,9 @@ async def test_a_phone_another_transaction_holds_does_not_hold_up_the_others(
         # An identify or a link of the first buyer's phone is under way.
         await lock_identities(other, [key])
         sent = asyncio.create_task(admin.data(RECORD_OWNED, inputs=batch))
-        for _ in range(200):
-            if await _stored(engine, "FP-") == 3:
-                break
-            await asyncio.sleep(0.05)
-        free_first = await _stored(engine, "FP-")
-        held_meanwhile = await _stored(engine, "HP-")
-        assert not sent.done()
+        free_first, held_meanwhile = await stored_while_sent(
+            run_in_transaction, sent, free="FP-", held="HP-", expected=3
+        )
 
     answers = (await sent)["recordPurchases"]
     assert (free_first, held_meanwhile) == (3, 0)
