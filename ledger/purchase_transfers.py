@@ -5,10 +5,11 @@ earned, ``transfer_clawbacks`` what its refunds took back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.merges import post_merge_entries
@@ -34,62 +35,25 @@ async def transfer_earnings(
     available points. Points a refund already clawed back stay taken. Answers the points
     ``from_id`` had spent or settled.
     """
-    if not references:
-        return 0
-    await lock_members(session, [from_id, to_id])
-    rows = (
-        await session.execute(
-            _EARNINGS_TO_MOVE, {"member": from_id, "references": list(references)}
-        )
-    ).all()
+    rows = await _rows_to_move(session, _EARNINGS_TO_MOVE, from_id, to_id, references)
     requests: list[EntryRequest] = []
     settled = 0
     for row in rows:
-        bucket = Bucket(row.bucket)
-        remaining = row.remaining or 0
         common = {"channel": Channel.ADMIN, "reference": row.reference, "reason": reason}
+        remaining = row.remaining or 0
         if remaining:
-            requests.append(
-                EntryRequest(
-                    member_id=from_id,
-                    kind=EntryKind.CLAWBACK,
-                    bucket=bucket,
-                    amount=-remaining,
-                    consumes_lot=row.id,
-                    **common,
-                )
-            )
-            requests.append(
-                EntryRequest(
-                    member_id=to_id,
-                    kind=EntryKind.EARN,
-                    bucket=bucket,
-                    amount=remaining,
-                    expires_at=row.expires_at,
-                    available_at=row.available_at,
-                    **common,
-                )
+            requests += _earning_moved(
+                from_id,
+                to_id,
+                Bucket(row.bucket),
+                remaining,
+                taken={"consumes_lot": row.id},
+                earned={"expires_at": row.expires_at, "available_at": row.available_at},
+                **common,
             )
         spent = row.amount - remaining - row.clawed
         if spent > 0:
-            requests.append(
-                EntryRequest(
-                    member_id=from_id,
-                    kind=EntryKind.CLAWBACK,
-                    bucket=Bucket.AVAILABLE,
-                    amount=-spent,
-                    **common,
-                )
-            )
-            requests.append(
-                EntryRequest(
-                    member_id=to_id,
-                    kind=EntryKind.EARN,
-                    bucket=Bucket.AVAILABLE,
-                    amount=spent,
-                    **common,
-                )
-            )
+            requests += _earning_moved(from_id, to_id, Bucket.AVAILABLE, spent, **common)
             settled += spent
     if requests:
         await post_merge_entries(session, requests, now, config)
@@ -123,14 +87,7 @@ async def transfer_clawbacks(
     on ``from_id`` (a positive CLAWBACK naming it) and posted again on ``to_id``, where it
     may leave a debt. Answers the points moved; a clawback moved before is not moved again.
     """
-    if not references:
-        return 0
-    await lock_members(session, [from_id, to_id])
-    rows = (
-        await session.execute(
-            _CLAWBACKS_TO_MOVE, {"member": from_id, "references": list(references)}
-        )
-    ).all()
+    rows = await _rows_to_move(session, _CLAWBACKS_TO_MOVE, from_id, to_id, references)
     requests: list[EntryRequest] = []
     for row in rows:
         common = {
@@ -158,3 +115,50 @@ _CLAWBACKS_TO_MOVE = text(
     "  WHERE r.member_id = e.member_id AND r.reverses_id = e.id)"
     " ORDER BY e.seq"
 )
+
+
+async def _rows_to_move(
+    session: AsyncSession,
+    statement: TextClause,
+    from_id: int,
+    to_id: int,
+    references: Sequence[str],
+) -> Sequence[Row[Any]]:
+    """``from_id``'s entries that ``statement`` selects for ``references``, both members
+    locked first (none when there are no references)."""
+    if not references:
+        return []
+    await lock_members(session, [from_id, to_id])
+    found = await session.execute(statement, {"member": from_id, "references": list(references)})
+    return found.all()
+
+
+def _earning_moved(
+    from_id: int,
+    to_id: int,
+    bucket: Bucket,
+    points: int,
+    *,
+    taken: Mapping[str, Any] | None = None,
+    earned: Mapping[str, Any] | None = None,
+    **common: Any,
+) -> list[EntryRequest]:
+    """``points`` of ``bucket`` clawed back from ``from_id`` and earned by ``to_id``."""
+    return [
+        EntryRequest(
+            member_id=from_id,
+            kind=EntryKind.CLAWBACK,
+            bucket=bucket,
+            amount=-points,
+            **(taken or {}),
+            **common,
+        ),
+        EntryRequest(
+            member_id=to_id,
+            kind=EntryKind.EARN,
+            bucket=bucket,
+            amount=points,
+            **(earned or {}),
+            **common,
+        ),
+    ]

@@ -142,11 +142,10 @@ async def resolve_buyers(
             for group in groups:
                 involved.extend(newcomers.pop(group, []))
     # What identify does to one may change what another sharing its identities is answered.
-    involved = sorted(_linked(involved, claims, held))
-    matched = {n: member for n, member in matched.items() if n not in involved}
-    for group, ns in list(newcomers.items()):
-        if any(n in involved for n in ns):
-            del newcomers[group]
+    linked = _linked(involved, claims, held)
+    matched = {n: member for n, member in matched.items() if n not in linked}
+    # A newcomer's purchases name the same identities: one of them stands for all.
+    newcomers = {group: ns for group, ns in newcomers.items() if ns[0] not in linked}
 
     if matched:
         seen = {held[c.key].id: (held[c.key], c.verified) for n in matched for c in claims[n]}
@@ -170,7 +169,7 @@ async def resolve_buyers(
                     answers[n] = MemberNotFound(
                         "no member holds these identities", field=("identities",)
                     )
-    for n in involved:
+    for n in sorted(linked):
         answers[n] = await _identify(
             session, requests[n], may_enrol=may_enrol, actor=actor, now=now, config=config
         )
