@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from identity.model import IdentityKey, MemberStatus
 from identity.records import IdentityRecord, MemberRecord, identity_from_row, member_from_row
-from identity.tables import erased_phones, member_identities, members
+from identity.tables import erased_phones, member_identities
 
 #: Runs a statement with its parameters: ``AsyncSession.execute`` or a read path.
 Execute = Callable[..., Awaitable[Any]]
@@ -177,10 +177,16 @@ async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> dict
     ids = sorted(set(member_ids))
     if not ids:
         return {}
-    rows = await session.execute(
-        select(members).where(members.c.id.in_(ids)).order_by(members.c.id).with_for_update()
-    )
+    rows = await session.execute(_LOCK_MEMBERS, {"ids": ids})
     return {row.id: member_from_row(row) for row in rows}
+
+
+#: One statement text for any number of members: prepared once per connection, where an IN
+#: list was a new statement (and its compilation) for every count.
+_LOCK_MEMBERS = text(
+    "SELECT id, status, merged_into, registered_channel, name, gender, birthday, region,"
+    " created_at FROM members WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+)
 
 
 @lru_cache(maxsize=64)

@@ -3,8 +3,8 @@
 ``post_batch`` answers exactly what ``post_entries`` would answer for each operation posted
 one after another in the caller's transaction, but with a fixed number of statements for
 the whole batch: one lock of every account, one query per check (its batch form), one
-multi-row INSERT each for the entries and the lots, one UPDATE each for the balances and
-the accounts, one INSERT for the events. Credits only: a debit plans its lots one by one.
+multi-row INSERT each for the entries and the lots, one statement updating the balances
+and the accounts, one INSERT for the events. Credits only: a debit plans its lots one by one.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ledger.entries import (
     entry_event,
     insert_entries,
     insert_lots,
-    save_balances,
+    save_accounts_and_balances,
 )
 from ledger.errors import InvalidRequest, refusal_from
 from ledger.model import Bucket, EntryRequest, LedgerConfig, LedgerEntry
@@ -33,7 +33,6 @@ from ledger.posting import (
     PostingResult,
     check_members,
     lock_accounts,
-    save_accounts,
     validate_requests,
 )
 from ledger.reviews import HeldCase, open_reviews
@@ -120,8 +119,7 @@ async def post_batch(
     ]
     if lots:
         await insert_lots(session, lots)
-    await save_balances(session, entries)
-    await save_accounts(session, (accounts[m] for m in member_ids))
+    await save_accounts_and_balances(session, (accounts[m] for m in member_ids), entries)
     await publish_many(session, [entry_event(e) for e in entries])
     by_operation: dict[int, list[LedgerEntry]] = {}
     for owner, entry in zip(owners, entries, strict=True):

@@ -18,11 +18,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
 
+# The entries of a batch share their instants (the posting's now, the settlement and
+# expiry times it gives), so each is written out once.
+@lru_cache(maxsize=1024)
 def canonical_time(moment: datetime | None) -> str | None:
     if moment is None:
         return None

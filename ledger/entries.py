@@ -5,7 +5,7 @@ with these and differ only in how many statements carry the rows: ``insert_entri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -219,8 +219,12 @@ async def take_from_lots(
     )
 
 
-_SAVE_BALANCES = text(
-    "UPDATE points_balances b SET balance = v.balance, last_kind = v.kind,"
+_SAVE_ACCOUNTS_AND_BALANCES = text(
+    "WITH heads AS (UPDATE points_accounts a SET last_seq = v.seq, head_hash = v.head,"
+    " lifetime_earned = v.lifetime FROM unnest(CAST(:accounts AS bigint[]),"
+    " CAST(:seqs AS bigint[]), CAST(:heads AS bytea[]), CAST(:lifetimes AS bigint[]))"
+    " AS v(member_id, seq, head, lifetime) WHERE a.member_id = v.member_id)"
+    " UPDATE points_balances b SET balance = v.balance, last_kind = v.kind,"
     " last_amount = v.amount FROM unnest(CAST(:members AS bigint[]),"
     " CAST(:buckets AS text[]), CAST(:balances AS bigint[]), CAST(:kinds AS text[]),"
     " CAST(:amounts AS bigint[])) AS v(member_id, bucket, balance, kind, amount)"
@@ -228,13 +232,21 @@ _SAVE_BALANCES = text(
 )
 
 
-async def save_balances(session: AsyncSession, entries: Sequence[LedgerEntry]) -> None:
-    """Each touched (member, bucket) takes its last entry's balance, kind and amount, in one
-    statement."""
+async def save_accounts_and_balances(
+    session: AsyncSession, accounts: Iterable[Account], entries: Sequence[LedgerEntry]
+) -> None:
+    """Write the accounts' chain heads and lifetime totals, and give each touched (member,
+    bucket) its last entry's balance, kind and amount, in one statement (a batch of
+    postings pays one round trip for both)."""
+    accounts = list(accounts)
     last = {(e.member_id, e.bucket.value): e for e in entries}
     await session.execute(
-        _SAVE_BALANCES,
+        _SAVE_ACCOUNTS_AND_BALANCES,
         {
+            "accounts": [a.member_id for a in accounts],
+            "seqs": [a.last_seq for a in accounts],
+            "heads": [a.head_hash for a in accounts],
+            "lifetimes": [a.lifetime_earned for a in accounts],
             "members": [m for m, _ in last],
             "buckets": [b for _, b in last],
             "balances": [e.balance_after for e in last.values()],

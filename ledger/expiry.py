@@ -29,11 +29,11 @@ from ledger.entries import (
     entry_event,
     insert_entries,
     insert_lots,
-    save_balances,
+    save_accounts_and_balances,
     take_from_lots,
 )
 from ledger.model import Bucket, Channel, EntryKind, EntryRequest, LedgerConfig
-from ledger.posting import lock_members, save_accounts
+from ledger.posting import lock_members
 from ledger.tables import points_lots
 
 lots = points_lots.c
@@ -105,8 +105,9 @@ async def _post_due(
         ]
         if opened:
             await insert_lots(session, opened)
-        await save_balances(session, entries)
-        await save_accounts(session, (accounts[m] for m in batch if m in accounts))
+        await save_accounts_and_balances(
+            session, (accounts[m] for m in batch if m in accounts), entries
+        )
         await publish_many(session, [entry_event(e) for e in entries])
         handled += len(rows)
 

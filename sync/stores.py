@@ -36,17 +36,26 @@ async def ensure_stores(
 ) -> dict[str, Store]:
     """The stores named, by ID, each registered (without a city) when first named."""
     ids = sorted(set(store_ids))
-    await session.execute(
-        text(
-            "INSERT INTO stores (id, created_at) SELECT unnest(CAST(:ids AS text[])), :now"
-            " ON CONFLICT (id) DO NOTHING"
-        ),
-        {"ids": ids, "now": now},
-    )
-    rows = await session.execute(
-        text("SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)"), {"ids": ids}
-    )
-    return {row.id: Store(row.id, row.name, row.city, row.time_zone) for row in rows}
+    rows = await session.execute(_REGISTERED_OR_KNOWN, {"ids": ids, "now": now})
+    stores = {row.id: Store(row.id, row.name, row.city, row.time_zone) for row in rows}
+    if missing := [i for i in ids if i not in stores]:
+        # Registered by a transaction that committed after this statement's snapshot: its
+        # row conflicted, yet the snapshot could not see it. A new statement does.
+        rows = await session.execute(_STORES, {"ids": missing})
+        stores.update({row.id: Store(row.id, row.name, row.city, row.time_zone) for row in rows})
+    return stores
+
+
+#: The stores registered now and those known already, in one statement (one round trip a
+#: batch of purchases).
+_REGISTERED_OR_KNOWN = text(
+    "WITH registered AS (INSERT INTO stores (id, created_at)"
+    "  SELECT unnest(CAST(:ids AS text[])), :now ON CONFLICT (id) DO NOTHING"
+    "  RETURNING id, name, city, time_zone)"
+    " SELECT id, name, city, time_zone FROM registered"
+    " UNION ALL SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)"
+)
+_STORES = text("SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)")
 
 
 async def save_store(

@@ -133,6 +133,18 @@ async def tiers_at(
     return [found.get(n) for n in range(1, len(moments) + 1)]
 
 
+#: Each member's current tier and spend in the window (start, now], in one statement.
+_TIERS_AND_SPEND = text(
+    "SELECT m.member_id, t.tier_code, t.since, coalesce(s.spend, 0) AS spend"
+    " FROM unnest(CAST(:ids AS bigint[])) AS m(member_id)"
+    " LEFT JOIN member_tiers t ON t.member_id = m.member_id AND t.until IS NULL"
+    " LEFT JOIN LATERAL (SELECT sum(p.amount - p.refunded_amount) AS spend FROM purchases p"
+    f"  WHERE p.member_id = m.member_id AND p.status IN {COUNTED}"
+    "  AND p.occurred_at > :start AND p.occurred_at <= :now) AS s ON true"
+    " ORDER BY m.member_id"
+)
+
+
 async def upgrade_after_purchases(
     session: AsyncSession, member_ids: Iterable[int], *, now: datetime, programme: TierProgramme
 ) -> dict[int, str]:
@@ -141,12 +153,12 @@ async def upgrade_after_purchases(
     caller holds the members' locks."""
     ids = sorted(set(member_ids))
     start = add_months(now, -programme.window_months)
-    current = await load_current_tiers(session.execute, ids)
-    spends = await load_window_spend(session.execute, [(m, start, now) for m in ids])
+    rows = await session.execute(_TIERS_AND_SPEND, {"ids": ids, "start": start, "now": now})
     lowest = programme.tiers[0].code
     opened: list[TierChanged] = []
     replaced: dict[int, str] = {}
-    for tier, spend in zip(current, spends, strict=True):
+    for row in rows:
+        tier, spend = MemberTier(row.member_id, row.tier_code or "", row.since), row.spend
         code, target = tier.code or lowest, programme.qualifying(spend)
         if programme.rank(target.code) <= programme.rank(code):
             continue
