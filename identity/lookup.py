@@ -181,6 +181,21 @@ async def lock_members(session: AsyncSession, member_ids: Iterable[int]) -> dict
     return {row.id: member_from_row(row) for row in rows}
 
 
+async def lock_member_statuses(
+    session: AsyncSession, member_ids: Iterable[int]
+) -> dict[int, MemberStatus]:
+    """``lock_members`` for a caller that needs only each member's status (a batch's
+    buyers), without building their records."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(_LOCK_MEMBER_STATUSES, {"ids": ids})
+    return {row.id: MemberStatus(row.status) for row in rows}
+
+
+_LOCK_MEMBER_STATUSES = text(
+    "SELECT id, status FROM members WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+)
 #: One statement text for any number of members: prepared once per connection, where an IN
 #: list was a new statement (and its compilation) for every count.
 _LOCK_MEMBERS = text(

@@ -37,7 +37,7 @@ from identity.link import mark_seen
 from identity.lookup import (
     identities_by_keys,
     lock_identities,
-    lock_members,
+    lock_member_statuses,
     try_lock_identities,
 )
 from identity.model import (
@@ -111,7 +111,7 @@ async def resolve_buyers(
         waiting = [n for n, cs in claims.items() if any(c.key in busy for c in cs)]
         left = _linked(waiting, claims, held)
         claims = {n: cs for n, cs in claims.items() if n not in left}
-    owners = await lock_members(
+    statuses = await lock_member_statuses(
         session, {held[c.key].member_id for cs in claims.values() for c in cs if c.key in held}
     )
 
@@ -126,8 +126,7 @@ async def resolve_buyers(
             len(members) == 1
             and all(c.key in held for c in cs)
             and all(held[c.key].verified or not c.verified for c in cs)
-            and (owner := owners.get(next(iter(members)))) is not None
-            and owner.status is MemberStatus.ACTIVE
+            and statuses.get(next(iter(members))) is MemberStatus.ACTIVE
         ):
             matched[n] = next(iter(members))
         else:
