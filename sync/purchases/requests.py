@@ -156,4 +156,9 @@ def content_hash(request: PurchaseRequest, member_id: int | None) -> bytes:
             [i.sku.strip(), i.category, i.quantity, str(i.unit_price)] for i in request.items
         ],
     }
-    return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).digest()
+    return hashlib.sha256(_COMPACT_JSON.encode(content).encode()).digest()
+
+
+#: What ``json.dumps(content, separators=(",", ":"))`` writes (the text stored hashes were made
+#: of), with the encoder built once rather than for every purchase.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+from identity.model import Channel
+from sync.purchases.requests import Item, PurchaseRequest, content_hash
 from tests.conftest import START
 from tests.hub.api.members_graphql import card, created_member, openid, phone
 from tests.hub.api.points_graphql import redeem
@@ -190,3 +194,19 @@ async def test_the_programme_tiers_are_listed_lowest_first(admin):
         ("DIAMOND", 3, "20000"),
     ]
     assert tiers[1]["pointsMultiplier"] == "1.2"
+
+
+def test_a_receipts_content_hash_is_the_text_stored_hashes_were_made_of():
+    # Receipts stored earlier keep their hashes: a replay is told from a changed receipt by
+    # comparing them, so the text hashed must not change (non-ASCII escaped, no spaces).
+    request = PurchaseRequest(
+        store_id="S001",
+        receipt_no="R-1",
+        channel=Channel.POS,
+        occurred_at=datetime(2026, 11, 1, tzinfo=UTC),
+        amount=Decimal("25.50"),
+        items=(Item(sku=" 龙井-1 ", quantity=2, unit_price=Decimal("12.75"), category="茶"),),
+    )
+    text = '{"amount":"25.50","member":7,"items":[["\\u9f99\\u4e95-1","\\u8336",2,"12.75"]]}'
+
+    assert content_hash(request, 7) == hashlib.sha256(text.encode()).digest()
