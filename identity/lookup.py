@@ -193,15 +193,11 @@ async def lock_member_statuses(
     return {row.id: MemberStatus(row.status) for row in rows}
 
 
-_LOCK_MEMBER_STATUSES = text(
-    "SELECT id, status FROM members WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
-)
 #: One statement text for any number of members: prepared once per connection, where an IN
 #: list was a new statement (and its compilation) for every count.
-_LOCK_MEMBERS = text(
-    "SELECT id, status, merged_into, registered_channel, name, gender, birthday, region,"
-    " created_at FROM members WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
-)
+_MEMBERS_LOCKED = " FROM members WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE"
+_LOCK_MEMBERS = text("SELECT members.*" + _MEMBERS_LOCKED)
+_LOCK_MEMBER_STATUSES = text("SELECT id, status" + _MEMBERS_LOCKED)
 
 
 @lru_cache(maxsize=64)

@@ -219,11 +219,16 @@ async def take_from_lots(
     )
 
 
-_SAVE_ACCOUNTS_AND_BALANCES = text(
-    "WITH heads AS (UPDATE points_accounts a SET last_seq = v.seq, head_hash = v.head,"
+#: The accounts' chain heads and lifetime totals, from the ``_account_columns`` arrays.
+_UPDATE_ACCOUNTS = (
+    "UPDATE points_accounts a SET last_seq = v.seq, head_hash = v.head,"
     " lifetime_earned = v.lifetime FROM unnest(CAST(:accounts AS bigint[]),"
     " CAST(:seqs AS bigint[]), CAST(:heads AS bytea[]), CAST(:lifetimes AS bigint[]))"
-    " AS v(member_id, seq, head, lifetime) WHERE a.member_id = v.member_id)"
+    " AS v(member_id, seq, head, lifetime) WHERE a.member_id = v.member_id"
+)
+_SAVE_ACCOUNTS = text(_UPDATE_ACCOUNTS)
+_SAVE_ACCOUNTS_AND_BALANCES = text(
+    f"WITH heads AS ({_UPDATE_ACCOUNTS})"
     " UPDATE points_balances b SET balance = v.balance, last_kind = v.kind,"
     " last_amount = v.amount FROM unnest(CAST(:members AS bigint[]),"
     " CAST(:buckets AS text[]), CAST(:balances AS bigint[]), CAST(:kinds AS text[]),"
@@ -232,21 +237,31 @@ _SAVE_ACCOUNTS_AND_BALANCES = text(
 )
 
 
+def _account_columns(accounts: Iterable[Account]) -> dict[str, list[Any]]:
+    accounts = list(accounts)
+    return {
+        "accounts": [a.member_id for a in accounts],
+        "seqs": [a.last_seq for a in accounts],
+        "heads": [a.head_hash for a in accounts],
+        "lifetimes": [a.lifetime_earned for a in accounts],
+    }
+
+
+async def save_accounts(session: AsyncSession, accounts: Iterable[Account]) -> None:
+    """Write the accounts' chain heads and lifetime totals, in one statement."""
+    await session.execute(_SAVE_ACCOUNTS, _account_columns(accounts))
+
+
 async def save_accounts_and_balances(
     session: AsyncSession, accounts: Iterable[Account], entries: Sequence[LedgerEntry]
 ) -> None:
-    """Write the accounts' chain heads and lifetime totals, and give each touched (member,
-    bucket) its last entry's balance, kind and amount, in one statement (a batch of
-    postings pays one round trip for both)."""
-    accounts = list(accounts)
+    """``save_accounts``, and give each touched (member, bucket) its last entry's balance,
+    kind and amount, in one statement (a batch of postings pays one round trip for both)."""
     last = {(e.member_id, e.bucket.value): e for e in entries}
     await session.execute(
         _SAVE_ACCOUNTS_AND_BALANCES,
         {
-            "accounts": [a.member_id for a in accounts],
-            "seqs": [a.last_seq for a in accounts],
-            "heads": [a.head_hash for a in accounts],
-            "lifetimes": [a.lifetime_earned for a in accounts],
+            **_account_columns(accounts),
             "members": [m for m, _ in last],
             "buckets": [b for _, b in last],
             "balances": [e.balance_after for e in last.values()],

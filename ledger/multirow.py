@@ -45,13 +45,19 @@ class MultiRowInsert:
             + (f" {suffix}" if suffix else "")
         )
 
-    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-        arrays = {c: [row[c] for row in rows] for c in self.columns}
-        for c in self.lists:
-            arrays[c] = [",".join(v) if v is not None else None for v in arrays[c]]
-        return arrays
-
     async def execute(
         self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     ) -> Result[Any]:
-        return await session.execute(self.statement, self.parameters(rows))
+        return await self.execute_columns(
+            session, {c: [row[c] for row in rows] for c in self.columns}
+        )
+
+    async def execute_columns(
+        self, session: AsyncSession, columns: Mapping[str, list[Any]]
+    ) -> Result[Any]:
+        """``execute`` for rows a caller already holds as columns (a list per column, in
+        row order), sparing a dict per row."""
+        arrays = dict(columns)
+        for c in self.lists:
+            arrays[c] = [",".join(v) if v is not None else None for v in arrays[c]]
+        return await session.execute(self.statement, arrays)

@@ -11,7 +11,7 @@ The CHECK constraints of the balances table are the last word on overdrafts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from ledger.entries import (
     entry_event,
     insert_entries,
     insert_lots,
+    save_accounts,
 )
 from ledger.errors import (
     InsufficientPoints,
@@ -352,22 +353,3 @@ async def _move_lots(session: AsyncSession, entry: LedgerEntry, balance_before: 
             .values(remaining=lots.remaining - bindparam("take")),
             [{"m": entry.member_id, "e": lot.entry_id, "take": take} for lot, take in takes],
         )
-
-
-async def save_accounts(session: AsyncSession, accounts: Iterable[Account]) -> None:
-    """Write the accounts' chain heads and lifetime totals, in one statement."""
-    accounts = list(accounts)
-    await session.execute(
-        text(
-            "UPDATE points_accounts a SET last_seq = v.seq, head_hash = v.head,"
-            " lifetime_earned = v.lifetime FROM unnest(CAST(:members AS bigint[]),"
-            " CAST(:seqs AS bigint[]), CAST(:heads AS bytea[]), CAST(:lifetimes AS bigint[]))"
-            " AS v(member_id, seq, head, lifetime) WHERE a.member_id = v.member_id"
-        ),
-        {
-            "members": [a.member_id for a in accounts],
-            "seqs": [a.last_seq for a in accounts],
-            "heads": [a.head_hash for a in accounts],
-            "lifetimes": [a.lifetime_earned for a in accounts],
-        },
-    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,12 +38,12 @@ async def ensure_stores(
     """The stores named, by ID, each registered (without a city) when first named."""
     ids = sorted(set(store_ids))
     rows = await session.execute(_REGISTERED_OR_KNOWN, {"ids": ids, "now": now})
-    stores = {row.id: Store(row.id, row.name, row.city, row.time_zone) for row in rows}
+    stores = {row.id: _store(row) for row in rows}
     if missing := [i for i in ids if i not in stores]:
         # Registered by a transaction that committed after this statement's snapshot: its
         # row conflicted, yet the snapshot could not see it. A new statement does.
         rows = await session.execute(_STORES, {"ids": missing})
-        stores.update({row.id: Store(row.id, row.name, row.city, row.time_zone) for row in rows})
+        stores.update({row.id: _store(row) for row in rows})
     return stores
 
 
@@ -56,6 +57,10 @@ _REGISTERED_OR_KNOWN = text(
     " UNION ALL SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)"
 )
 _STORES = text("SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)")
+
+
+def _store(row: Any) -> Store:
+    return Store(row.id, row.name, row.city, row.time_zone)
 
 
 async def save_store(
@@ -84,7 +89,7 @@ async def save_store(
             {"id": store_id, "name": name, "city": city, "zone": time_zone, "now": now},
         )
     ).one()
-    return Store(row.id, row.name, row.city, row.time_zone)
+    return _store(row)
 
 
 async def save_staff(
@@ -105,4 +110,4 @@ async def save_staff(
 
 async def list_stores(session: AsyncSession) -> list[Store]:
     rows = await session.execute(text("SELECT id, name, city, time_zone FROM stores ORDER BY id"))
-    return [Store(r.id, r.name, r.city, r.time_zone) for r in rows]
+    return [_store(r) for r in rows]

@@ -158,21 +158,20 @@ async def upgrade_after_purchases(
     opened: list[TierChanged] = []
     replaced: dict[int, str] = {}
     for row in rows:
-        tier, spend = MemberTier(row.member_id, row.tier_code or "", row.since), row.spend
-        code, target = tier.code or lowest, programme.qualifying(spend)
+        code, target = row.tier_code or lowest, programme.qualifying(row.spend)
         if programme.rank(target.code) <= programme.rank(code):
             continue
-        if tier.since is not None and tier.since >= now:
+        if row.since is not None and row.since >= now:
             # Two upgrades at one instant: the later one replaces the first.
-            replaced[tier.member_id] = target.code
+            replaced[row.member_id] = target.code
             continue
         opened.append(
             TierChanged(
-                member_id=tier.member_id,
+                member_id=row.member_id,
                 previous=code,
                 current=target.code,
                 reason="UPGRADE",
-                spend=spend,
+                spend=row.spend,
                 at=now,
             )
         )

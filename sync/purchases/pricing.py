@@ -228,4 +228,4 @@ async def store_breakdowns(
             columns["points"].append(line.points)
             columns["promotion_id"].append(line.promotion_id)
     if columns["purchase_id"]:
-        await session.execute(_LINES.statement, columns)
+        await _LINES.execute_columns(session, columns)
