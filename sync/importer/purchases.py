@@ -45,7 +45,12 @@ from sync.importer.staging import (
     read_chunks,
     rejects_file,
 )
-from sync.purchases.pricing import PricedPurchase, priced_purchase, store_breakdowns
+from sync.purchases.pricing import (
+    PricedPurchase,
+    kept_on_row,
+    priced_purchase,
+    store_breakdowns,
+)
 from sync.purchases.requests import Item, PurchaseRequest, content_hash
 
 COLUMNS = (
@@ -246,7 +251,8 @@ async def _apply(
             "CREATE TEMP TABLE IF NOT EXISTS import_purchases (row_no int, member_id bigint,"
             " store_id text, receipt_no text, channel text, occurred_at timestamptz,"
             " amount numeric(14, 2), content_hash bytea, business_day date, points int,"
-            " promoted bool, sku text, category text, quantity int, unit_price numeric(14, 2))"
+            " promoted bool, base_points int, tier_points int, sku text, category text,"
+            " quantity int, unit_price numeric(14, 2))"
             " ON COMMIT DELETE ROWS"
         )
     )
@@ -262,6 +268,9 @@ async def _apply(
         priced = _imported_points(rules, version, req, ledger_config)
         breakdowns.setdefault((req.store_id, req.receipt_no), priced)
         item = req.items[0] if req.items else None
+        points = priced.points if member_id is not None and award_points else 0
+        # Only a purchase that earns keeps its breakdown, as ``store_breakdowns`` below.
+        base_points, tier_points = kept_on_row(priced) if points > 0 else (None, None)
         records.append(
             (
                 r.row_no,
@@ -273,8 +282,10 @@ async def _apply(
                 req.amount,
                 content_hash(req, member_id),
                 business_day(req.occurred_at, ledger_config.zone),
-                priced.points if member_id is not None and award_points else 0,
+                points,
                 priced.has_promotion,
+                base_points,
+                tier_points,
                 item.sku if item else None,
                 item.category if item else None,
                 item.quantity if item else None,
@@ -297,6 +308,8 @@ async def _apply(
             "business_day",
             "points",
             "promoted",
+            "base_points",
+            "tier_points",
             "sku",
             "category",
             "quantity",
@@ -316,10 +329,10 @@ async def _apply(
             text(
                 "WITH made AS (INSERT INTO purchases (member_id, store_id, receipt_no, channel,"
                 "  amount, occurred_at, recorded_at, points_earned, status, has_promotion,"
-                "  content_hash, rule_version, business_day)"
+                "  content_hash, rule_version, business_day, base_points, tier_points)"
                 "  SELECT member_id, store_id, receipt_no, channel, amount, occurred_at,"
-                "  CAST(:now AS timestamptz),"
-                "  points, 'COMPLETED', promoted, content_hash, :rule, business_day"
+                "  CAST(:now AS timestamptz), points, 'COMPLETED', promoted, content_hash,"
+                "  :rule, business_day, base_points, tier_points"
                 "  FROM import_purchases ORDER BY row_no"
                 "  ON CONFLICT (store_id, receipt_no) DO NOTHING"
                 "  RETURNING id, member_id, store_id, receipt_no, channel, amount, occurred_at,"

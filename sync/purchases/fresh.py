@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.checks import ACCEPTED
 from ledger.multirow import MultiRowInsert
 from ledger.posting import PostingResult
-from sync.purchases.pricing import PricedPurchase
+from sync.purchases.pricing import PricedPurchase, kept_on_row
 from sync.purchases.records import PurchaseRecord, purchase_from_row
 from sync.purchases.requests import PurchaseRequest, ReceiptRecordedConcurrently, content_hash
 from sync.purchases.rows import settled, tier_code_of
@@ -59,10 +59,11 @@ _PURCHASES = MultiRowInsert(
         "tier_code": "text",
         "business_day": "date",
         "points_earned": "int",
+        "base_points": "int",
+        "tier_points": "int",
         "review_id": "bigint",
         "fraud_reasons": "text[]",
     },
-    lists={"fraud_reasons"},
     # Receipts in key order, so two runs sharing receipts cannot deadlock on them.
     suffix="ORDER BY store_id, receipt_no ON CONFLICT (store_id, receipt_no) DO NOTHING"
     " RETURNING store_id, receipt_no, id",
@@ -75,6 +76,7 @@ def _purchase_values(f: FreshPurchase, now: datetime, programme: TierProgramme) 
     assert earning is not None
     decision = f.posted.decision if f.posted is not None else ACCEPTED
     points, status = settled(decision, f.points if f.buyer is not None else 0)
+    base_points, tier_points = kept_on_row(earning)
     return {
         "member_id": f.buyer,
         "store_id": request.store_id,
@@ -91,6 +93,8 @@ def _purchase_values(f: FreshPurchase, now: datetime, programme: TierProgramme) 
         "tier_code": tier_code_of(programme, f.tier_code, f.buyer),
         "business_day": f.day,
         "points_earned": points,
+        "base_points": base_points,
+        "tier_points": tier_points,
         "review_id": f.posted.review_id if f.posted is not None else None,
         "fraud_reasons": decision.reasons,
     }

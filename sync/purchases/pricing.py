@@ -2,9 +2,12 @@
 
 A batch (one purchase or many) reads the rules once (``load_pricing``) and the buyers'
 facts the promotions' conditions need in one statement (``price_purchases``): birthday,
-segment memberships, purchases so far. Each purchase's breakdown is written to
-``purchase_points`` (``store_breakdowns``, one statement), so ``Purchase.pointsBreakdown``
-and ``Promotion.pointsAwarded`` explain it later, whatever the rules became since.
+segment memberships, purchases so far. Each purchase's breakdown is kept, so
+``Purchase.pointsBreakdown`` and ``Promotion.pointsAwarded`` explain it later, whatever the
+rules became since: its ``BASE`` and ``TIER`` points on the purchase row
+(``kept_on_row``), every further line in ``purchase_points`` (``store_breakdowns``, one
+statement). Purchases recorded before the row held them keep every line in
+``purchase_points``; ``breakdowns`` reads either.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -174,7 +176,11 @@ async def breakdowns(execute: Execute, purchase_ids: Sequence[int]) -> list[list
     """Each purchase's points by cause, in the order they were priced."""
     rows = await execute(
         text(
-            "SELECT purchase_id, cause, points FROM purchase_points"
+            "SELECT p.id AS purchase_id, l.line_no, l.cause, l.points FROM purchases p"
+            " CROSS JOIN LATERAL (VALUES (1, 'BASE', p.base_points), (2, 'TIER', p.tier_points))"
+            "  AS l(line_no, cause, points)"
+            " WHERE p.id = ANY(CAST(:ids AS bigint[])) AND l.points IS NOT NULL"
+            " UNION ALL SELECT purchase_id, line_no, cause, points FROM purchase_points"
             " WHERE purchase_id = ANY(CAST(:ids AS bigint[])) ORDER BY purchase_id, line_no"
         ),
         {"ids": list(purchase_ids)},
@@ -183,6 +189,28 @@ async def breakdowns(execute: Execute, purchase_ids: Sequence[int]) -> list[list
     for row in rows:
         found.setdefault(row.purchase_id, []).append((row.cause, row.points))
     return [found.get(i, []) for i in purchase_ids]
+
+
+#: The causes a purchase's row holds, at the head of its breakdown in this order.
+_ON_ROW = ("BASE", "TIER")
+
+
+def _held_on_row(priced: PricedPurchase) -> int:
+    """How many of the breakdown's first lines the purchase row holds."""
+    held = 0
+    for line, cause in zip(priced.lines, _ON_ROW, strict=False):
+        if line.cause != cause:
+            break
+        held += 1
+    return held
+
+
+def kept_on_row(priced: PricedPurchase) -> tuple[int | None, int | None]:
+    """The purchase row's ``base_points`` and ``tier_points``: its BASE and TIER lines'
+    points (a purchase earning nothing has no TIER line)."""
+    held = [line.points for line in priced.lines[: _held_on_row(priced)]]
+    base, tier = held + [None] * (len(_ON_ROW) - len(held))
+    return base, tier
 
 
 def with_coupons(priced: PricedPurchase, coupons: Sequence[tuple[str, Decimal]]) -> PricedPurchase:
@@ -218,14 +246,20 @@ _LINES = MultiRowInsert(
 async def store_breakdowns(
     session: AsyncSession, purchases: Sequence[tuple[int, PricedPurchase]]
 ) -> None:
-    """Write the breakdowns of any number of purchases in one statement."""
-    columns: dict[str, list[Any]] = {name: [] for name in _LINES.columns}
+    """Write the lines of any number of purchases' breakdowns that their rows do not hold
+    (see ``kept_on_row``) in one statement, numbered by their place in the breakdown."""
+    rows: list[dict[str, object]] = []
     for purchase_id, priced in purchases:
-        for n, line in enumerate(priced.lines, start=1):
-            columns["purchase_id"].append(purchase_id)
-            columns["line_no"].append(n)
-            columns["cause"].append(line.cause)
-            columns["points"].append(line.points)
-            columns["promotion_id"].append(line.promotion_id)
-    if columns["purchase_id"]:
-        await _LINES.execute_columns(session, columns)
+        held = _held_on_row(priced)
+        rows.extend(
+            {
+                "purchase_id": purchase_id,
+                "line_no": n,
+                "cause": line.cause,
+                "points": line.points,
+                "promotion_id": line.promotion_id,
+            }
+            for n, line in enumerate(priced.lines[held:], start=held + 1)
+        )
+    if rows:
+        await _LINES.execute(session, rows)
