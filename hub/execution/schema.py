@@ -7,6 +7,8 @@ validates (with the query limits), executes and masks faults itself: see ``hub.e
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry.tools import merge_types
 
@@ -27,6 +29,7 @@ from hub.api.segment_preview import SegmentPreviewQuery
 from hub.api.segments import SegmentMutation, SegmentQuery
 from hub.api.webhook_deliveries import WebhookDeliveryMutation, WebhookDeliveryQuery
 from hub.api.webhooks import WebhookMutation, WebhookQuery
+from hub.execution.datetime_scalar import DATETIME
 
 QUERIES: tuple[type, ...] = (
     NodeQuery,
@@ -63,6 +66,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+        scalar_overrides={datetime: DATETIME},
     )
 
 
