@@ -152,9 +152,7 @@ _ENTRY_COLUMNS = {
 }
 
 
-_ENTRIES = MultiRowInsert(
-    "ledger_entries", _ENTRY_COLUMNS, lists={"hold_reasons"}, suffix="RETURNING member_id, seq, id"
-)
+_ENTRIES = MultiRowInsert("ledger_entries", _ENTRY_COLUMNS, suffix="RETURNING member_id, seq, id")
 
 _LOT_COLUMNS = {
     "member_id": "bigint",
