@@ -344,8 +344,10 @@ def main() -> None:
     env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT})}
     postgres = asyncio.run(postmaster(url))
     rates: dict[str, list[float]] = {shape: [] for shape in [*shapes, "floor"]}
-    #: CPU ms a purchase of the by-ID shape and of the floor, per run.
-    hub_cpu: dict[str, list[float]] = {"hub": [], "PostgreSQL": []}
+    #: CPU ms a purchase of each shape (the hub's, PostgreSQL's) and of the floor, per run.
+    hub_cpu: dict[str, dict[str, list[float]]] = {
+        shape: {"hub": [], "PostgreSQL": []} for shape in shapes
+    }
     floor_cpu: dict[str, list[float]] = {"sender": [], "PostgreSQL": []}
     with hub_server(url, workers=args.workers, env=env) as hub:
         for shape in shapes:
@@ -362,11 +364,10 @@ def main() -> None:
                 count = sum(len(b) for b in batches)
                 before = hub.cpu_tree_seconds(), tree_cpu_seconds(postgres)
                 rates[shape].append(asyncio.run(send_hub(hub.url, key, batches, args.senders)))
-                if shape == "id":
-                    hub_cpu["hub"].append((hub.cpu_tree_seconds() - before[0]) / count * 1e3)
-                    hub_cpu["PostgreSQL"].append(
-                        (tree_cpu_seconds(postgres) - before[1]) / count * 1e3
-                    )
+                hub_cpu[shape]["hub"].append((hub.cpu_tree_seconds() - before[0]) / count * 1e3)
+                hub_cpu[shape]["PostgreSQL"].append(
+                    (tree_cpu_seconds(postgres) - before[1]) / count * 1e3
+                )
             before = time.process_time(), tree_cpu_seconds(postgres)
             rates["floor"].append(asyncio.run(send_floor(url, batches, args.senders)))
             floor_cpu["sender"].append((time.process_time() - before[0]) / count * 1e3)
@@ -388,7 +389,10 @@ def main() -> None:
     print(
         f"one batch of 500 by ID alone: {single_rate:.0f} purchases/s ({500 / single_rate:.1f} s)"
     )
-    for name, cpu in (("hub by ID", hub_cpu), ("floor", floor_cpu)):
+    for name, cpu in [
+        *((f"hub, {shape}", hub_cpu[shape]) for shape in shapes),
+        ("floor", floor_cpu),
+    ]:
         parts = ", ".join(f"{part} {statistics.median(ms):.3f}" for part, ms in cpu.items() if ms)
         print(f"CPU ms a purchase, {name}: {parts}")
     # What 30% of the floor leaves each purchase, with every core of this machine busy.
