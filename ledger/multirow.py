@@ -29,7 +29,7 @@ def _json_value(value: object) -> str:
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
-def rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
+def _rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
     """``rows`` as one JSON array of objects; times without a zone are UTC, as asyncpg
     takes them."""
     return orjson.dumps(rows, default=_json_value, option=orjson.OPT_NAIVE_UTC).decode()
@@ -45,8 +45,7 @@ class MultiRowInsert:
     """
 
     def __init__(self, table: str, columns: Mapping[str, str], *, suffix: str = "") -> None:
-        self.columns = tuple(columns)
-        names = ", ".join(self.columns)
+        names = ", ".join(columns)
         typed = ", ".join(f"{c} {t}" for c, t in columns.items())
         self._statement = text(
             f"INSERT INTO {table} ({names}) SELECT {names}"
@@ -57,4 +56,4 @@ class MultiRowInsert:
     async def execute(
         self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     ) -> Result[Any]:
-        return await session.execute(self._statement, {"rows": rows_json(rows)})
+        return await session.execute(self._statement, {"rows": _rows_json(rows)})
