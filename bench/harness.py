@@ -155,20 +155,17 @@ NO_LIMIT = {"rate": 1e9, "burst": 10**9}
 
 
 def hub_server(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    tree: Path | None = None,
 ) -> AbstractContextManager[Server]:
     """``memberhub serve`` on a free port, on ``database_url`` and the benchmark Redis,
-    logging warnings only; ``env`` adds settings."""
+    logging warnings only; ``env`` adds settings. ``tree`` serves the code of another
+    checkout (``bench.versions``) instead of the installed one."""
     port = free_port()
-    argv = [
-        str(Path(PYTHON).with_name("memberhub")),
-        "serve",
-        "--no-migrate",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
+    options = ["serve", "--no-migrate", "--port", str(port), "--workers", str(workers)]
     settings = {
         "MEMBERHUB_DATABASE_URL": database_url,
         "MEMBERHUB_REDIS_URL": REDIS_URL,
@@ -178,7 +175,19 @@ def hub_server(
         "MEMBERHUB_TOKEN_SECRET": "bench-token-secret-of-at-least-32-chars",
         **(env or {}),
     }
-    return server("hub", argv, settings, port)
+    if tree is None:
+        return server("hub", [str(Path(PYTHON).with_name("memberhub")), *options], settings, port)
+    # -P: the working directory must not come before the tree's code on the path.
+    command = f"from {_cli_module(tree)} import main; main()"
+    settings["PYTHONPATH"] = str(tree)
+    return server(f"hub-{tree.name}", [PYTHON, "-P", "-c", command, *options], settings, port)
+
+
+def _cli_module(tree: Path) -> str:
+    """The module of that checkout's ``memberhub`` command (it moved between versions)."""
+    found = re.search(r'^memberhub = "([\w.]+):main"', (tree / "pyproject.toml").read_text(), re.M)
+    assert found, f"no memberhub script in {tree}/pyproject.toml"
+    return found.group(1)
 
 
 @dataclass(frozen=True)

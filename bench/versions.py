@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -35,9 +34,8 @@ from bench.harness import (
     NO_LIMIT,
     REDIS_URL,
     Server,
-    free_port,
+    hub_server,
     postmaster,
-    server,
     tree_cpu_seconds,
 )
 from bench.ingest import SHAPES, purchases, send_hub
@@ -70,13 +68,6 @@ def checkout(revision: str) -> Iterator[Path]:
             subprocess.run([*git, "remove", "--force", str(path)], check=True)
 
 
-def _cli_module(tree: Path) -> str:
-    """The module of that version's ``memberhub`` command (it moved between versions)."""
-    found = re.search(r'^memberhub = "([\w.]+):main"', (tree / "pyproject.toml").read_text(), re.M)
-    assert found, f"no memberhub script in {tree}/pyproject.toml"
-    return found.group(1)
-
-
 def _prepared(tree: Path, database: str, members: int) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", _PREPARE, database, str(members)],
@@ -90,20 +81,13 @@ def _prepared(tree: Path, database: str, members: int) -> dict:
 
 
 def _hub(tree: Path, prepared: dict, redis_db: int) -> contextlib.AbstractContextManager[Server]:
-    port = free_port()
-    # -P: the working directory (this checkout's) must not come before the version's tree.
-    argv = [sys.executable, "-P", "-c", f"from {_cli_module(tree)} import main; main()"]
-    argv += ["serve", "--no-migrate", "--port", str(port), "--workers", "1"]
     settings = {
-        "PYTHONPATH": str(tree),
-        "MEMBERHUB_DATABASE_URL": prepared["url"],
+        # Each hub its own Redis database: the rate limiter's keys name client IDs, which
+        # the two databases share.
         "MEMBERHUB_REDIS_URL": f"{REDIS_URL.rsplit('/', 1)[0]}/{redis_db}",
-        "MEMBERHUB_LOG_LEVEL": "WARNING",
-        "MEMBERHUB_PHONE_HASH_SALT": "bench-phone-hash-salt",
-        "MEMBERHUB_TOKEN_SECRET": "bench-token-secret-of-at-least-32-chars",
         "MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT}),
     }
-    return server(f"hub-{tree.name}", argv, settings, port)
+    return hub_server(prepared["url"], env=settings, tree=tree)
 
 
 def main() -> None:

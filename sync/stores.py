@@ -49,14 +49,16 @@ async def ensure_stores(
 
 #: The stores registered now and those known already, in one statement (one round trip a
 #: batch of purchases).
+#: What a ``Store`` is built from (``_store``).
+_COLUMNS = "id, name, city, time_zone"
 _REGISTERED_OR_KNOWN = text(
     "WITH registered AS (INSERT INTO stores (id, created_at)"
     "  SELECT unnest(CAST(:ids AS text[])), :now ON CONFLICT (id) DO NOTHING"
-    "  RETURNING id, name, city, time_zone)"
-    " SELECT id, name, city, time_zone FROM registered"
-    " UNION ALL SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)"
+    f"  RETURNING {_COLUMNS})"
+    f" SELECT {_COLUMNS} FROM registered"
+    f" UNION ALL SELECT {_COLUMNS} FROM stores WHERE id = ANY(:ids)"
 )
-_STORES = text("SELECT id, name, city, time_zone FROM stores WHERE id = ANY(:ids)")
+_STORES = text(f"SELECT {_COLUMNS} FROM stores WHERE id = ANY(:ids)")
 
 
 def _store(row: Any) -> Store:
@@ -84,7 +86,7 @@ async def save_store(
                 " ON CONFLICT (id) DO UPDATE SET name = coalesce(:name, stores.name),"
                 " city = coalesce(:city, stores.city),"
                 " time_zone = coalesce(:zone, stores.time_zone)"
-                " RETURNING id, name, city, time_zone"
+                f" RETURNING {_COLUMNS}"
             ),
             {"id": store_id, "name": name, "city": city, "zone": time_zone, "now": now},
         )
@@ -109,5 +111,5 @@ async def save_staff(
 
 
 async def list_stores(session: AsyncSession) -> list[Store]:
-    rows = await session.execute(text("SELECT id, name, city, time_zone FROM stores ORDER BY id"))
+    rows = await session.execute(text(f"SELECT {_COLUMNS} FROM stores ORDER BY id"))
     return [_store(r) for r in rows]
