@@ -22,7 +22,7 @@ from identity.errors import ConcurrentIdentityChange
 from identity.events import MemberCreated
 from identity.link import linked_event
 from identity.model import Channel, Gender, IdentityClaim, IdentityConfig, MemberStatus
-from identity.records import MemberRecord, identity_from_row, member_from_row
+from identity.records import IdentityRecord, MemberRecord, identity_from_row, member_from_row
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,14 @@ class Newcomer:
 
     claims: tuple[IdentityClaim, ...]
     channel: Channel
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A newcomer's member, and the identities it holds."""
+
+    member: MemberRecord
+    identities: tuple[IdentityRecord, ...]
 
 
 _NEW_IDS = text(
@@ -56,7 +64,7 @@ _INSERT_IDENTITIES = text(
 
 async def enrol_newcomers(
     session: AsyncSession, newcomers: Sequence[Newcomer], *, now: datetime, config: IdentityConfig
-) -> list[MemberRecord]:
+) -> list[Enrolled]:
     """One ACTIVE member per newcomer, in order, holding the newcomer's identities; publishes
     each member's MemberCreated and IdentityLinked as ``identify`` would when it creates."""
     if not newcomers:
@@ -92,14 +100,14 @@ async def enrol_newcomers(
     records = [identity_from_row(row) for row in linked]
     if len(records) < len(owned):
         raise ConcurrentIdentityChange("an identity was linked concurrently")
-    by_member: dict[int, list[DomainEvent]] = {}
+    held: dict[int, list[IdentityRecord]] = {}
     for record in sorted(records, key=lambda r: r.id):
-        by_member.setdefault(record.member_id, []).append(
-            linked_event(record, channel=record.channel, config=config)
-        )
+        held.setdefault(record.member_id, []).append(record)
     events: list[DomainEvent] = []
     for member_id, newcomer in zip(ids, newcomers, strict=True):
         events.append(MemberCreated(member_id=member_id, channel=newcomer.channel.value))
-        events.extend(by_member.get(member_id, ()))
+        events.extend(
+            linked_event(r, channel=r.channel, config=config) for r in held.get(member_id, ())
+        )
     await publish_many(session, events)
-    return [members[m] for m in ids]
+    return [Enrolled(members[m], tuple(held.get(m, ()))) for m in ids]

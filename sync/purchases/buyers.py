@@ -26,6 +26,7 @@ identities it was named by.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import text
@@ -55,6 +56,15 @@ from sync.purchases.requests import PurchaseRequest
 
 #: A purchase's buyer, or why it has none it may be recorded on.
 Buyer = int | IdentityError
+
+
+@dataclass
+class Buyers:
+    """Each purchase's buyer, and, where resolving read or wrote them anyway, the IDs of
+    the identities it was named by (for ``note_buyer_identities``)."""
+
+    of: dict[int, Buyer] = field(default_factory=dict)
+    identity_ids: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 def _keys(identities: Sequence[RawIdentity], config: IdentityConfig) -> list[IdentityKey]:
@@ -87,13 +97,14 @@ async def resolve_buyers(
     now: datetime,
     config: IdentityConfig,
     skip_busy: bool = False,
-) -> dict[int, Buyer]:
+) -> Buyers:
     """The buyer of each purchase naming identities (see the module's docstring).
 
     With ``skip_busy`` the purchases naming an identity another transaction holds, and
     those sharing an identity or a member with them, are left out of the answer (for the
     caller's next transaction) instead of waiting here."""
-    answers: dict[int, Buyer] = {}
+    found = Buyers()
+    answers = found.of
     claims: dict[int, list[IdentityClaim]] = {}
     for n, request in requests.items():
         try:
@@ -151,6 +162,8 @@ async def resolve_buyers(
         first = requests[next(iter(matched))]
         await mark_seen(session, seen=seen.values(), channel=first.channel, now=now, config=config)
         answers.update(matched)
+        for n in matched:
+            found.identity_ids[n] = tuple(sorted({held[c.key].id for c in claims[n]}))
     if newcomers:
         if may_enrol:
             groups = list(newcomers.items())
@@ -160,8 +173,11 @@ async def resolve_buyers(
                 now=now,
                 config=config,
             )
-            for (_, ns), member in zip(groups, made, strict=True):
-                answers.update(dict.fromkeys(ns, member.id))
+            for (_, ns), enrolled in zip(groups, made, strict=True):
+                named_by = tuple(sorted(i.id for i in enrolled.identities))
+                for n in ns:
+                    answers[n] = enrolled.member.id
+                    found.identity_ids[n] = named_by
         else:
             for ns in newcomers.values():
                 for n in ns:
@@ -172,7 +188,7 @@ async def resolve_buyers(
         answers[n] = await _identify(
             session, requests[n], may_enrol=may_enrol, actor=actor, now=now, config=config
         )
-    return answers
+    return found
 
 
 def _linked(
@@ -238,12 +254,15 @@ async def _identify(
     return result.member.id
 
 
-#: Keys with a namespace and keys without are joined apart, so that the unique index on
-#: (type, namespace, value) serves both (``IS NOT DISTINCT FROM`` would read every identity).
+#: A purchase's identities as resolving found them, or else looked up by key. Keys with a
+#: namespace and keys without are joined apart, so that the unique index on (type,
+#: namespace, value) serves both (``IS NOT DISTINCT FROM`` would read every identity).
 _NOTE = text(
     "INSERT INTO purchase_buyer_identities (purchase_id, identity_ids)"
     " SELECT purchase_id, array_agg(DISTINCT id ORDER BY id) FROM ("
-    " SELECT k.purchase_id, i.id FROM unnest(CAST(:purchases AS bigint[]),"
+    " SELECT k.purchase_id, k.id FROM unnest(CAST(:known_purchases AS bigint[]),"
+    " CAST(:known_ids AS bigint[])) AS k(purchase_id, id)"
+    " UNION ALL SELECT k.purchase_id, i.id FROM unnest(CAST(:purchases AS bigint[]),"
     " CAST(:types AS text[]), CAST(:namespaces AS text[]), CAST(:values AS text[]))"
     " AS k(purchase_id, type, namespace, value)"
     " JOIN member_identities i ON i.type = k.type AND i.value = k.value"
@@ -259,18 +278,22 @@ _NOTE = text(
 
 async def note_buyer_identities(
     session: AsyncSession,
-    notes: Sequence[tuple[int, Sequence[RawIdentity]]],
+    notes: Sequence[tuple[int, Sequence[RawIdentity], tuple[int, ...] | None]],
     config: IdentityConfig,
 ) -> None:
-    """Note, for each (purchase, identities), the identities its buyer was named by."""
-    rows = [(purchase, key) for purchase, raws in notes for key in _keys(raws, config)]
-    if not rows:
+    """Note, for each (purchase, identities, their IDs if resolving found them:
+    ``Buyers.identity_ids``), the identities its buyer was named by."""
+    known = [(p, i) for p, _, ids in notes if ids is not None for i in ids]
+    rows = [(p, key) for p, raws, ids in notes if ids is None for key in _keys(raws, config)]
+    if not rows and not known:
         return
     spaced = [(p, k) for p, k in rows if k.namespace is not None]
     bare = [(p, k) for p, k in rows if k.namespace is None]
     await session.execute(
         _NOTE,
         {
+            "known_purchases": [p for p, _ in known],
+            "known_ids": [i for _, i in known],
             "purchases": [p for p, _ in spaced],
             "types": [k.type.value for _, k in spaced],
             "namespaces": [k.namespace for _, k in spaced],

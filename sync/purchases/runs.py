@@ -41,7 +41,7 @@ from ledger.entries import Account
 from ledger.fraud import PURCHASE
 from ledger.model import business_day
 from ledger.posting import lock_members
-from sync.purchases.buyers import known_buyers, note_buyer_identities, resolve_buyers
+from sync.purchases.buyers import Buyers, known_buyers, note_buyer_identities, resolve_buyers
 from sync.purchases.coupons import claim_purchase_coupons, coupons_of_replay
 from sync.purchases.fresh import FreshPurchase, insert_purchases
 from sync.purchases.pricing import (
@@ -148,7 +148,7 @@ async def record_purchase_run(
             skip_busy=skip_busy_members,
         )
         if len(named) > len(replayed)
-        else {}
+        else Buyers()
     )
     fresh: dict[int, int | None] = {}
     for n, request in cleaned.items():
@@ -158,9 +158,9 @@ async def record_purchase_run(
             answers[n] = await _replayed(session, earlier, request, buyer)
         elif request.member_id is not None and buyer is None:
             answers[n] = UnknownMember(f"no active member {request.member_id}", field=("memberId",))
-        elif isinstance(found := resolved.get(n), IdentityError):
+        elif isinstance(found := resolved.of.get(n), IdentityError):
             answers[n] = found
-        elif n in named and n not in resolved:
+        elif n in named and n not in resolved.of:
             continue  # its identities are busy: left for the caller's next transaction
         else:
             fresh[n] = buyer if request.member_id is not None else found
@@ -169,6 +169,7 @@ async def record_purchase_run(
             session,
             cleaned,
             fresh,
+            resolved.identity_ids,
             now=now,
             config=config,
             skip_busy=skip_busy_members,
@@ -185,6 +186,7 @@ async def _record_fresh(
     session: AsyncSession,
     cleaned: dict[int, PurchaseRequest],
     buyers: dict[int, int | None],
+    named_by: Mapping[int, tuple[int, ...]],
     *,
     now: datetime,
     config: IngestConfig,
@@ -193,7 +195,8 @@ async def _record_fresh(
     alone: bool,
 ) -> dict[int, PurchaseOutcome]:
     """Store the run's new purchases, those of busy buyers aside when ``skip_busy``; the
-    checks see them in input order. ``alone``: the run is one purchase."""
+    checks see them in input order. ``named_by``: the IDs of the identities a purchase named,
+    where resolving its buyer found them. ``alone``: the run is one purchase."""
     fresh = {
         n: FreshPurchase(
             cleaned[n], buyer, business_day(cleaned[n].occurred_at, config.ledger.zone)
@@ -266,8 +269,8 @@ async def _record_fresh(
     await note_buyer_identities(
         session,
         [
-            (record.id, f.request.identities)
-            for f, record in zip(fresh.values(), records, strict=True)
+            (record.id, f.request.identities, named_by.get(n))
+            for (n, f), record in zip(fresh.items(), records, strict=True)
             if f.request.identities and f.buyer is not None
         ],
         config.identity,

@@ -215,3 +215,40 @@ async def test_a_phone_another_transaction_holds_does_not_hold_up_the_others(
     assert owners == {
         f"{tag}-{n}": held if tag == "HP" else free for n, (tag, _) in enumerate(named)
     }
+
+
+async def test_each_purchase_notes_the_identities_its_buyer_was_named_by(admin, engine):
+    await created_member(admin, "POS", phone(number(1)), card("NB-1"))
+    await created_member(admin, "POS", phone(number(2)))
+    at = START - timedelta(hours=1)
+    named = {
+        # A known member, by both its identities.
+        "KNOWN": [phone(number(1)), card("NB-1")],
+        # A newcomer, enrolled with the batch.
+        "NEW": [phone(number(3)), card("NB-3")],
+        # A known phone with a card nobody holds: identify links the card.
+        "LINKS": [phone(number(2)), card("NB-2")],
+    }
+    batch = [purchase_input(r, "30.00", at=at, identities=ids) for r, ids in named.items()]
+
+    answers = (await admin.data(RECORD_BATCH, inputs=batch))["recordPurchases"]
+
+    assert [a["userErrors"] for a in answers] == [[], [], []]
+    async with engine.connect() as conn:
+        noted = {
+            row.receipt_no: row.named
+            for row in await conn.execute(
+                text(
+                    "SELECT p.receipt_no, array_agg(i.type || ':' || i.value ORDER BY i.type)"
+                    " AS named FROM purchase_buyer_identities n"
+                    " JOIN purchases p ON p.id = n.purchase_id"
+                    " JOIN member_identities i ON i.id = ANY(n.identity_ids)"
+                    " AND i.member_id = p.member_id GROUP BY p.receipt_no"
+                )
+            )
+        }
+    assert noted == {
+        "KNOWN": [f"PHONE:+86{number(1)}", "POS_CARD:NB-1"],
+        "NEW": [f"PHONE:+86{number(3)}", "POS_CARD:NB-3"],
+        "LINKS": [f"PHONE:+86{number(2)}", "POS_CARD:NB-2"],
+    }
