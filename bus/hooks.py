@@ -10,11 +10,8 @@ here; ``identity`` itself never imports them.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,34 +27,19 @@ class DomainEvent:
 
     member_id: int | None
 
-    def payload(self) -> dict[str, Any]:
-        """JSON-ready fields of the event."""
-        return {name: _jsonable(getattr(self, name)) for name in _field_names(type(self))}
 
+def payload_value(value: Any) -> Any:
+    """A value of an event's field that orjson cannot write itself, as the payload holds it.
 
-@functools.cache
-def _field_names(event_type: type[DomainEvent]) -> tuple[str, ...]:
-    # ``dataclasses.fields`` builds its answer on every call; a batch publishes hundreds.
-    return tuple(f.name for f in dataclasses.fields(event_type))
-
-
-_AS_IS = frozenset({str, int, bool, float})
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or type(value) in _AS_IS:
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    An event's payload is its fields, written by orjson as it writes any dataclass
+    (datetimes and dates in ISO 8601, enums by value, tuples as lists); building a dict of
+    every event first cost a batch of purchases a fiftieth of its CPU.
+    """
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list | tuple | frozenset | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
+    if isinstance(value, frozenset | set):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not a payload value")
 
 
 E = TypeVar("E", bound=DomainEvent)

@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bus.hooks import DomainEvent, EventHooks
+from bus.hooks import DomainEvent, EventHooks, payload_value
 
 #: One statement text for any number of events, kept in their order. Built once: an
 #: identify appends four events, and building the statement per call cost more than its
@@ -58,9 +58,14 @@ async def append_event(session: AsyncSession, event: DomainEvent) -> None:
 
 async def append_events(session: AsyncSession, events: Sequence[DomainEvent]) -> None:
     """Many events in one INSERT, in their order (or kept for the end of the block)."""
-    # orjson: the stdlib encoder was a twentieth of a purchase batch's CPU.
     rows = [
-        (e.event_type, e.version, e.member_id, orjson.dumps(e.payload()).decode()) for e in events
+        (
+            e.event_type,
+            e.version,
+            e.member_id,
+            orjson.dumps(e, default=payload_value, option=orjson.OPT_NON_STR_KEYS).decode(),
+        )
+        for e in events
     ]
     kept = session.info.get(_KEPT)
     if kept is not None:

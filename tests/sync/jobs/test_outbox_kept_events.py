@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import text
 
 from identity.events import MemberCreated
 from sync.outbox import append_event, append_events, outbox_written_at_end
+from sync.tiers import TierChanged
 from tests.statements import counted_statements
 
 ROWS = text("SELECT event_type, member_id, payload->>'channel' FROM outbox_events ORDER BY id")
@@ -55,3 +59,41 @@ async def test_after_a_failed_attempt_events_are_written_as_before(session_facto
 
     assert written_at_once == [("member.created", 2, "POS")]
     assert rows == [("member.created", 2, "POS"), ("member.created", 3, "POS")]
+
+
+async def test_a_payload_holds_the_events_fields_as_json(session_factory):
+    moments = [
+        datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        datetime(2026, 3, 1, 17, 30, 0, 250, tzinfo=timezone(timedelta(hours=8))),
+    ]
+    async with session_factory() as session, session.begin():
+        await append_events(
+            session,
+            [
+                TierChanged(
+                    member_id=7,
+                    previous="SILVER",
+                    current="GOLD",
+                    reason="UPGRADE",
+                    spend=Decimal("1200.50"),
+                    at=at,
+                )
+                for at in moments
+            ],
+        )
+        payloads = (
+            await session.execute(text("SELECT payload FROM outbox_events ORDER BY id"))
+        ).scalars()
+        written = list(payloads)
+
+    assert written == [
+        {
+            "member_id": 7,
+            "previous": "SILVER",
+            "current": "GOLD",
+            "reason": "UPGRADE",
+            "spend": "1200.50",
+            "at": at,
+        }
+        for at in ("2026-03-01T09:30:00+00:00", "2026-03-01T17:30:00.000250+08:00")
+    ]
