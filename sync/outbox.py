@@ -4,10 +4,17 @@ Delivery reads committed rows, so an event is never sent for a change that rolle
 never lost for one that committed. Inside ``outbox_written_at_end`` a session's events are
 kept in order and written with one INSERT when the work ends, not one per publish: a new
 member's enrolment published four times, a till's run of purchases twice.
+
+Events written here get time-ordered IDs (UUID version 7, RFC 9562): the statement's
+first ID from the clock and random bits, the rest counting up from it. The outbox is kept,
+so its unique index on ``event_id`` only grows; random IDs would land all over it, and at
+150,000 events already cost a batch of purchases a third more for its events' INSERT.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -19,11 +26,13 @@ from bus.hooks import DomainEvent, EventHooks, payload_value
 
 #: One statement text for any number of events, kept in their order. Built once: an
 #: identify appends four events, and building the statement per call cost more than its
-#: round trip.
+#: round trip. The n-th event's ID is the two halves of ``_first_event_id`` plus n.
 _APPEND = text(
     "INSERT INTO outbox_events"
     " (event_id, event_type, version, member_id, payload, occurred_at)"
-    " SELECT gen_random_uuid(), t, v, m, CAST(p AS jsonb), now()"
+    " SELECT CAST(lpad(to_hex(CAST(:id_high AS bigint)), 16, '0')"
+    " || lpad(to_hex(CAST(:id_low AS bigint) + n), 16, '0') AS uuid),"
+    " t, v, m, CAST(p AS jsonb), now()"
     " FROM unnest(CAST(:types AS text[]), CAST(:versions AS int[]),"
     " CAST(:members AS bigint[]), CAST(:payloads AS text[])) WITH ORDINALITY"
     " AS e(t, v, m, p, n) ORDER BY n"
@@ -74,11 +83,30 @@ async def append_events(session: AsyncSession, events: Sequence[DomainEvent]) ->
         await _insert(session, rows)
 
 
+#: Low bits of an ID that count a statement's events; the bits above them are random.
+_COUNTER_BITS = 20
+
+
+def _first_event_id() -> tuple[int, int]:
+    """The high and low halves, as signed 64-bit integers, of a UUIDv7 whose last
+    ``_COUNTER_BITS`` bits are zero: 48 bits of Unix milliseconds, the version, 12 random
+    bits; the variant, 42 random bits, the counter."""
+    milliseconds = time.time_ns() // 1_000_000
+    random = int.from_bytes(os.urandom(7))  # 56 bits: 12 + 42 used
+    high = milliseconds << 16 | 0x7 << 12 | random >> 44
+    low = 0b10 << 62 | (random & (1 << 42) - 1) << _COUNTER_BITS
+    return high, low - (1 << 64)
+
+
 async def _insert(session: AsyncSession, rows: Sequence[_Row]) -> None:
+    assert len(rows) < 1 << _COUNTER_BITS, "a statement's events fit its IDs' counter"
     types, versions, members, payloads = zip(*rows, strict=True)
+    high, low = _first_event_id()
     await session.execute(
         _APPEND,
         {
+            "id_high": high,
+            "id_low": low,
             "types": list(types),
             "versions": list(versions),
             "members": list(members),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -97,3 +98,25 @@ async def test_a_payload_holds_the_events_fields_as_json(session_factory):
         }
         for at in ("2026-03-01T09:30:00+00:00", "2026-03-01T17:30:00.000250+08:00")
     ]
+
+
+async def test_events_get_time_ordered_ids(session_factory):
+    started = datetime.now(UTC)
+    async with session_factory() as session, session.begin():
+        await append_events(session, [created(n) for n in range(1, 4)])
+        await append_events(session, [created(n) for n in range(4, 6)])
+        ids = [
+            uuid.UUID(str(i))
+            for i in (
+                await session.execute(text("SELECT event_id FROM outbox_events ORDER BY id"))
+            ).scalars()
+        ]
+
+    assert len(set(ids)) == 5
+    assert {i.version for i in ids} == {7}
+    written_at = [datetime.fromtimestamp((i.int >> 80) / 1000, UTC) for i in ids]
+    assert all(started - timedelta(seconds=1) <= at <= datetime.now(UTC) for at in written_at)
+    assert written_at == sorted(written_at)
+    # One statement's events count up from its first ID.
+    assert [i.int - ids[0].int for i in ids[:3]] == [0, 1, 2]
+    assert ids[4].int - ids[3].int == 1
