@@ -33,6 +33,7 @@ import json
 import os
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from random import Random
@@ -149,23 +150,31 @@ _first_timers = iter(range(10**7))
 _coupons: list[tuple[int, str]] = []
 
 
-async def issue_coupons_to_all(url: str, now: datetime) -> None:
-    """One 10-yuan-off coupon to every member, as a win-back campaign would issue them."""
+async def issue_coupons_to_all(url: str, now: datetime, *, needed: int) -> None:
+    """10-yuan-off coupons to every member, as a win-back campaign would issue them: as
+    many campaigns (one coupon a member each) as ``needed`` coupons take."""
     engine = create_engine(url, pool_size=1, max_overflow=0)
     try:
         async with create_session_factory(engine, build_event_bus()).begin() as session:
-            template = await define_template(session=session, spec=COUPON, actor="bench", now=now)
-            await issue_coupons(
-                session=session,
-                template_id=template.id,
-                member_ids=list((await session.scalars(text("SELECT id FROM members"))).all()),
-                segment_id=None,
-                reason="bench",
-                key_scope="client:bench",
-                key="bench",
-                actor="bench",
-                now=now - timedelta(days=1),
-            )
+            members = list((await session.scalars(text("SELECT id FROM members"))).all())
+            for campaign in range(-(-needed // len(members))):
+                template = await define_template(
+                    session=session,
+                    spec=replace(COUPON, code=f"{COUPON.code}-{campaign}"),
+                    actor="bench",
+                    now=now,
+                )
+                await issue_coupons(
+                    session=session,
+                    template_id=template.id,
+                    member_ids=members,
+                    segment_id=None,
+                    reason="bench",
+                    key_scope="client:bench",
+                    key=f"bench-{campaign}",
+                    actor="bench",
+                    now=now - timedelta(days=1),
+                )
             rows = await session.execute(text("SELECT member_id, code FROM coupons ORDER BY id"))
             _coupons.extend((row.member_id, row.code) for row in rows)
         Random(5).shuffle(_coupons)
@@ -345,7 +354,9 @@ def main() -> None:
     url = asyncio.run(fresh_database(args.database))
     key, member_ids = asyncio.run(prepare(url, args.members, args.history))
     if "coupon" in shapes:
-        asyncio.run(issue_coupons_to_all(url, datetime.now(UTC)))
+        # The warm-up's batch and every run's.
+        needed = args.batch_size * (1 + args.runs * args.batches)
+        asyncio.run(issue_coupons_to_all(url, datetime.now(UTC), needed=needed))
     rng = Random(11)
     env = {"MEMBERHUB_RATE_LIMIT_OVERRIDES": json.dumps({"till": NO_LIMIT})}
     postgres = asyncio.run(postmaster(url))
