@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -92,13 +93,23 @@ class RawIdentity:
     verified: bool = False
 
 
+#: A Chinese mobile number as a till types it: eleven digits from 13, 14, 15, 16, 18 or 19.
+#: ``phonenumbers.parse`` reads one as the national number it is (it starts with neither the
+#: international prefix, the country code, nor a carrier or national prefix: CN's are 0,
+#: 11, 12 and 179), at 15 µs a number; a chain's tills send mostly numbers never seen.
+_CN_MOBILE = re.compile(r"1[3-689]\d{9}")
+
+
 @lru_cache(maxsize=16_384)
 def normalise_phone(value: str, region: str) -> str:
     """E.164 for any spelling of a valid number; numbers without ``+`` are in ``region``."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidIdentity(f"{value!r} is not a phone number", field=("value",)) from exc
+    if region == "CN" and _CN_MOBILE.fullmatch(value):
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(value))
+    else:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException as exc:
+            raise InvalidIdentity(f"{value!r} is not a phone number", field=("value",)) from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidIdentity(f"{value!r} is not a valid phone number", field=("value",))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

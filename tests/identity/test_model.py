@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import re
+
+import phonenumbers
 import pytest
 
 from identity.errors import InvalidIdentity
@@ -16,7 +20,13 @@ from identity.model import (
     phone_hash,
 )
 
-PHONE_SPELLINGS = ["138 0013 8000", "+86 138-0013-8000", "008613800138000", "8613800138000"]
+PHONE_SPELLINGS = [
+    "13800138000",
+    "138 0013 8000",
+    "+86 138-0013-8000",
+    "008613800138000",
+    "8613800138000",
+]
 
 
 @pytest.mark.parametrize("spelling", PHONE_SPELLINGS)
@@ -24,6 +34,41 @@ def test_every_spelling_of_a_chinese_mobile_is_one_e164_identity(spelling):
     key = normalise(RawIdentity(IdentityType.PHONE, spelling), region="CN")
 
     assert key == IdentityKey(IdentityType.PHONE, None, "+8613800138000")
+
+
+def _parsed(value: str) -> str:
+    """What phonenumbers' own parser makes of ``value`` in CN: E.164, or why not."""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return "not a phone number"
+    if not phonenumbers.is_valid_number(number):
+        return "not valid"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _normalised(value: str) -> str:
+    try:
+        return normalise(RawIdentity(IdentityType.PHONE, value), region="CN").value
+    except InvalidIdentity as error:
+        return "not valid" if "valid phone" in str(error) else "not a phone number"
+
+
+def test_eleven_digit_mobiles_read_as_phonenumbers_parses_them():
+    rng = random.Random(22)
+    # Every prefix from 100 to 199, the ones read without the parser and the others.
+    numbers = [
+        f"1{prefix:02d}{rng.randrange(10**8):08d}" for prefix in range(100) for _ in range(20)
+    ]
+
+    answers = {number: _normalised(number) for number in numbers}
+
+    assert answers == {number: _parsed(number) for number in numbers}
+    assert sum(a.startswith("+86") for a in answers.values()) > 1000
+    # Read without the parser only while CN's carrier and national prefixes stay apart
+    # from the mobiles taken that way (13–16, 18, 19).
+    prefixes = phonenumbers.PhoneMetadata.metadata_for_region("CN").national_prefix_for_parsing
+    assert not any(re.match(prefixes, n) for n in numbers if n[1] in "345689")
 
 
 def test_foreign_numbers_keep_their_country_and_phones_ignore_namespaces():
