@@ -61,7 +61,8 @@ Buyer = int | IdentityError
 @dataclass
 class Buyers:
     """Each purchase's buyer, and, where resolving read or wrote them anyway, the IDs of
-    the identities it was named by (for ``note_buyer_identities``)."""
+    the identities it was named by (for ``note_buyer_identities``, which orders them and
+    drops repeats)."""
 
     of: dict[int, Buyer] = field(default_factory=dict)
     identity_ids: dict[int, tuple[int, ...]] = field(default_factory=dict)
@@ -163,7 +164,7 @@ async def resolve_buyers(
         await mark_seen(session, seen=seen.values(), channel=first.channel, now=now, config=config)
         answers.update(matched)
         for n in matched:
-            found.identity_ids[n] = tuple(sorted({held[c.key].id for c in claims[n]}))
+            found.identity_ids[n] = tuple(held[c.key].id for c in claims[n])
     if newcomers:
         if may_enrol:
             groups = list(newcomers.items())
@@ -174,7 +175,7 @@ async def resolve_buyers(
                 config=config,
             )
             for (_, ns), enrolled in zip(groups, made, strict=True):
-                named_by = tuple(sorted(i.id for i in enrolled.identities))
+                named_by = tuple(i.id for i in enrolled.identities)
                 for n in ns:
                     answers[n] = enrolled.member.id
                     found.identity_ids[n] = named_by
